@@ -1,0 +1,298 @@
+//! The HTTP client and the one loop that sends a request, retrying what the policy in
+//! [`super::retry`] calls transient, within the time the caller allows.
+
+use std::error::Error as _;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use reqwest::header::{self, HeaderMap};
+use reqwest::{Certificate, Method, redirect};
+use serde_json::Value;
+use tokio::time::Instant;
+use url::Url;
+
+use super::error::{ApiError, service_message};
+use super::retry::{RetryPolicy, is_not_processed_status, is_transient_status, retry_after};
+use crate::config::ConfigError;
+use crate::config::duration::format_elapsed;
+use crate::secret::Secret;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// A request close to the time limit still gets this long to answer.
+const MIN_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bodies are small JSON documents; anything this large is not one.
+const MAX_BODY: usize = 8 * 1024 * 1024;
+const MAX_REDIRECTS: usize = 5;
+
+/// Whether a request may be sent again after a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    /// Reads and token requests: sending twice does no harm.
+    Safe,
+    /// Requests that start something (publish): sent again only when the first certainly did
+    /// not reach the service (the connection was refused, or the service said 429/408).
+    OnlyIfNotReceived,
+}
+
+#[derive(Clone, Copy)]
+pub enum Body<'a> {
+    Empty,
+    Json(&'a Value),
+    /// Form fields; values may be secrets, exposed only here.
+    Form(&'a [(&'static str, &'a str)]),
+}
+
+#[derive(Clone)]
+pub struct Request<'a> {
+    /// What the call is, for messages: `publish offer`.
+    pub call: &'static str,
+    pub method: Method,
+    pub url: &'a Url,
+    pub bearer: Option<&'a Secret>,
+    pub headers: &'a [(&'static str, &'a str)],
+    pub body: Body<'a>,
+    pub replay: Replay,
+}
+
+/// A response read whole.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// How long the service asks to wait before the next request, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        retry_after(&self.headers, SystemTime::now())
+    }
+}
+
+/// What a caller's reader makes of a success response.
+pub enum Read<T> {
+    Done(T),
+    /// Not the expected document (a proxy's page): retried when the request is safe to repeat.
+    Unexpected(String),
+    /// Final: an error that another try will not mend.
+    Fail(ApiError),
+}
+
+pub struct HttpClient {
+    client: reqwest::Client,
+    policy: RetryPolicy,
+}
+
+impl HttpClient {
+    /// Builds the client: rustls with the built-in Mozilla roots (a `FROM scratch` image has no CA
+    /// bundle), plus the certificates in `SSL_CERT_FILE` for TLS-inspecting proxies. Proxies come
+    /// from `HTTPS_PROXY` / `NO_PROXY`.
+    pub fn new(extra_roots: Option<&Path>, policy: RetryPolicy) -> Result<HttpClient, ConfigError> {
+        // Another provider may already be installed (tests, embedding); either is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+
+        let mut roots: Vec<Certificate> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .filter_map(|der| Certificate::from_der(der).ok())
+            .collect();
+        if let Some(path) = extra_roots {
+            let pem = std::fs::read(path).map_err(|error| {
+                ConfigError::new(format!(
+                    "SSL_CERT_FILE ({}): cannot read it: {error}",
+                    path.display()
+                ))
+            })?;
+            let extra = Certificate::from_pem_bundle(&pem).ok().filter(|certs| !certs.is_empty()).ok_or_else(|| {
+                ConfigError::new(format!(
+                    "SSL_CERT_FILE ({}): no PEM certificates in it (expected -----BEGIN CERTIFICATE----- blocks)",
+                    path.display()
+                ))
+            })?;
+            roots.extend(extra);
+        }
+
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("publish-offer/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .tls_certs_only(roots)
+            .redirect(redirect::Policy::custom(|attempt| {
+                // Follow a redirect only within the origin that was asked, so the Authorization
+                // header never travels to another host.
+                let first = attempt.previous().first().map(Url::origin);
+                if attempt.previous().len() > MAX_REDIRECTS {
+                    attempt.error("too many redirects")
+                } else if first.is_some_and(|origin| origin == attempt.url().origin()) {
+                    attempt.follow()
+                } else {
+                    attempt.stop()
+                }
+            }))
+            .build()
+            .map_err(|error| ConfigError::new(format!("cannot set up the HTTP client: {error}")))?;
+        Ok(HttpClient { client, policy })
+    }
+
+    /// Sends `request`, retrying transient failures until `deadline`. `read` turns a success
+    /// response into the call's result. Error statuses come back as [`ApiError::Status`].
+    pub async fn send<T>(
+        &self,
+        request: &Request<'_>,
+        deadline: Instant,
+        read: impl Fn(&Response) -> Read<T>,
+    ) -> Result<T, ApiError> {
+        let mut attempt: u32 = 0;
+        loop {
+            let (error, hint) = match self.send_once(request, deadline).await {
+                Ok(response) if (200..300).contains(&response.status) => match read(&response) {
+                    Read::Done(value) => return Ok(value),
+                    Read::Fail(error) => return Err(error),
+                    Read::Unexpected(detail) => {
+                        let error = ApiError::UnexpectedBody {
+                            call: request.call,
+                            status: response.status,
+                            detail,
+                        };
+                        if request.replay != Replay::Safe {
+                            return Err(error);
+                        }
+                        (error, response.retry_after())
+                    }
+                },
+                Ok(response) => {
+                    let (code, message) = service_message(&response.body);
+                    let hint = response.retry_after();
+                    let error = ApiError::Status {
+                        call: request.call,
+                        status: response.status,
+                        code,
+                        message,
+                    };
+                    let retry = is_transient_status(response.status)
+                        && (request.replay == Replay::Safe
+                            || is_not_processed_status(response.status));
+                    if !retry {
+                        return Err(error);
+                    }
+                    (error, hint)
+                }
+                Err(error) => {
+                    let ApiError::Transport { before_sending, .. } = &error else {
+                        return Err(error);
+                    };
+                    if !before_sending && request.replay != Replay::Safe {
+                        return Err(error);
+                    }
+                    (error, None)
+                }
+            };
+
+            let delay = self.policy.delay(attempt, hint);
+            let now = Instant::now();
+            if now + delay >= deadline {
+                // The next try would come after the time limit: wait out the limit (the user asked
+                // for that long) and report the last failure.
+                tracing::warn!("{error}; not retrying: the time limit is reached");
+                tokio::time::sleep_until(deadline).await;
+                return Err(error);
+            }
+            tracing::warn!("{error}; retrying in {}", format_elapsed(delay));
+            tokio::time::sleep(delay).await;
+            attempt = attempt.saturating_add(1);
+        }
+    }
+
+    async fn send_once(
+        &self,
+        request: &Request<'_>,
+        deadline: Instant,
+    ) -> Result<Response, ApiError> {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let mut builder = self
+            .client
+            .request(request.method.clone(), request.url.clone())
+            .timeout(remaining.clamp(MIN_REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+            .header(header::ACCEPT, "application/json");
+        if let Some(token) = request.bearer {
+            builder = builder.bearer_auth(token.expose());
+        }
+        for (name, value) in request.headers {
+            builder = builder.header(*name, *value);
+        }
+        builder = match &request.body {
+            Body::Empty if request.method == Method::POST => {
+                builder.header(header::CONTENT_LENGTH, "0")
+            }
+            Body::Empty => builder,
+            Body::Json(value) => builder.json(value),
+            Body::Form(fields) => builder.form(fields),
+        };
+
+        let transport = |error: reqwest::Error| ApiError::Transport {
+            call: request.call,
+            before_sending: error.is_connect(),
+            detail: describe(&error),
+        };
+        let mut response = builder.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let headers = std::mem::take(response.headers_mut());
+        if response
+            .content_length()
+            .is_some_and(|len| len > MAX_BODY as u64)
+        {
+            return Err(ApiError::UnexpectedBody {
+                call: request.call,
+                status,
+                detail: "the body is larger than 8 MiB".to_owned(),
+            });
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(ApiError::UnexpectedBody {
+                    call: request.call,
+                    status,
+                    detail: "the body is larger than 8 MiB".to_owned(),
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response {
+            status,
+            headers,
+            body: Bytes::from(body),
+        })
+    }
+}
+
+/// A transport error in words, from its source chain (`connection refused`), without the URL.
+fn describe(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else if error.is_body() || error.is_decode() {
+        "the answer broke off"
+    } else {
+        "no answer"
+    };
+    let mut causes = Vec::new();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !text.is_empty() && !causes.contains(&text) {
+            causes.push(text);
+        }
+        source = cause.source();
+    }
+    match causes.last() {
+        Some(root) => format!("{kind} ({root})"),
+        None => kind.to_owned(),
+    }
+}

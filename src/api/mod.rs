@@ -1,0 +1,65 @@
+//! The API clients. [`Api`] sends authenticated requests: it refuses to send a token anywhere but
+//! its audience's origin, and after a 401 gets a new token and tries once more. [`cpp`] has one
+//! function per Cloud Partner Portal endpoint.
+
+pub mod backend;
+pub mod cpp;
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod retry;
+
+use tokio::time::Instant;
+
+use crate::auth::{Audience, Tokens};
+use error::ApiError;
+use http::{HttpClient, Read, Request, Response};
+
+pub struct Api {
+    pub http: HttpClient,
+    pub tokens: Tokens,
+}
+
+impl Api {
+    pub fn new(http: HttpClient, tokens: Tokens) -> Self {
+        Api { http, tokens }
+    }
+
+    /// Sends `request` with a bearer token for `audience`.
+    pub async fn call<T>(
+        &self,
+        audience: &Audience,
+        request: Request<'_>,
+        deadline: Instant,
+        read: impl Fn(&Response) -> Read<T>,
+    ) -> Result<T, ApiError> {
+        if request.url.origin() != audience.origin {
+            return Err(ApiError::OffOrigin {
+                call: request.call,
+                url: request.url.to_string(),
+                allowed: audience.origin.ascii_serialization(),
+            });
+        }
+        let token = self.tokens.get(&self.http, audience, deadline).await?;
+        let first = Request {
+            bearer: Some(&token),
+            ..request.clone()
+        };
+        match self.http.send(&first, deadline, &read).await {
+            Err(ApiError::Status { status: 401, .. }) if self.tokens.source().can_refresh() => {
+                tracing::info!(
+                    "{}: the token was refused (HTTP 401); getting a new one and trying once more",
+                    request.call
+                );
+                self.tokens.invalidate(audience);
+                let token = self.tokens.get(&self.http, audience, deadline).await?;
+                let second = Request {
+                    bearer: Some(&token),
+                    ..request
+                };
+                self.http.send(&second, deadline, &read).await
+            }
+            other => other,
+        }
+    }
+}

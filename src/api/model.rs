@@ -1,0 +1,412 @@
+//! The state of an operation as the service reports it, read liberally: the CPP reference shows
+//! an array holding one object where real clients read an object; numbers arrive as strings;
+//! status values vary in case and spelling. Anything unknown stays unknown and never counts as
+//! success.
+
+use serde_json::{Map, Value};
+
+use crate::text::html_to_text;
+
+/// The status of an operation (or of the offer, for `GET .../status`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OperationStatus {
+    NotStarted,
+    /// The offer's status when it was never published.
+    NeverPublished,
+    Running,
+    /// The offer's status while the preview waits for go-live.
+    WaitingForPublisherReview,
+    Succeeded,
+    Failed,
+    Canceled,
+    /// A value we do not know; kept as sent, for the log and the `offer-status` output.
+    Unknown(String),
+}
+
+impl OperationStatus {
+    pub fn parse(value: &str) -> OperationStatus {
+        match normalise(value).as_str() {
+            "notstarted" => OperationStatus::NotStarted,
+            "neverpublished" => OperationStatus::NeverPublished,
+            "running" | "inprogress" => OperationStatus::Running,
+            "waitingforpublisherreview" => OperationStatus::WaitingForPublisherReview,
+            "complete" | "completed" | "succeeded" => OperationStatus::Succeeded,
+            "failed" => OperationStatus::Failed,
+            "canceled" | "cancelled" => OperationStatus::Canceled,
+            _ => OperationStatus::Unknown(value.to_owned()),
+        }
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            OperationStatus::Succeeded | OperationStatus::Failed | OperationStatus::Canceled
+        )
+    }
+}
+
+/// `Not Started`, `not_started`, `NotStarted` -> `notstarted`.
+fn normalise(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepStatus {
+    NotStarted,
+    InProgress,
+    WaitingForPublisherReview,
+    WaitingForApproval,
+    Blocked,
+    Rejected,
+    Complete,
+    Canceled,
+    Failed,
+    Unknown,
+}
+
+impl StepStatus {
+    pub fn parse(value: &str) -> StepStatus {
+        match normalise(value).as_str() {
+            "notstarted" => StepStatus::NotStarted,
+            "inprogress" | "running" => StepStatus::InProgress,
+            "waitingforpublisherreview" => StepStatus::WaitingForPublisherReview,
+            "waitingforapproval" => StepStatus::WaitingForApproval,
+            "blocked" => StepStatus::Blocked,
+            "rejected" => StepStatus::Rejected,
+            "complete" | "completed" | "succeeded" => StepStatus::Complete,
+            "canceled" | "cancelled" => StepStatus::Canceled,
+            "failed" => StepStatus::Failed,
+            _ => StepStatus::Unknown,
+        }
+    }
+
+    /// A step that stopped the operation.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, StepStatus::Failed | StepStatus::Rejected)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Information,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub level: Level,
+    /// Plain text, reduced from the service's HTML.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub id: String,
+    pub name: String,
+    pub status: StepStatus,
+    /// The status as the service spelled it, for display.
+    pub status_text: String,
+    pub progress: Option<u32>,
+    pub estimate: Option<String>,
+    pub messages: Vec<Message>,
+}
+
+impl Step {
+    /// `publisher-signoff` waiting for review: the preview is ready and go-live is pending.
+    pub fn is_preview_ready(&self) -> bool {
+        self.status == StepStatus::WaitingForPublisherReview
+    }
+
+    /// What to call the step: its name, else its id.
+    pub fn label(&self) -> &str {
+        if self.name.is_empty() {
+            &self.id
+        } else {
+            &self.name
+        }
+    }
+}
+
+/// One reading of an operation's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationState {
+    pub id: Option<String>,
+    pub status: OperationStatus,
+    /// The status as the service spelled it (the `offer-status` output).
+    pub status_text: String,
+    pub steps: Vec<Step>,
+    pub messages: Vec<Message>,
+    pub offer_version: Option<String>,
+    pub publishing_version: Option<String>,
+    pub preview_links: Vec<String>,
+    pub live_links: Vec<String>,
+}
+
+impl OperationState {
+    /// A state with nothing but a status, for services that report little.
+    pub fn with_status(status_text: &str) -> Self {
+        OperationState {
+            id: None,
+            status: OperationStatus::parse(status_text),
+            status_text: status_text.to_owned(),
+            steps: Vec::new(),
+            messages: Vec::new(),
+            offer_version: None,
+            publishing_version: None,
+            preview_links: Vec::new(),
+            live_links: Vec::new(),
+        }
+    }
+
+    /// The preview is ready and the operation waits for go-live.
+    pub fn is_preview_ready(&self) -> bool {
+        self.status == OperationStatus::WaitingForPublisherReview
+            || self.steps.iter().any(Step::is_preview_ready)
+    }
+
+    /// The step that failed the operation: the first failed or rejected step, else the first
+    /// blocked one carrying an error.
+    pub fn failed_step(&self) -> Option<&Step> {
+        self.steps
+            .iter()
+            .find(|step| step.status.is_failure())
+            .or_else(|| {
+                self.steps.iter().find(|step| {
+                    step.status == StepStatus::Blocked
+                        && step.messages.iter().any(|m| m.level == Level::Error)
+                })
+            })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError(pub String);
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Parses an operation (or offer status) body: an object, or an array whose first element is one.
+/// A body without a `status` string is not a state: proxies answer `200` with other things.
+pub fn parse_operation(body: &[u8]) -> Result<OperationState, ParseError> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|error| ParseError(format!("not JSON ({error})")))?;
+    let object = single_object(&value)?;
+    let status_text = object
+        .get("status")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ParseError("no \"status\" string in the body".to_owned()))?;
+    Ok(OperationState {
+        id: scalar(object.get("id")),
+        status: OperationStatus::parse(status_text),
+        status_text: status_text.to_owned(),
+        steps: array(object.get("steps"))
+            .iter()
+            .filter_map(Value::as_object)
+            .map(parse_step)
+            .collect(),
+        messages: messages(object.get("messages")),
+        offer_version: scalar(object.get("offerVersion")),
+        publishing_version: scalar(object.get("publishingVersion")),
+        preview_links: links(object.get("previewLinks")),
+        live_links: links(object.get("liveLinks")),
+    })
+}
+
+/// An object, or the first object of an array.
+pub fn single_object(value: &Value) -> Result<&Map<String, Value>, ParseError> {
+    match value {
+        Value::Object(object) => Ok(object),
+        Value::Array(items) => items
+            .first()
+            .and_then(Value::as_object)
+            .ok_or_else(|| ParseError("an array without an object in it".to_owned())),
+        _ => Err(ParseError("neither an object nor an array".to_owned())),
+    }
+}
+
+fn parse_step(object: &Map<String, Value>) -> Step {
+    let status_text = scalar(object.get("status")).unwrap_or_default();
+    Step {
+        id: scalar(object.get("id")).unwrap_or_default(),
+        name: scalar(object.get("stepName")).unwrap_or_default(),
+        status: StepStatus::parse(&status_text),
+        status_text,
+        progress: match object.get("progressPercentage") {
+            Some(Value::Number(number)) => number
+                .as_u64()
+                .or_else(|| number.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+                .map(|p| p.min(100) as u32),
+            Some(Value::String(text)) => text
+                .trim()
+                .trim_end_matches('%')
+                .parse::<u32>()
+                .ok()
+                .map(|p| p.min(100)),
+            _ => None,
+        },
+        estimate: scalar(object.get("estimatedTimeFrame")).filter(|e| !e.is_empty()),
+        messages: messages(object.get("messages")),
+    }
+}
+
+/// A string or number as text; anything else as absent.
+pub fn scalar(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        _ => None,
+    }
+}
+
+fn array(value: Option<&Value>) -> &[Value] {
+    value.and_then(Value::as_array).map_or(&[], Vec::as_slice)
+}
+
+fn messages(value: Option<&Value>) -> Vec<Message> {
+    array(value)
+        .iter()
+        .filter_map(|item| {
+            let (html, level) = match item {
+                Value::String(text) => (text.as_str(), None),
+                Value::Object(object) => (
+                    object
+                        .get("messageHtml")
+                        .or_else(|| object.get("message"))
+                        .and_then(Value::as_str)?,
+                    object.get("level").and_then(Value::as_str),
+                ),
+                _ => return None,
+            };
+            let level = match level.map(normalise).as_deref() {
+                Some("error") => Level::Error,
+                Some("warning") => Level::Warning,
+                _ => Level::Information,
+            };
+            let text = html_to_text(html);
+            (!text.is_empty()).then_some(Message { level, text })
+        })
+        .collect()
+}
+
+/// Links arrive as strings or as objects with a URI field; keep the addresses.
+fn links(value: Option<&Value>) -> Vec<String> {
+    array(value)
+        .iter()
+        .filter_map(|item| match item {
+            Value::String(text) => Some(text.clone()),
+            Value::Object(object) => ["uri", "url", "link", "href"]
+                .iter()
+                .find_map(|key| object.get(*key).and_then(Value::as_str))
+                .map(str::to_owned),
+            _ => None,
+        })
+        .filter(|link| !link.trim().is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_case_insensitive_and_liberal() {
+        assert_eq!(
+            OperationStatus::parse("Complete"),
+            OperationStatus::Succeeded
+        );
+        assert_eq!(
+            OperationStatus::parse("completed"),
+            OperationStatus::Succeeded
+        );
+        assert_eq!(
+            OperationStatus::parse("SUCCEEDED"),
+            OperationStatus::Succeeded
+        );
+        assert_eq!(
+            OperationStatus::parse("Cancelled"),
+            OperationStatus::Canceled
+        );
+        assert_eq!(
+            OperationStatus::parse("not started"),
+            OperationStatus::NotStarted
+        );
+        assert_eq!(
+            OperationStatus::parse("NeverPublished"),
+            OperationStatus::NeverPublished
+        );
+        assert_eq!(
+            OperationStatus::parse("WaitingForPublisherReview"),
+            OperationStatus::WaitingForPublisherReview
+        );
+        assert_eq!(
+            OperationStatus::parse("successful-ish"),
+            OperationStatus::Unknown("successful-ish".into())
+        );
+        assert!(!OperationStatus::parse("successful-ish").is_terminal());
+    }
+
+    #[test]
+    fn object_and_array_bodies() {
+        let object = br#"{"status":"running","steps":[{"id":"a","stepName":"A","status":"inProgress","progressPercentage":"45","estimatedTimeFrame":"< 1 day"}]}"#;
+        let array = br#"[{"status":"running","steps":[{"id":"a","stepName":"A","status":"inProgress","progressPercentage":45,"estimatedTimeFrame":"< 1 day"}]}]"#;
+        let from_object = parse_operation(object).expect("object");
+        let from_array = parse_operation(array).expect("array");
+        assert_eq!(from_object, from_array);
+        assert_eq!(from_object.steps[0].progress, Some(45));
+        assert_eq!(from_object.steps[0].estimate.as_deref(), Some("< 1 day"));
+    }
+
+    #[test]
+    fn bodies_that_are_not_states_are_errors() {
+        for body in [
+            &b"<html>gateway</html>"[..],
+            b"[]",
+            b"{}",
+            b"42",
+            b"{\"status\":3}",
+        ] {
+            assert!(
+                parse_operation(body).is_err(),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    #[test]
+    fn messages_are_plain_text_with_levels() {
+        let body = br#"{"status":"failed","offerVersion":3,"steps":[{"id":"cert","stepName":"Certification","status":"failed","messages":[{"messageHtml":"<b>VHD</b> &amp; disk","level":"Error"},{"messageHtml":"note","level":"information"}]}],"previewLinks":["https://p"],"liveLinks":[{"uri":"https://l"}]}"#;
+        let state = parse_operation(body).expect("valid");
+        assert_eq!(state.offer_version.as_deref(), Some("3"));
+        let step = state.failed_step().expect("failed step");
+        assert_eq!(step.id, "cert");
+        assert_eq!(
+            step.messages[0],
+            Message {
+                level: Level::Error,
+                text: "VHD & disk".into()
+            }
+        );
+        assert_eq!(state.preview_links, ["https://p"]);
+        assert_eq!(state.live_links, ["https://l"]);
+    }
+
+    #[test]
+    fn preview_ready_from_step_or_offer_status() {
+        let body = br#"{"status":"running","steps":[{"id":"publisher-signoff","status":"WaitingForPublisherReview"}]}"#;
+        assert!(parse_operation(body).expect("valid").is_preview_ready());
+        assert!(OperationState::with_status("WaitingForPublisherReview").is_preview_ready());
+        assert!(!OperationState::with_status("Running").is_preview_ready());
+    }
+}

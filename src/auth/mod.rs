@@ -1,0 +1,270 @@
+//! Authentication: where tokens come from ([`TokenSource`]) and the cache in front of them.
+//!
+//! Tokens are cached per audience (the CPP API and the product ingestion API each need their
+//! own) and refreshed min(5 minutes, half their lifetime) before they expire, so a wait of many
+//! hours never sends an expired token. A failed refresh is tolerated while the old token is still
+//! valid. After a 401 the caller drops the cached token and asks once more.
+
+pub mod entra;
+mod federated;
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::time::Instant;
+use url::{Origin, Url};
+
+use crate::api::error::ApiError;
+use crate::api::http::HttpClient;
+use crate::config::{AssertionSource, Credential};
+use crate::secret::Secret;
+
+/// Refresh this long before expiry at most...
+const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// An API a token is for: the resource Entra issues it for, and the only origin it is sent to.
+#[derive(Debug, Clone)]
+pub struct Audience {
+    /// `https://cloudpartner.azure.com` (v1 `resource`; v2 scope is this + `/.default`).
+    pub resource: &'static str,
+    /// Where requests carrying this token may go.
+    pub origin: Origin,
+}
+
+impl Audience {
+    pub fn new(resource: &'static str, api: &Url) -> Self {
+        Audience {
+            resource,
+            origin: api.origin(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AccessToken {
+    pub token: Secret,
+    /// `None` for a token given as input: its lifetime is not ours to know.
+    pub expires_in: Option<Duration>,
+}
+
+/// Where tokens come from: the configured credential, asked at the configured authority.
+pub struct TokenSource {
+    credential: Credential,
+    authority: Url,
+}
+
+impl TokenSource {
+    pub fn new(credential: Credential, authority: Url) -> Self {
+        TokenSource {
+            credential,
+            authority,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        self.credential.kind()
+    }
+
+    /// Whether asking again can give a different token (not so for a given access token).
+    pub fn can_refresh(&self) -> bool {
+        !matches!(self.credential, Credential::AccessToken(_))
+    }
+
+    async fn fetch(
+        &self,
+        http: &HttpClient,
+        audience: &Audience,
+        deadline: Instant,
+    ) -> Result<AccessToken, ApiError> {
+        match &self.credential {
+            Credential::AccessToken(token) => Ok(AccessToken {
+                token: token.clone(),
+                expires_in: None,
+            }),
+            Credential::ClientSecret {
+                tenant_id,
+                client_id,
+                secret,
+            } => {
+                entra::client_secret_token(
+                    http,
+                    &self.authority,
+                    tenant_id,
+                    client_id,
+                    secret,
+                    audience.resource,
+                    deadline,
+                )
+                .await
+            }
+            Credential::Federated {
+                tenant_id,
+                client_id,
+                assertion,
+            } => {
+                // A fresh assertion for every exchange: OIDC tokens live minutes, a wait hours.
+                let jwt = federated::assertion(http, assertion, deadline).await?;
+                entra::federated_token(
+                    http,
+                    &self.authority,
+                    tenant_id,
+                    client_id,
+                    &jwt,
+                    audience.resource,
+                    deadline,
+                )
+                .await
+                .map_err(|error| federated::explain(error, &jwt))
+            }
+        }
+    }
+}
+
+struct Cached {
+    token: Secret,
+    obtained: Instant,
+    expires: Option<Instant>,
+}
+
+impl Cached {
+    /// When to get a new one: min(5 minutes, half the lifetime) before expiry.
+    fn refresh_at(&self) -> Option<Instant> {
+        let expires = self.expires?;
+        let lifetime = expires.saturating_duration_since(self.obtained);
+        Some(expires - REFRESH_MARGIN.min(lifetime / 2))
+    }
+
+    fn is_valid(&self, now: Instant) -> bool {
+        self.expires.is_none_or(|expires| now < expires)
+    }
+}
+
+/// The token cache, keyed by audience resource.
+pub struct Tokens {
+    source: TokenSource,
+    cache: Mutex<HashMap<&'static str, Cached>>,
+}
+
+impl Tokens {
+    pub fn new(source: TokenSource) -> Self {
+        Tokens {
+            source,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn source(&self) -> &TokenSource {
+        &self.source
+    }
+
+    /// A token for `audience`, from the cache while it is fresh.
+    pub async fn get(
+        &self,
+        http: &HttpClient,
+        audience: &Audience,
+        deadline: Instant,
+    ) -> Result<Secret, ApiError> {
+        let now = Instant::now();
+        let stale = {
+            let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            match cache.get(audience.resource) {
+                Some(cached) if cached.refresh_at().is_none_or(|at| now < at) => {
+                    return Ok(cached.token.clone());
+                }
+                Some(cached) if cached.is_valid(now) => Some(cached.token.clone()),
+                _ => None,
+            }
+        };
+
+        match self.source.fetch(http, audience, deadline).await {
+            Ok(fresh) => {
+                let obtained = Instant::now();
+                let cached = Cached {
+                    token: fresh.token.clone(),
+                    obtained,
+                    expires: fresh.expires_in.map(|lifetime| obtained + lifetime),
+                };
+                if let Some(lifetime) = fresh.expires_in {
+                    tracing::debug!(
+                        "new token for {} valid for {}s",
+                        audience.resource,
+                        lifetime.as_secs()
+                    );
+                }
+                self.cache
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(audience.resource, cached);
+                Ok(fresh.token)
+            }
+            Err(error) => match stale {
+                Some(token) => {
+                    tracing::warn!(
+                        "{error}; the current token is still valid and is used meanwhile"
+                    );
+                    Ok(token)
+                }
+                None => Err(error),
+            },
+        }
+    }
+
+    /// Forgets the token for `audience` after the service refused it.
+    pub fn invalidate(&self, audience: &Audience) {
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(audience.resource);
+    }
+}
+
+impl AssertionSource {
+    /// Where the assertion's request goes (for the log; never with the request token).
+    pub fn describe(&self) -> String {
+        match self {
+            AssertionSource::GitHub { audience, .. } => {
+                format!("GitHub Actions OIDC token (audience {audience})")
+            }
+            AssertionSource::AzurePipelines {
+                service_connection_id,
+                ..
+            } => format!("Azure Pipelines OIDC token (service connection {service_connection_id})"),
+            AssertionSource::TokenFile(path) => {
+                format!("federated token file {}", path.display())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_margin_is_five_minutes_or_half_the_lifetime() {
+        let obtained = Instant::now();
+        let hour = Cached {
+            token: Secret::new("t-hour-token"),
+            obtained,
+            expires: Some(obtained + Duration::from_secs(3600)),
+        };
+        assert_eq!(
+            hour.refresh_at(),
+            Some(obtained + Duration::from_secs(3600 - 300))
+        );
+        let short = Cached {
+            token: Secret::new("t-short-token"),
+            obtained,
+            expires: Some(obtained + Duration::from_secs(4)),
+        };
+        assert_eq!(short.refresh_at(), Some(obtained + Duration::from_secs(2)));
+        let given = Cached {
+            token: Secret::new("t-given-token"),
+            obtained,
+            expires: None,
+        };
+        assert_eq!(given.refresh_at(), None);
+        assert!(given.is_valid(obtained + Duration::from_secs(1_000_000)));
+    }
+}

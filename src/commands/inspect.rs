@@ -1,0 +1,107 @@
+//! `status` and `validate`: read the offer's state, start nothing.
+
+use super::{Context, interrupted};
+use crate::api::model::{OperationState, OperationStatus};
+use crate::outcome::{Outcome, Problem, Status};
+use crate::report::Output;
+
+/// The offer's state on the outcome table: `Running` -> running, `Succeeded` -> succeeded,
+/// `WaitingForPublisherReview` (or a running operation at publisher sign-off) -> preview-ready,
+/// `NeverPublished` / `NotStarted` -> not-started.
+pub fn offer_status(state: &OperationState) -> Status {
+    match &state.status {
+        _ if state.is_preview_ready() => Status::PreviewReady,
+        OperationStatus::Running => Status::Running,
+        OperationStatus::Succeeded => Status::Succeeded,
+        OperationStatus::Failed => Status::Failed,
+        OperationStatus::Canceled => Status::Canceled,
+        OperationStatus::WaitingForPublisherReview => Status::PreviewReady,
+        OperationStatus::NeverPublished | OperationStatus::NotStarted => Status::NotStarted,
+        OperationStatus::Unknown(_) => Status::Unknown,
+    }
+}
+
+async fn read(context: &mut Context<'_>) -> Result<OperationState, Outcome> {
+    let deadline = context.call_deadline();
+    match context
+        .interrupt
+        .guard(context.backend.offer_state(deadline))
+        .await
+    {
+        Err(signal) => Err(interrupted(context, signal, None)),
+        Ok(Err(error)) => Err(Outcome {
+            problem: Some(Problem::from(&error)),
+            ..context.outcome(Status::Error)
+        }),
+        Ok(Ok(polled)) => {
+            context
+                .reporter
+                .output(Output::OfferStatus, &polled.state.status_text);
+            Ok(polled.state)
+        }
+    }
+}
+
+/// `command: status`: the offer's state and steps, as outputs and summary; exit 0 whatever the
+/// state (1 only when it cannot be read).
+pub async fn status(context: &mut Context<'_>) -> Outcome {
+    let subject = context.reporter_subject();
+    context.reporter.line(&format!(
+        "publish-offer: reading the status of offer {subject}"
+    ));
+    let state = match read(context).await {
+        Ok(state) => state,
+        Err(outcome) => return outcome,
+    };
+    context.reporter.progress(&state);
+    let status = offer_status(&state);
+    Outcome {
+        note: Some(format!("the offer's status is {}", state.status_text)),
+        state: Some(state),
+        ..context.outcome(status)
+    }
+}
+
+/// `command: validate`: proves the credentials, the publisher and the offer by getting a token
+/// and reading the offer's status. Nothing is started.
+pub async fn validate(context: &mut Context<'_>) -> Outcome {
+    let subject = context.reporter_subject();
+    context.reporter.line(&format!(
+        "publish-offer: validating credentials and offer {subject} (nothing is published)"
+    ));
+    match read(context).await {
+        Ok(state) => Outcome {
+            note: Some(format!(
+                "the credentials work and the offer exists; its status is {}",
+                state.status_text
+            )),
+            ..context.outcome(Status::Succeeded)
+        },
+        Err(outcome) => outcome,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offer_statuses_map_onto_the_table() {
+        for (service, expected) in [
+            ("Running", Status::Running),
+            ("Succeeded", Status::Succeeded),
+            ("Failed", Status::Failed),
+            ("Canceled", Status::Canceled),
+            ("WaitingForPublisherReview", Status::PreviewReady),
+            ("NeverPublished", Status::NotStarted),
+            ("NotStarted", Status::NotStarted),
+            ("Mystery", Status::Unknown),
+        ] {
+            assert_eq!(
+                offer_status(&OperationState::with_status(service)),
+                expected,
+                "{service}"
+            );
+        }
+    }
+}

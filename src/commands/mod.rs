@@ -1,0 +1,324 @@
+//! The commands. Each ends in an [`Outcome`] from the table in [`crate::outcome`]; reporting it is
+//! the caller's job.
+//!
+//! - `publish` / `go-live` ([`start`]): start the operation (or attach to the running one) and
+//!   follow it.
+//! - `wait`: follow an operation started earlier, from its URL.
+//! - `cancel`: ask the service to cancel, and follow the cancellation.
+//! - `status` / `validate` ([`inspect`]): read the offer's state without starting anything.
+
+mod inspect;
+mod start;
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::api::backend::{Backend, Handle};
+use crate::api::model::{OperationState, OperationStatus};
+use crate::config::duration::format_duration;
+use crate::config::{Command, Settings};
+use crate::interrupt::Interrupt;
+use crate::outcome::{ExitPolicy, OperationRef, Outcome, Problem, Signal, Status};
+use crate::report::Reporter;
+use crate::wait::{Ended, Plan, wait};
+
+/// Calls that start or prepare an operation retry at least this long, even with `timeout: 0`.
+const MIN_CALL_BUDGET: Duration = Duration::from_secs(60);
+/// `cancel-on-interrupt` must finish inside the runner's grace period (7.5 s to SIGTERM).
+const CANCEL_ON_INTERRUPT_BUDGET: Duration = Duration::from_secs(5);
+/// How long `cancel-on-timeout` waits for the service to confirm.
+const CANCEL_ON_TIMEOUT_BUDGET: Duration = Duration::from_secs(60);
+
+pub struct Context<'a> {
+    pub settings: &'a Settings,
+    pub backend: Backend<'a>,
+    pub reporter: &'a mut Reporter,
+    pub interrupt: &'a Interrupt,
+    pub started: Instant,
+}
+
+impl Context<'_> {
+    pub fn policy(&self) -> ExitPolicy {
+        ExitPolicy {
+            on_timeout: self.settings.on_timeout,
+            report_only: self.settings.command == Command::Status,
+        }
+    }
+
+    /// When the wait ends: `timeout` after the start of the run.
+    fn wait_deadline(&self) -> Instant {
+        self.started + self.settings.timeout
+    }
+
+    /// The budget of calls before the wait: the time limit, but at least a minute.
+    fn call_deadline(&self) -> Instant {
+        self.started + self.settings.timeout.max(MIN_CALL_BUDGET)
+    }
+
+    fn outcome(&self, status: Status) -> Outcome {
+        Outcome::new(status, self.policy())
+    }
+}
+
+pub async fn run(context: &mut Context<'_>) -> Outcome {
+    match context.settings.command {
+        Command::Publish => start::publish(context).await,
+        Command::GoLive => start::go_live(context).await,
+        Command::Wait => resume(context).await,
+        Command::Cancel => cancel(context).await,
+        Command::Status => inspect::status(context).await,
+        Command::Validate => inspect::validate(context).await,
+    }
+}
+
+/// Follows `handle` until the wait ends, and turns how it ended into an outcome.
+async fn follow(context: &mut Context<'_>, handle: &Handle, attached: bool) -> Outcome {
+    let operation = handle.reference();
+    context.reporter.operation(&operation, attached);
+
+    let settings = context.settings;
+    if settings.timeout.is_zero() {
+        return Outcome {
+            operation: Some(operation),
+            attached,
+            note: Some("timeout is 0: not waiting; follow the operation with command: wait and the operation-url output".to_owned()),
+            ..context.outcome(Status::Running)
+        };
+    }
+
+    tracing::info!(
+        "waiting for the operation (time limit {}, polling every {})",
+        format_duration(settings.timeout),
+        format_duration(settings.poll_interval)
+    );
+    let plan = Plan {
+        deadline: context.wait_deadline(),
+        poll_interval: settings.poll_interval,
+        wait_until: settings.wait_until,
+    };
+    let ended = wait(
+        &context.backend,
+        handle,
+        &plan,
+        context.reporter,
+        context.interrupt,
+    )
+    .await;
+    let mut outcome = outcome_of(context, ended);
+    outcome.operation = Some(operation);
+    outcome.attached = attached;
+
+    match outcome.status {
+        Status::Running if outcome.timed_out && settings.cancel_on_timeout => {
+            cancel_after_timeout(context, handle, &mut outcome).await;
+        }
+        Status::Interrupted(_) if settings.cancel_on_interrupt => {
+            cancel_after_interrupt(context, &mut outcome).await;
+        }
+        _ => {}
+    }
+    outcome
+}
+
+/// The outcome of a finished wait, from the outcome table.
+fn outcome_of(context: &Context<'_>, ended: Ended) -> Outcome {
+    let settings = context.settings;
+    match ended {
+        Ended::Terminal(state) => {
+            let status = match state.status {
+                OperationStatus::Succeeded => Status::Succeeded,
+                OperationStatus::Canceled => Status::Canceled,
+                _ => Status::Failed,
+            };
+            Outcome {
+                state: Some(state),
+                ..context.outcome(status)
+            }
+        }
+        Ended::PreviewReady(state) => Outcome {
+            state: Some(state),
+            note: Some("the preview is ready; go live with command: go-live".to_owned()),
+            ..context.outcome(Status::PreviewReady)
+        },
+        Ended::TimedOut { last, error: None } => Outcome {
+            state: last,
+            timed_out: true,
+            note: Some(format!(
+                "the time limit of {} passed with the operation still running",
+                format_duration(settings.timeout)
+            )),
+            ..context.outcome(Status::Running)
+        },
+        Ended::TimedOut {
+            last,
+            error: Some(error),
+        } => Outcome {
+            note: Some(format!(
+                "the status could not be read before the time limit of {}{}",
+                format_duration(settings.timeout),
+                last.as_ref()
+                    .map(|state| format!("; it was last seen {}", state.status_text))
+                    .unwrap_or_default()
+            )),
+            state: last,
+            timed_out: true,
+            problem: Some(Problem::from(&error)),
+            ..context.outcome(Status::Unknown)
+        },
+        Ended::Failed { last, error } => Outcome {
+            state: last,
+            problem: Some(Problem::from(&error)),
+            ..context.outcome(Status::Error)
+        },
+        Ended::Interrupted { signal, last } => interrupted(context, signal, last),
+    }
+}
+
+fn interrupted(context: &Context<'_>, signal: Signal, last: Option<OperationState>) -> Outcome {
+    Outcome {
+        state: last,
+        note: Some(format!("{} stopped the wait", signal.name())),
+        ..context.outcome(Status::Interrupted(signal))
+    }
+}
+
+/// `command: wait`: resume following an operation from an earlier step or job.
+async fn resume(context: &mut Context<'_>) -> Outcome {
+    let Some(url) = context.settings.operation_url.clone() else {
+        unreachable!("validated: wait needs operation-url")
+    };
+    context
+        .reporter
+        .line(&format!("publish-offer: waiting on operation {url}"));
+    follow(context, &Handle::Operation(url), false).await
+}
+
+/// `command: cancel`: ask the service to cancel the running operation and follow the
+/// cancellation. The outcome describes the cancel operation: `succeeded` once it is done.
+async fn cancel(context: &mut Context<'_>) -> Outcome {
+    context.reporter.line(&format!(
+        "publish-offer: canceling the running operation of {}",
+        context.reporter_subject()
+    ));
+    let deadline = context.call_deadline();
+    let emails = &context.settings.notification_emails;
+    match context
+        .interrupt
+        .guard(context.backend.cancel(emails, deadline))
+        .await
+    {
+        Err(signal) => interrupted(context, signal, None),
+        Ok(Ok(Some(handle))) => follow(context, &handle, false).await,
+        Ok(Ok(None)) => Outcome {
+            note: Some("the service canceled the operation".to_owned()),
+            ..context.outcome(Status::Succeeded)
+        },
+        Ok(Err(error)) => {
+            let status = match error.status() {
+                Some(400 | 404 | 409 | 422) => Status::Rejected,
+                _ => Status::Error,
+            };
+            Outcome {
+                problem: Some(Problem::from(&error)),
+                ..context.outcome(status)
+            }
+        }
+    }
+}
+
+impl Context<'_> {
+    fn reporter_subject(&self) -> String {
+        self.settings
+            .offer
+            .as_ref()
+            .map(|offer| format!("{}/{}", offer.publisher_id, offer.offer_id))
+            .unwrap_or_default()
+    }
+}
+
+/// `cancel-on-timeout`: ask the service to cancel; `canceled` once it confirms.
+async fn cancel_after_timeout(context: &mut Context<'_>, handle: &Handle, outcome: &mut Outcome) {
+    context
+        .reporter
+        .line("publish-offer: the time limit passed; asking the service to cancel the operation (cancel-on-timeout)");
+    let deadline = Instant::now() + CANCEL_ON_TIMEOUT_BUDGET;
+    let emails = &context.settings.notification_emails;
+    let cancel = match context
+        .interrupt
+        .guard(context.backend.cancel(emails, deadline))
+        .await
+    {
+        Ok(result) => result,
+        Err(_) => return,
+    };
+    let confirmation = match cancel {
+        Ok(None) => None,
+        Ok(Some(cancel_handle)) => Some(cancel_handle),
+        Err(error) => {
+            outcome.note = Some(format!(
+                "the time limit passed and the cancel request failed: {error}"
+            ));
+            return;
+        }
+    };
+    // Read the cancellation (or the operation itself) until it says canceled or the budget ends.
+    let watched = confirmation.unwrap_or_else(|| handle.clone());
+    let plan = Plan {
+        deadline,
+        poll_interval: context.settings.poll_interval.min(Duration::from_secs(10)),
+        wait_until: crate::config::WaitUntil::Complete,
+    };
+    match wait(
+        &context.backend,
+        &watched,
+        &plan,
+        context.reporter,
+        context.interrupt,
+    )
+    .await
+    {
+        Ended::Terminal(state) if state.status != OperationStatus::Failed => {
+            outcome.status = Status::Canceled;
+            outcome.note = Some(
+                "the time limit passed and the operation was canceled (cancel-on-timeout)"
+                    .to_owned(),
+            );
+            if watched == *handle {
+                outcome.state = Some(state);
+            }
+        }
+        _ => {
+            outcome.note = Some(
+                "the time limit passed; a cancel was requested but not yet confirmed".to_owned(),
+            );
+        }
+    }
+}
+
+/// `cancel-on-interrupt`: one cancel request, within the runner's grace period. The status stays
+/// `interrupted`; the note says whether the service took the request.
+async fn cancel_after_interrupt(context: &mut Context<'_>, outcome: &mut Outcome) {
+    let deadline = Instant::now() + CANCEL_ON_INTERRUPT_BUDGET;
+    let emails = &context.settings.notification_emails;
+    let result = tokio::time::timeout(
+        CANCEL_ON_INTERRUPT_BUDGET,
+        context.backend.cancel(emails, deadline),
+    )
+    .await;
+    let said = match result {
+        Ok(Ok(_)) => "the service accepted the cancel request (cancel-on-interrupt)".to_owned(),
+        Ok(Err(error)) => format!("the cancel request failed: {error}"),
+        Err(_) => "the cancel request got no answer within 5s".to_owned(),
+    };
+    let prefix = outcome.note.take().unwrap_or_default();
+    outcome.note = Some(format!("{prefix}; {said}"));
+}
+
+/// The reference reported for a run that has no operation yet.
+pub fn no_operation() -> OperationRef {
+    OperationRef {
+        id: String::new(),
+        url: None,
+    }
+}

@@ -1,0 +1,357 @@
+//! `publish` and `go-live`: start the operation, never twice.
+//!
+//! The start request is not idempotent, so it is sent again only when it certainly never reached
+//! the service (the connection was refused; the service answered 429). When the service says an
+//! operation already runs (409, or 400/422 saying so), or when the request may have reached it
+//! (a timeout, a reset, a 5xx), the run looks for the running operation and attaches to it:
+//! a re-run of a failed CI job waits on the publish it started instead of starting another.
+
+use tokio::time::Instant;
+
+use super::{Context, follow, interrupted};
+use crate::api::backend::{Handle, StartKind};
+use crate::api::error::ApiError;
+use crate::api::model::OperationStatus;
+use crate::config::IfRunning;
+use crate::outcome::{Outcome, Problem, Status};
+use crate::wait::{Ended, Plan, wait};
+
+pub async fn publish(context: &mut Context<'_>) -> Outcome {
+    let subject = context.reporter_subject();
+    context.reporter.line(&format!(
+        "publish-offer: publishing offer {subject} through the {} API",
+        context.backend.api_name()
+    ));
+    start(context, StartKind::Publish).await
+}
+
+/// `go-live` is refused unless the offer waits for publisher review: going live before the
+/// preview is ready (or a second time) is not what anyone meant.
+pub async fn go_live(context: &mut Context<'_>) -> Outcome {
+    let subject = context.reporter_subject();
+    context
+        .reporter
+        .line(&format!("publish-offer: going live with offer {subject}"));
+    let deadline = context.call_deadline();
+    let state = match context
+        .interrupt
+        .guard(context.backend.offer_state(deadline))
+        .await
+    {
+        Err(signal) => return interrupted(context, signal, None),
+        Ok(Err(error)) => {
+            return Outcome {
+                problem: Some(Problem::from(&error)),
+                ..context.outcome(Status::Error)
+            };
+        }
+        Ok(Ok(polled)) => polled.state,
+    };
+    if !state.is_preview_ready() {
+        let message = format!(
+            "the offer is not waiting for publisher review (its status is {}): go-live is possible \
+             once a publish has reached preview-ready",
+            state.status_text
+        );
+        return Outcome {
+            problem: Some(Problem {
+                title: "go live".to_owned(),
+                message,
+                help: Some(
+                    "publish with wait-until: preview first, check the preview, then run go-live"
+                        .to_owned(),
+                ),
+            }),
+            state: Some(state),
+            ..context.outcome(Status::Rejected)
+        };
+    }
+    start(context, StartKind::GoLive).await
+}
+
+/// Whether the service refused because an operation already runs.
+fn is_conflict(error: &ApiError) -> bool {
+    let ApiError::Status {
+        status, message, ..
+    } = error
+    else {
+        return false;
+    };
+    let message = message.to_ascii_lowercase();
+    *status == 409
+        || (matches!(status, 400 | 422)
+            && [
+                "in progress",
+                "already running",
+                "currently running",
+                "is running",
+                "another operation",
+                "already being published",
+                "pending operation",
+            ]
+            .iter()
+            .any(|phrase| message.contains(phrase)))
+}
+
+/// Whether the request may have reached the service although no answer says so.
+fn is_ambiguous(error: &ApiError) -> bool {
+    match error {
+        ApiError::Transport { before_sending, .. } => !before_sending,
+        ApiError::Status { status, .. } => *status >= 500,
+        _ => false,
+    }
+}
+
+async fn start(context: &mut Context<'_>, kind: StartKind) -> Outcome {
+    let deadline = context.call_deadline();
+    let mut restarted = false;
+    loop {
+        let emails = &context.settings.notification_emails;
+        let started = match context
+            .interrupt
+            .guard(context.backend.start(kind, emails, deadline))
+            .await
+        {
+            Err(signal) => return interrupted(context, signal, None),
+            Ok(started) => started,
+        };
+        let error = match started {
+            Ok(Some(handle)) => {
+                let operation = handle.reference();
+                context.reporter.line(&format!(
+                    "publish-offer: {} started: operation {} {}",
+                    verb(kind),
+                    operation.id,
+                    operation
+                        .url
+                        .as_ref()
+                        .map(|url| url.as_str())
+                        .unwrap_or_default()
+                ));
+                return follow(context, &handle, false).await;
+            }
+            Ok(None) => {
+                return Outcome {
+                    note: Some(format!("the service finished the {} at once", verb(kind))),
+                    ..context.outcome(Status::Succeeded)
+                };
+            }
+            Err(error) => error,
+        };
+
+        if is_conflict(&error) {
+            match context.settings.if_running {
+                IfRunning::Attach => {
+                    let reason =
+                        format!("the service says an operation is already running ({error})");
+                    return attach(context, &reason, deadline, &error).await;
+                }
+                IfRunning::Fail => {
+                    return Outcome {
+                        problem: Some(Problem {
+                            help: Some("wait for it (if-running: attach), or cancel it first (if-running: cancel-and-restart)".to_owned()),
+                            ..Problem::from(&error)
+                        }),
+                        note: Some("an operation is already running (if-running: fail)".to_owned()),
+                        ..context.outcome(Status::Rejected)
+                    };
+                }
+                IfRunning::CancelAndRestart if !restarted => {
+                    restarted = true;
+                    if let Err(outcome) = cancel_running(context, deadline).await {
+                        return *outcome;
+                    }
+                    continue;
+                }
+                IfRunning::CancelAndRestart => {}
+            }
+        }
+        if is_ambiguous(&error) {
+            let reason = format!(
+                "the {} request may have reached the service ({error}); it is not sent again",
+                verb(kind)
+            );
+            return attach(context, &reason, deadline, &error).await;
+        }
+        let status = match error.status() {
+            Some(400 | 404 | 409 | 422) => Status::Rejected,
+            _ => Status::Error,
+        };
+        return Outcome {
+            problem: Some(Problem::from(&error)),
+            ..context.outcome(status)
+        };
+    }
+}
+
+fn verb(kind: StartKind) -> &'static str {
+    match kind {
+        StartKind::Publish => "publish",
+        StartKind::GoLive => "go-live",
+    }
+}
+
+/// Finds the operation that runs and follows it; failing that, the offer's status while it says
+/// running. When neither tells anything, the run fails saying a publish may be running.
+async fn attach(
+    context: &mut Context<'_>,
+    reason: &str,
+    deadline: Instant,
+    cause: &ApiError,
+) -> Outcome {
+    tracing::warn!("{reason}; looking for the running operation");
+    let found = match context
+        .interrupt
+        .guard(context.backend.find_running(deadline))
+        .await
+    {
+        Err(signal) => return interrupted(context, signal, None),
+        Ok(found) => found,
+    };
+    match found {
+        Ok(Some(handle)) => {
+            let operation = handle.reference();
+            context.reporter.line(&format!(
+                "publish-offer: attached to the operation already running: {} {}",
+                operation.id,
+                operation
+                    .url
+                    .as_ref()
+                    .map(|url| url.as_str())
+                    .unwrap_or_default()
+            ));
+            return follow(context, &handle, true).await;
+        }
+        Ok(None) => {}
+        Err(error) => tracing::warn!("{error}; trying the offer's status instead"),
+    }
+
+    let offer = match context
+        .interrupt
+        .guard(context.backend.offer_state(deadline))
+        .await
+    {
+        Err(signal) => return interrupted(context, signal, None),
+        Ok(offer) => offer,
+    };
+    match offer {
+        Ok(polled) if polled.state.status == OperationStatus::Running => {
+            context.reporter.line(
+                "publish-offer: attached to the running publish through the offer's status (its operation URL is not known)",
+            );
+            follow(context, &Handle::OfferStatus, true).await
+        }
+        other => {
+            let seen = match &other {
+                Ok(polled) => format!("the offer's status is {}", polled.state.status_text),
+                Err(error) => format!("the offer's status could not be read ({error})"),
+            };
+            Outcome {
+                problem: Some(Problem {
+                    title: cause.call().to_owned(),
+                    message: format!(
+                        "{reason}, but no running operation was found and {seen}: a publish may be running"
+                    ),
+                    help: Some(
+                        "check the offer in Partner Center, or run this step with command: status; \
+                         re-run when the offer is no longer publishing"
+                            .to_owned(),
+                    ),
+                }),
+                ..context.outcome(Status::Error)
+            }
+        }
+    }
+}
+
+/// `if-running: cancel-and-restart`: cancel the running operation and wait until it ends.
+async fn cancel_running(context: &mut Context<'_>, deadline: Instant) -> Result<(), Box<Outcome>> {
+    context
+        .reporter
+        .line("publish-offer: an operation is already running; canceling it first (if-running: cancel-and-restart)");
+    let emails = &context.settings.notification_emails;
+    let handle = match context
+        .interrupt
+        .guard(context.backend.cancel(emails, deadline))
+        .await
+    {
+        Err(signal) => return Err(Box::new(interrupted(context, signal, None))),
+        Ok(Err(error)) => {
+            return Err(Box::new(Outcome {
+                problem: Some(Problem::from(&error)),
+                ..context.outcome(Status::Error)
+            }));
+        }
+        Ok(Ok(handle)) => handle,
+    };
+    let Some(handle) = handle else {
+        return Ok(());
+    };
+    let plan = Plan {
+        deadline,
+        poll_interval: context.settings.poll_interval,
+        wait_until: crate::config::WaitUntil::Complete,
+    };
+    match wait(
+        &context.backend,
+        &handle,
+        &plan,
+        context.reporter,
+        context.interrupt,
+    )
+    .await
+    {
+        Ended::Terminal(_) => Ok(()),
+        Ended::Interrupted { signal, last } => Err(Box::new(interrupted(context, signal, last))),
+        other => Err(Box::new(Outcome {
+            problem: Some(Problem {
+                title: "cancel operation".to_owned(),
+                message: format!("the running operation could not be canceled in time ({other:?})"),
+                help: None,
+            }),
+            ..context.outcome(Status::Error)
+        })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(status: u16, message: &str) -> ApiError {
+        ApiError::Status {
+            call: "publish offer",
+            status,
+            code: None,
+            message: message.to_owned(),
+        }
+    }
+
+    #[test]
+    fn conflicts() {
+        assert!(is_conflict(&status(409, "")));
+        assert!(is_conflict(&status(
+            400,
+            "An operation is already in progress for this offer"
+        )));
+        assert!(is_conflict(&status(422, "Another operation is running")));
+        assert!(!is_conflict(&status(422, "The offer failed validation")));
+        assert!(!is_conflict(&status(404, "in progress")));
+    }
+
+    #[test]
+    fn ambiguity() {
+        assert!(is_ambiguous(&status(503, "")));
+        assert!(!is_ambiguous(&status(429, "")));
+        assert!(is_ambiguous(&ApiError::Transport {
+            call: "publish offer",
+            detail: "reset".into(),
+            before_sending: false
+        }));
+        assert!(!is_ambiguous(&ApiError::Transport {
+            call: "publish offer",
+            detail: "refused".into(),
+            before_sending: true
+        }));
+    }
+}

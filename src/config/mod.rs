@@ -1,0 +1,209 @@
+//! Configuration: every input is read from the environment and validated once, at start, into
+//! typed [`Settings`]. Nothing here sends a request; a bad input ends the run with exit code 2
+//! before any network traffic.
+//!
+//! Two stages, as in ripgrep: [`RawInputs`] holds the strings as found (filled by `envy` from the
+//! merged variables), and [`Settings::from_inputs`] checks them and builds typed values.
+
+pub mod duration;
+pub mod env;
+pub mod inputs;
+mod validate;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::secret::Secret;
+pub use env::{Environment, MergedInputs, merge_inputs};
+pub use validate::{ConfigError, is_identifier, is_loopback};
+
+/// The inputs as strings, exactly as found (trimmed, empty = absent).
+#[derive(Debug, Default, Deserialize)]
+pub struct RawInputs {
+    pub command: Option<String>,
+    pub publisher_id: Option<String>,
+    pub offer_id: Option<String>,
+    pub notification_emails: Option<String>,
+    pub tenant_id: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    pub access_token: Option<Secret>,
+    pub auth: Option<String>,
+    pub oidc_audience: Option<String>,
+    pub service_connection_id: Option<String>,
+    pub timeout: Option<String>,
+    pub poll_interval: Option<String>,
+    pub wait_until: Option<String>,
+    pub on_timeout: Option<String>,
+    pub cancel_on_timeout: Option<String>,
+    pub cancel_on_interrupt: Option<String>,
+    pub if_running: Option<String>,
+    pub operation_url: Option<String>,
+    pub api: Option<String>,
+    pub api_url: Option<String>,
+    pub ingestion_url: Option<String>,
+    pub authority_host: Option<String>,
+    pub api_version: Option<String>,
+    pub ci: Option<String>,
+    pub dotenv_file: Option<String>,
+    pub result_file: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Publish,
+    GoLive,
+    Cancel,
+    Status,
+    Validate,
+    Wait,
+}
+
+impl Command {
+    pub const ALL: [(&'static str, Command); 6] = [
+        ("publish", Command::Publish),
+        ("go-live", Command::GoLive),
+        ("cancel", Command::Cancel),
+        ("status", Command::Status),
+        ("validate", Command::Validate),
+        ("wait", Command::Wait),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, command)| *command == self)
+            .map_or("publish", |(name, _)| name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitUntil {
+    Complete,
+    Preview,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnTimeout {
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfRunning {
+    Attach,
+    Fail,
+    CancelAndRestart,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiChoice {
+    Cpp,
+    Ingestion,
+    Auto,
+}
+
+/// The offer the run is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferRef {
+    pub publisher_id: String,
+    pub offer_id: String,
+}
+
+/// How a token is obtained. Tenant and client ids are not secret; everything else is.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A ready bearer token; never refreshed.
+    AccessToken(Secret),
+    /// Client-credentials grant with a client secret (v1 endpoint, `resource=`).
+    ClientSecret {
+        tenant_id: String,
+        client_id: String,
+        secret: Secret,
+    },
+    /// Workload identity federation: a JWT from `assertion` is exchanged for a token at the v2
+    /// endpoint. A fresh assertion is fetched for every exchange.
+    Federated {
+        tenant_id: String,
+        client_id: String,
+        assertion: AssertionSource,
+    },
+}
+
+impl Credential {
+    /// How the credential is described in logs and `auth` values.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Credential::AccessToken(_) => "token",
+            Credential::ClientSecret { .. } => "secret",
+            Credential::Federated { assertion, .. } => assertion.kind(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum AssertionSource {
+    /// `GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=...` with the request token.
+    GitHub {
+        request_url: Url,
+        request_token: Secret,
+        audience: String,
+    },
+    /// `POST $SYSTEM_OIDCREQUESTURI?api-version=7.1&serviceConnectionId=...`.
+    AzurePipelines {
+        request_url: Url,
+        access_token: Secret,
+        service_connection_id: String,
+    },
+    /// A file holding the JWT, re-read on every exchange (Kubernetes rotates it).
+    TokenFile(PathBuf),
+}
+
+impl AssertionSource {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AssertionSource::GitHub { .. } => "github-oidc",
+            AssertionSource::AzurePipelines { .. } => "azure-pipelines-oidc",
+            AssertionSource::TokenFile(_) => "token-file",
+        }
+    }
+}
+
+/// Validated settings: everything the run needs, typed.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub command: Command,
+    /// `None` only for `wait`, which works from an operation URL alone.
+    pub offer: Option<OfferRef>,
+    pub notification_emails: Vec<String>,
+    pub credential: Credential,
+    pub timeout: Duration,
+    pub poll_interval: Duration,
+    pub wait_until: WaitUntil,
+    pub on_timeout: OnTimeout,
+    pub cancel_on_timeout: bool,
+    pub cancel_on_interrupt: bool,
+    pub if_running: IfRunning,
+    pub operation_url: Option<Url>,
+    pub api: ApiChoice,
+    pub api_url: Url,
+    pub ingestion_url: Url,
+    pub authority_host: Url,
+    pub api_version: String,
+    /// Extra trusted roots (PEM) from `SSL_CERT_FILE`, for TLS-inspecting proxies.
+    pub extra_root_certificates: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Validates the merged inputs. `environment` supplies what is not an input: the OIDC
+    /// request variables of the CI system and `SSL_CERT_FILE`.
+    pub fn from_inputs(
+        inputs: &MergedInputs,
+        environment: &Environment,
+    ) -> Result<Settings, ConfigError> {
+        validate::settings(inputs, environment)
+    }
+}

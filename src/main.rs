@@ -1,0 +1,57 @@
+//! `main` -> `run` -> exit code. Signal handlers go in before anything else.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use publish_offer::cli::{self, Invocation};
+use publish_offer::config::Environment;
+use publish_offer::interrupt::Interrupt;
+use publish_offer::{logging, run};
+
+fn main() -> ExitCode {
+    let sandbox = match cli::parse(std::env::args_os().skip(1)) {
+        Ok(Invocation::Run { sandbox }) => sandbox,
+        Ok(Invocation::Help) => return print(&cli::help()),
+        Ok(Invocation::Version) => return print(&format!("{}\n", cli::version())),
+        Err(message) => {
+            eprintln!("publish-offer: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("publish-offer: cannot start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = runtime.block_on(async {
+        let interrupt = match Interrupt::install() {
+            Ok(interrupt) => interrupt,
+            Err(error) => {
+                eprintln!("publish-offer: cannot install signal handlers: {error}");
+                return 1;
+            }
+        };
+        let environment = Environment::from_process();
+        logging::init(&environment);
+        run::run(environment, interrupt, sandbox).await
+    });
+    ExitCode::from(code)
+}
+
+fn print(text: &str) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`| head`) is not a failure of ours.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(1),
+    }
+}

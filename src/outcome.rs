@@ -1,0 +1,239 @@
+//! The outcome table: the one place that says what a run's result is called and which exit code
+//! it gets. Every command and every API ends in a [`Status`]; reporting writes it as the `status`
+//! output and the process exits with [`Outcome::exit_code`].
+//!
+//! | `status`      | meaning                                                            | exit        |
+//! |---------------|--------------------------------------------------------------------|-------------|
+//! | succeeded     | the operation completed                                            | 0           |
+//! | preview-ready | wait-until=preview reached (or, for `status`, go-live is pending)  | 0           |
+//! | running       | not waited for (timeout 0), or the time limit passed (timed-out)   | 0, or 3 with on-timeout=fail |
+//! | not-started   | (`status` only) the offer was never published                      | 0           |
+//! | failed        | the operation ended failed                                         | 1           |
+//! | canceled      | the operation was canceled                                         | 1           |
+//! | rejected      | the service refused to start it (400/404/409/422), or go-live was refused | 1    |
+//! | error         | auth failure or another API error before or while waiting          | 1           |
+//! | unknown       | the status could not be read before the time limit                 | 1           |
+//! | invalid-input | configuration error; no request was sent                           | 2           |
+//! | interrupted   | SIGINT / SIGTERM stopped the wait                                  | 130 / 143   |
+//!
+//! The `status` command only reports: it exits 0 whatever state it finds (but 1 on an API error).
+
+use std::fmt;
+
+use url::Url;
+
+use crate::api::error::ApiError;
+use crate::api::model::OperationState;
+use crate::config::{ConfigError, OnTimeout};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Succeeded,
+    PreviewReady,
+    Running,
+    NotStarted,
+    Failed,
+    Canceled,
+    Rejected,
+    Error,
+    Unknown,
+    InvalidInput,
+    Interrupted(Signal),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Interrupt,
+    Terminate,
+}
+
+impl Signal {
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+        }
+    }
+}
+
+impl Status {
+    /// The value of the `status` output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Succeeded => "succeeded",
+            Status::PreviewReady => "preview-ready",
+            Status::Running => "running",
+            Status::NotStarted => "not-started",
+            Status::Failed => "failed",
+            Status::Canceled => "canceled",
+            Status::Rejected => "rejected",
+            Status::Error => "error",
+            Status::Unknown => "unknown",
+            Status::InvalidInput => "invalid-input",
+            Status::Interrupted(_) => "interrupted",
+        }
+    }
+
+    /// Whether the result is what the user asked for (green), as opposed to a failure or a wait
+    /// that ended before the operation did.
+    pub fn is_success(self) -> bool {
+        matches!(self, Status::Succeeded | Status::PreviewReady)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What decides the exit code besides the status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitPolicy {
+    pub on_timeout: OnTimeout,
+    /// The `status` command reports a state; it does not fail because the offer did.
+    pub report_only: bool,
+}
+
+impl Default for ExitPolicy {
+    fn default() -> Self {
+        ExitPolicy {
+            on_timeout: OnTimeout::Warn,
+            report_only: false,
+        }
+    }
+}
+
+/// Exit codes, from the table above.
+pub fn exit_code(status: Status, timed_out: bool, policy: ExitPolicy) -> u8 {
+    match status {
+        Status::InvalidInput => 2,
+        Status::Interrupted(Signal::Interrupt) => 130,
+        Status::Interrupted(Signal::Terminate) => 143,
+        Status::Error => 1,
+        _ if policy.report_only => 0,
+        Status::Succeeded | Status::PreviewReady | Status::NotStarted => 0,
+        Status::Running if timed_out && policy.on_timeout == OnTimeout::Fail => 3,
+        Status::Running => 0,
+        Status::Failed | Status::Canceled | Status::Rejected | Status::Unknown => 1,
+    }
+}
+
+/// A problem to report: what failed (the annotation title), the message, and what to check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub title: String,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl From<&ApiError> for Problem {
+    fn from(error: &ApiError) -> Self {
+        Problem {
+            title: error.call().to_owned(),
+            message: error.to_string(),
+            help: error.help(),
+        }
+    }
+}
+
+impl From<&ConfigError> for Problem {
+    fn from(error: &ConfigError) -> Self {
+        Problem {
+            title: "invalid input".to_owned(),
+            message: error.to_string(),
+            help: error.help().map(str::to_owned),
+        }
+    }
+}
+
+/// The operation a run started, attached to or resumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationRef {
+    /// The operation's id: from the service when it says, else the last segment of its URL.
+    pub id: String,
+    /// `None` when the run waits on the offer's status because no operation URL is known.
+    pub url: Option<Url>,
+}
+
+/// How a run ended: everything the reporter needs for outputs, annotations and the summary.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub status: Status,
+    pub timed_out: bool,
+    /// The run waited on an operation that was already running instead of starting one.
+    pub attached: bool,
+    pub operation: Option<OperationRef>,
+    /// The last state read, if any.
+    pub state: Option<OperationState>,
+    pub problem: Option<Problem>,
+    /// One sentence for the log and summary when the status alone does not say it.
+    pub note: Option<String>,
+    pub policy: ExitPolicy,
+}
+
+impl Outcome {
+    pub fn new(status: Status, policy: ExitPolicy) -> Self {
+        Outcome {
+            status,
+            timed_out: false,
+            attached: false,
+            operation: None,
+            state: None,
+            problem: None,
+            note: None,
+            policy,
+        }
+    }
+
+    pub fn invalid_input(error: &ConfigError) -> Self {
+        Outcome {
+            problem: Some(error.into()),
+            ..Outcome::new(Status::InvalidInput, ExitPolicy::default())
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        exit_code(self.status, self.timed_out, self.policy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table() {
+        let warn = ExitPolicy::default();
+        let fail = ExitPolicy {
+            on_timeout: OnTimeout::Fail,
+            report_only: false,
+        };
+        let report = ExitPolicy {
+            on_timeout: OnTimeout::Fail,
+            report_only: true,
+        };
+        assert_eq!(exit_code(Status::Succeeded, false, warn), 0);
+        assert_eq!(exit_code(Status::PreviewReady, false, fail), 0);
+        assert_eq!(exit_code(Status::Running, false, fail), 0, "timeout 0");
+        assert_eq!(exit_code(Status::Running, true, warn), 0);
+        assert_eq!(exit_code(Status::Running, true, fail), 3);
+        assert_eq!(exit_code(Status::Failed, false, warn), 1);
+        assert_eq!(exit_code(Status::Canceled, false, warn), 1);
+        assert_eq!(exit_code(Status::Rejected, false, warn), 1);
+        assert_eq!(exit_code(Status::Error, false, warn), 1);
+        assert_eq!(exit_code(Status::Unknown, true, warn), 1);
+        assert_eq!(exit_code(Status::InvalidInput, false, warn), 2);
+        assert_eq!(
+            exit_code(Status::Interrupted(Signal::Interrupt), false, warn),
+            130
+        );
+        assert_eq!(
+            exit_code(Status::Interrupted(Signal::Terminate), false, warn),
+            143
+        );
+        assert_eq!(exit_code(Status::Failed, false, report), 0);
+        assert_eq!(exit_code(Status::NotStarted, false, report), 0);
+        assert_eq!(exit_code(Status::Error, false, report), 1);
+    }
+}

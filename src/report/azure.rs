@@ -1,0 +1,115 @@
+//! Azure Pipelines: `##vso[...]` logging commands on stdout, output variables with
+//! `isoutput=true`, and the summary uploaded as a Markdown file from the agent's temp directory.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use super::{Annotation, CiSink, Output, Severity};
+use crate::config::Environment;
+
+pub struct AzurePipelines {
+    temp_directory: Option<PathBuf>,
+}
+
+impl AzurePipelines {
+    pub fn from_environment(environment: &Environment) -> Self {
+        AzurePipelines {
+            temp_directory: environment.get("AGENT_TEMPDIRECTORY").map(PathBuf::from),
+        }
+    }
+}
+
+/// Message data, as `azure-pipelines-task-lib` escapes it: `%` first, then CR and LF. A
+/// `##vso[` inside is broken apart: the agent looks for commands anywhere in a line.
+pub fn escape_data(text: &str) -> String {
+    text.replace('%', "%AZP25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+        .replace("##vso[", "## vso[")
+}
+
+/// Property values: as data, plus `]` and `;`, which end a property.
+pub fn escape_property(text: &str) -> String {
+    escape_data(text).replace(']', "%5D").replace(';', "%3B")
+}
+
+/// `operation-id` -> `operation_id`: variable names take letters, digits, `.` and `_` only.
+pub fn variable_name(name: Output) -> String {
+    name.name().replace('-', "_")
+}
+
+impl CiSink for AzurePipelines {
+    fn name(&self) -> &'static str {
+        "Azure Pipelines"
+    }
+
+    fn mask_command(&self, value: &str) -> Option<String> {
+        Some(format!("##vso[task.setsecret]{}", escape_data(value)))
+    }
+
+    fn set_output(&mut self, out: &mut dyn Write, name: Output, value: &str) -> io::Result<()> {
+        writeln!(
+            out,
+            "##vso[task.setvariable variable={};isoutput=true]{}",
+            escape_property(&variable_name(name)),
+            escape_data(value)
+        )
+    }
+
+    fn annotation(&self, annotation: &Annotation) -> String {
+        let kind = match annotation.severity {
+            Severity::Error => "error",
+            Severity::Warning | Severity::Notice => "warning",
+        };
+        format!(
+            "##vso[task.logissue type={kind}]{}",
+            escape_data(&format!("{}: {}", annotation.title, annotation.message))
+        )
+    }
+
+    fn group_start(&self, title: &str) -> Option<String> {
+        Some(format!("##[group]{}", crate::text::inert(title)))
+    }
+
+    fn group_end(&self) -> Option<String> {
+        Some("##[endgroup]".to_owned())
+    }
+
+    fn publish_summary(&mut self, out: &mut dyn Write, markdown: &str) -> io::Result<()> {
+        let Some(directory) = &self.temp_directory else {
+            tracing::warn!("AGENT_TEMPDIRECTORY is not set: the summary is not uploaded");
+            return Ok(());
+        };
+        let path = directory.join(format!(
+            "publish-offer-summary-{:08x}.md",
+            fastrand::u32(..)
+        ));
+        std::fs::write(&path, markdown)?;
+        writeln!(
+            out,
+            "##vso[task.uploadsummary]{}",
+            escape_data(&path.display().to_string())
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_like_the_task_lib() {
+        assert_eq!(escape_data("50%\r\nx"), "50%AZP25%0D%0Ax");
+        assert_eq!(escape_property("a;b]c"), "a%3Bb%5Dc");
+        assert_eq!(
+            escape_data("x ##vso[task.complete]"),
+            "x ## vso[task.complete]"
+        );
+    }
+
+    #[test]
+    fn variable_names_use_underscores() {
+        assert_eq!(variable_name(Output::OperationId), "operation_id");
+        assert_eq!(variable_name(Output::TimedOut), "timed_out");
+    }
+}

@@ -1,0 +1,157 @@
+//! GitHub Actions: outputs in `$GITHUB_OUTPUT`, the summary in `$GITHUB_STEP_SUMMARY`, workflow
+//! commands on stdout, escaped exactly as `@actions/core` escapes them.
+
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use super::{Annotation, CiSink, Output, Severity};
+use crate::config::Environment;
+
+pub struct GitHub {
+    output_file: Option<PathBuf>,
+    summary_file: Option<PathBuf>,
+    warned: bool,
+}
+
+impl GitHub {
+    pub fn from_environment(environment: &Environment) -> Self {
+        GitHub {
+            output_file: environment.get("GITHUB_OUTPUT").map(PathBuf::from),
+            summary_file: environment.get("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+            warned: false,
+        }
+    }
+}
+
+/// Message data: `%` first, then CR and LF.
+pub fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Property values (`title=`): as data, plus `:` and `,`, which end a property.
+pub fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// `name=value`, or for a value with line breaks the heredoc form with a delimiter that the
+/// value does not contain.
+pub fn output_entry(name: &str, value: &str) -> String {
+    if !value.contains(['\n', '\r']) {
+        return format!("{name}={value}\n");
+    }
+    let mut delimiter = format!("ghadelimiter_{:016x}", fastrand::u64(..));
+    while value.contains(&delimiter) {
+        delimiter = format!("ghadelimiter_{:016x}", fastrand::u64(..));
+    }
+    format!("{name}<<{delimiter}\n{value}\n{delimiter}\n")
+}
+
+fn append(path: &PathBuf, text: &str) -> io::Result<()> {
+    OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)?
+        .write_all(text.as_bytes())
+}
+
+impl CiSink for GitHub {
+    fn name(&self) -> &'static str {
+        "GitHub Actions"
+    }
+
+    fn mask_command(&self, value: &str) -> Option<String> {
+        Some(format!("::add-mask::{}", escape_data(value)))
+    }
+
+    fn set_output(&mut self, _out: &mut dyn Write, name: Output, value: &str) -> io::Result<()> {
+        match &self.output_file {
+            Some(path) => append(path, &output_entry(name.name(), value)),
+            None if !self.warned => {
+                self.warned = true;
+                tracing::warn!("GITHUB_OUTPUT is not set: step outputs are not written");
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn annotation(&self, annotation: &Annotation) -> String {
+        let command = match annotation.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Notice => "notice",
+        };
+        format!(
+            "::{command} title={}::{}",
+            escape_property(&annotation.title),
+            escape_data(&annotation.message)
+        )
+    }
+
+    fn group_start(&self, title: &str) -> Option<String> {
+        Some(format!("::group::{}", escape_data(title)))
+    }
+
+    fn group_end(&self) -> Option<String> {
+        Some("::endgroup::".to_owned())
+    }
+
+    fn publish_summary(&mut self, _out: &mut dyn Write, markdown: &str) -> io::Result<()> {
+        match &self.summary_file {
+            Some(path) => append(path, markdown),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn escapes_like_actions_core() {
+        assert_eq!(escape_data("100%\r\n::error::x"), "100%25%0D%0A::error::x");
+        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+    }
+
+    #[test]
+    fn multi_line_outputs_use_a_heredoc() {
+        assert_eq!(output_entry("status", "succeeded"), "status=succeeded\n");
+        let entry = output_entry("preview-links", "https://a\nhttps://b");
+        let mut lines = entry.lines();
+        let first = lines.next().expect("header");
+        let delimiter = first.strip_prefix("preview-links<<").expect("heredoc");
+        assert!(delimiter.starts_with("ghadelimiter_"));
+        assert_eq!(lines.next(), Some("https://a"));
+        assert_eq!(lines.next(), Some("https://b"));
+        assert_eq!(lines.next(), Some(delimiter));
+    }
+
+    proptest! {
+        #[test]
+        fn escaped_data_is_one_line_and_reversible(text in "\\PC{0,60}|[%\\r\\n:,a]{0,30}") {
+            let escaped = escape_data(&text);
+            prop_assert!(!escaped.contains('\n') && !escaped.contains('\r'));
+            let unescaped = escaped.replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%");
+            prop_assert_eq!(unescaped, text);
+        }
+
+        #[test]
+        fn escaped_property_has_no_separators(text in "\\PC{0,60}|[%\\r\\n:,a]{0,30}") {
+            let escaped = escape_property(&text);
+            prop_assert!(!escaped.contains([':', ',', '\n', '\r']));
+        }
+
+        #[test]
+        fn heredoc_delimiter_never_occurs_in_the_value(value in "(ghadelimiter_[0-9a-f]{0,16}\\n?){0,4}") {
+            let entry = output_entry("x", &value);
+            if let Some(header) = entry.lines().next().and_then(|l| l.strip_prefix("x<<")) {
+                prop_assert!(!value.contains(header));
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Plain output for shells and unknown CI systems: readable lines, no CI commands.
+
+use std::io::{self, Write};
+
+use super::{Annotation, CiSink, Output, Severity};
+use crate::text::inert;
+
+pub struct Plain;
+
+/// `error: title: first line`, further lines indented; every line made inert.
+pub fn plain_annotation(annotation: &Annotation) -> String {
+    let label = match annotation.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Notice => "note",
+    };
+    let mut lines = annotation.message.lines();
+    let mut text = format!(
+        "{label}: {}: {}",
+        inert(&annotation.title),
+        inert(lines.next().unwrap_or_default())
+    );
+    for line in lines {
+        text.push_str("\n  ");
+        text.push_str(&inert(line));
+    }
+    text
+}
+
+impl CiSink for Plain {
+    fn name(&self) -> &'static str {
+        "plain"
+    }
+
+    fn set_output(&mut self, _out: &mut dyn Write, _name: Output, _value: &str) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn annotation(&self, annotation: &Annotation) -> String {
+        plain_annotation(annotation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_text_stays_inert() {
+        let text = plain_annotation(&Annotation {
+            severity: Severity::Error,
+            title: "Cert\n::error::x".into(),
+            message: "first\n::add-mask::y\n##vso[task.setvariable]z".into(),
+        });
+        assert_eq!(
+            text,
+            "error: Cert ::error::x: first\n  ::add-mask::y\n  ## vso[task.setvariable]z"
+        );
+    }
+}

@@ -1,0 +1,72 @@
+//! The `result-file`: the whole result as JSON, for any CI system or script.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::Output;
+use crate::api::model::{Level, Message, OperationState};
+use crate::outcome::Outcome;
+
+fn messages(messages: &[Message]) -> Value {
+    messages
+        .iter()
+        .map(|message| {
+            json!({
+                "level": match message.level {
+                    Level::Error => "error",
+                    Level::Warning => "warning",
+                    Level::Information => "information",
+                },
+                "text": message.text,
+            })
+        })
+        .collect()
+}
+
+fn state(state: &OperationState) -> Value {
+    json!({
+        "status": state.status_text,
+        "offerVersion": state.offer_version,
+        "steps": state.steps.iter().map(|step| json!({
+            "id": step.id,
+            "name": step.name,
+            "status": step.status_text,
+            "progress": step.progress,
+            "estimate": step.estimate,
+            "messages": messages(&step.messages),
+        })).collect::<Vec<_>>(),
+        "messages": messages(&state.messages),
+        "previewLinks": state.preview_links,
+        "liveLinks": state.live_links,
+    })
+}
+
+pub fn render(outcome: &Outcome, outputs: &[(Output, String)], elapsed: Duration) -> String {
+    let outputs: serde_json::Map<String, Value> = outputs
+        .iter()
+        .map(|(name, value)| (name.name().to_owned(), Value::String(value.clone())))
+        .collect();
+    let document = json!({
+        "status": outcome.status.as_str(),
+        "exitCode": outcome.exit_code(),
+        "timedOut": outcome.timed_out,
+        "attached": outcome.attached,
+        "operation": outcome.operation.as_ref().map(|operation| json!({
+            "id": operation.id,
+            "url": operation.url.as_ref().map(|url| url.as_str()),
+        })),
+        "outputs": outputs,
+        "state": outcome.state.as_ref().map(state),
+        "problem": outcome.problem.as_ref().map(|problem| json!({
+            "title": problem.title,
+            "message": problem.message,
+            "help": problem.help,
+        })),
+        "note": outcome.note,
+        "durationSeconds": elapsed.as_secs_f64(),
+    });
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_else(|_| "{}".to_owned());
+    text.push('\n');
+    text
+}

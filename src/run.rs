@@ -1,0 +1,96 @@
+//! One run, from the environment to an exit code.
+
+use std::path::PathBuf;
+
+use tokio::time::Instant;
+
+use crate::api::Api;
+use crate::api::backend::Backend;
+use crate::api::cpp::Cpp;
+use crate::api::http::HttpClient;
+use crate::api::retry::RetryPolicy;
+use crate::auth::{TokenSource, Tokens};
+use crate::commands::{self, Context};
+use crate::config::{ConfigError, Environment, Settings, merge_inputs};
+use crate::interrupt::Interrupt;
+use crate::outcome::Outcome;
+use crate::report::{self, Reporter};
+use crate::sandbox::{Sandbox, Scenario};
+
+pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option<Scenario>) -> u8 {
+    let started = Instant::now();
+    let mut inputs = merge_inputs(&environment);
+
+    let _sandbox = match sandbox {
+        Some(scenario) => match Sandbox::start(scenario).await {
+            Ok(sandbox) => {
+                sandbox.configure(&mut inputs);
+                Some(sandbox)
+            }
+            Err(error) => {
+                tracing::error!("cannot start the sandbox service on loopback: {error}");
+                return 1;
+            }
+        },
+        None => None,
+    };
+
+    // Reporting is set up before validation so that even an invalid input is reported the CI
+    // system's way (status output, error annotation).
+    let (sink, ci_error) = report::select(&inputs, &environment);
+    let result_file = inputs
+        .get("result-file")
+        .map(|value| PathBuf::from(&value.value));
+    let mut reporter = Reporter::new(sink, result_file);
+
+    let settings = match ci_error.map_or_else(|| Settings::from_inputs(&inputs, &environment), Err)
+    {
+        Ok(settings) => settings,
+        Err(error) => return invalid_input(&mut reporter, &error),
+    };
+    let http = match HttpClient::new(
+        settings.extra_root_certificates.as_deref(),
+        RetryPolicy::default(),
+    ) {
+        Ok(http) => http,
+        Err(error) => return invalid_input(&mut reporter, &error),
+    };
+
+    let subject = match (&settings.offer, &settings.operation_url) {
+        (Some(offer), _) if offer.publisher_id.is_empty() => offer.offer_id.clone(),
+        (Some(offer), _) => format!("{}/{}", offer.publisher_id, offer.offer_id),
+        (None, Some(url)) => url.to_string(),
+        (None, None) => String::new(),
+    };
+    reporter.set_subject(settings.command.name(), subject);
+
+    let source = TokenSource::new(settings.credential.clone(), settings.authority_host.clone());
+    tracing::info!(
+        "reporting to {}; authenticating with {}",
+        reporter.sink_name(),
+        source.kind()
+    );
+    let api = Api::new(http, Tokens::new(source));
+    let backend = Backend::Cpp(Cpp::new(
+        &api,
+        settings.api_url.clone(),
+        settings.api_version.clone(),
+        settings.offer.clone(),
+    ));
+    let mut context = Context {
+        settings: &settings,
+        backend,
+        reporter: &mut reporter,
+        interrupt: &interrupt,
+        started,
+    };
+    let outcome = commands::run(&mut context).await;
+    reporter.finish(&outcome);
+    outcome.exit_code()
+}
+
+fn invalid_input(reporter: &mut Reporter, error: &ConfigError) -> u8 {
+    let outcome = Outcome::invalid_input(error);
+    reporter.finish(&outcome);
+    outcome.exit_code()
+}

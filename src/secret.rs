@@ -1,0 +1,141 @@
+//! Values that must never be printed: client secrets, tokens, assertions.
+//!
+//! A [`Secret`] prints as `***` through `Debug` and `Display`; the value is reached only through
+//! [`Secret::expose`], at the place where it is put into a header or a form. Every secret is also
+//! registered for redaction: all text this program writes (stdout, stderr, output files, the
+//! summary) goes through [`redact`], so even a service message that echoes a token prints `***`,
+//! and the reporter learns of each new secret in time to ask the CI system to mask it.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// Shorter values are not registered for redaction: replacing every `abc` in the output would
+/// mangle it, and no real credential is that short.
+const MIN_REDACTED_LEN: usize = 6;
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        let value = value.into();
+        register(&value);
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Raw inputs marked secret are read straight into a [`Secret`], so they are registered for
+/// redaction before anything else looks at them.
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Secret::new)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Default)]
+struct Registry {
+    /// Every value registered so far, longest first so that a secret containing another is
+    /// replaced whole.
+    known: Vec<String>,
+    /// Registered values the reporter has not yet asked the CI system to mask.
+    unmasked: Vec<String>,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    known: Vec::new(),
+    unmasked: Vec::new(),
+});
+
+fn registry() -> MutexGuard<'static, Registry> {
+    // The registry holds plain strings; a panic elsewhere cannot leave it half-updated.
+    REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Registers a value that must not appear in any output. Raw inputs marked secret are registered
+/// before they are validated, so that even a configuration error cannot print them.
+pub fn register(value: &str) {
+    let value = value.trim();
+    if value.chars().count() < MIN_REDACTED_LEN {
+        return;
+    }
+    let mut registry = registry();
+    if registry.known.iter().any(|known| known == value) {
+        return;
+    }
+    registry.known.push(value.to_owned());
+    registry
+        .known
+        .sort_by_key(|known| std::cmp::Reverse(known.len()));
+    registry.unmasked.push(value.to_owned());
+}
+
+/// Secrets registered since the last call, for the CI system's mask command.
+pub fn take_unmasked() -> Vec<String> {
+    std::mem::take(&mut registry().unmasked)
+}
+
+/// Replaces every registered secret in `text` with `***`.
+pub fn redact(text: &str) -> Cow<'_, str> {
+    let registry = registry();
+    if !registry
+        .known
+        .iter()
+        .any(|secret| text.contains(secret.as_str()))
+    {
+        return Cow::Borrowed(text);
+    }
+    let mut redacted = text.to_owned();
+    for secret in &registry.known {
+        if redacted.contains(secret.as_str()) {
+            redacted = redacted.replace(secret.as_str(), "***");
+        }
+    }
+    Cow::Owned(redacted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_hide_the_value() {
+        let secret = Secret::new("hunter2-very-secret");
+        assert_eq!(format!("{secret:?}"), "***");
+        assert_eq!(format!("{secret}"), "***");
+        assert_eq!(secret.expose(), "hunter2-very-secret");
+    }
+
+    #[test]
+    fn redact_replaces_registered_values_and_longest_first() {
+        register("token-abc");
+        register("token-abc-longer");
+        assert_eq!(
+            redact("a token-abc-longer and token-abc here"),
+            "a *** and *** here"
+        );
+        assert!(matches!(redact("nothing secret"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn short_values_are_not_registered() {
+        register("abc");
+        assert_eq!(redact("abc"), "abc");
+    }
+}

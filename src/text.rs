@@ -1,0 +1,280 @@
+//! Turning service text (HTML messages, step names) into something safe to print: plain text,
+//! single lines that cannot become CI commands, Markdown that cannot break a table.
+
+/// Reduces an HTML fragment to plain text: tags removed (block tags become line breaks, links keep
+/// their address), entities decoded, blank runs collapsed.
+pub fn html_to_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    let mut pending_href: Option<String> = None;
+    while let Some(start) = rest.find(['<', '&']) {
+        text.push_str(&rest[..start]);
+        rest = &rest[start..];
+        if rest.starts_with('&') {
+            let (decoded, used) = decode_entity(rest);
+            text.push_str(&decoded);
+            rest = &rest[used..];
+            continue;
+        }
+        let starts_tag = rest[1..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!');
+        let Some(end) = rest.find('>').filter(|_| starts_tag) else {
+            // A '<' that does not open a tag (`x < y`) is text.
+            text.push('<');
+            rest = &rest[1..];
+            continue;
+        };
+        let tag = &rest[1..end];
+        rest = &rest[end + 1..];
+        let closing = tag.starts_with('/');
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        match name.as_str() {
+            "script" | "style" if !closing => {
+                let close = format!("</{name}");
+                match find_ignore_case(rest, &close) {
+                    Some(at) => {
+                        rest = &rest[at..];
+                        rest = rest.find('>').map_or("", |gt| &rest[gt + 1..]);
+                    }
+                    None => rest = "",
+                }
+            }
+            "br" | "p" | "div" | "li" | "tr" | "ul" | "ol" | "table" | "h1" | "h2" | "h3"
+            | "h4" | "h5" | "h6" => text.push('\n'),
+            "td" | "th" => text.push(' '),
+            "a" if !closing => pending_href = attribute(tag, "href"),
+            "a" => {
+                if let Some(href) = pending_href.take()
+                    && !href.is_empty()
+                    && !text.ends_with(&href)
+                {
+                    text.push_str(" (");
+                    text.push_str(&href);
+                    text.push(')');
+                }
+            }
+            _ => {}
+        }
+    }
+    text.push_str(rest);
+    tidy(&text)
+}
+
+fn find_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .to_ascii_lowercase()
+        .find(&needle.to_ascii_lowercase())
+}
+
+/// The value of `name="..."` in a tag, entities decoded.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let lower = tag.to_ascii_lowercase();
+    let at = lower.find(&format!("{name}="))? + name.len() + 1;
+    let value = &tag[at..];
+    let value = match value.chars().next()? {
+        quote @ ('"' | '\'') => value[1..].split(quote).next()?,
+        _ => value.split(|c: char| c.is_whitespace()).next()?,
+    };
+    Some(html_to_text(value))
+}
+
+/// Decodes the entity at the start of `text`; returns the text and the bytes consumed.
+fn decode_entity(text: &str) -> (String, usize) {
+    let Some(end) = text[1..]
+        .find(';')
+        .map(|at| at + 1)
+        .filter(|end| *end <= 12)
+    else {
+        return ("&".to_owned(), 1);
+    };
+    let name = &text[1..end];
+    let decoded = match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        "nbsp" => Some(' '),
+        "ndash" => Some('–'),
+        "mdash" => Some('—'),
+        "hellip" => Some('…'),
+        "rsquo" => Some('’'),
+        "lsquo" => Some('‘'),
+        "rdquo" => Some('”'),
+        "ldquo" => Some('“'),
+        _ => {
+            let number = name
+                .strip_prefix("#x")
+                .or_else(|| name.strip_prefix("#X"))
+                .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                .or_else(|| name.strip_prefix('#').and_then(|dec| dec.parse().ok()));
+            number.and_then(char::from_u32)
+        }
+    };
+    match decoded {
+        Some(c) => (c.to_string(), end + 1),
+        None => ("&".to_owned(), 1),
+    }
+}
+
+/// Collapses blanks within lines and drops empty lines.
+fn tidy(text: &str) -> String {
+    text.lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One line with every control character (line breaks, escapes, tabs) turned into a space, so
+/// nothing in it can start a new line of CI log.
+pub fn one_line(text: &str) -> String {
+    let spaced: String = text
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    spaced.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Service text made safe for a log line: one line, and the markers that CI systems scan for
+/// anywhere in a line (`##vso[`, `##[`) broken apart so they stay text.
+pub fn inert(text: &str) -> String {
+    one_line(text)
+        .replace("##vso[", "## vso[")
+        .replace("##[", "## [")
+}
+
+/// Text for a Markdown table cell or list item: one line, HTML-significant characters as entities
+/// and Markdown punctuation escaped, so service text cannot add rows, links, images or markup.
+pub fn markdown(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in one_line(text).chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '!' | '#' | '~' => {
+                escaped.push('\\');
+                escaped.push(c);
+            }
+            _ => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// At most `max` characters, ending in `…` when cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn html_is_reduced_to_text() {
+        assert_eq!(
+            html_to_text(
+                "<p>The image <b>contoso</b> failed: 100% &amp; &lt;done&gt;</p><p>next</p>"
+            ),
+            "The image contoso failed: 100% & <done>\nnext"
+        );
+        assert_eq!(
+            html_to_text("a&nbsp;b &#39;c&#x27; &unknown; & d"),
+            "a b 'c' &unknown; & d"
+        );
+        assert_eq!(html_to_text("x < y and y > z"), "x < y and y > z");
+        assert_eq!(
+            html_to_text("line<br/>break<BR>again"),
+            "line\nbreak\nagain"
+        );
+        assert_eq!(
+            html_to_text(r#"see <a href="https://aka.ms/x?a=1&amp;b=2">the docs</a>."#),
+            "see the docs (https://aka.ms/x?a=1&b=2)."
+        );
+        assert_eq!(
+            html_to_text("<script>alert(1)</script>safe<style>p{}</style>"),
+            "safe"
+        );
+        assert_eq!(
+            html_to_text("<ul><li>one</li><li>two</li></ul>"),
+            "one\ntwo"
+        );
+    }
+
+    #[test]
+    fn one_line_removes_breaks_and_controls() {
+        assert_eq!(one_line("a\r\nb\u{1b}[31mc\td"), "a b [31mc d");
+        assert_eq!(one_line("x\u{2028}y"), "x y");
+    }
+
+    #[test]
+    fn inert_breaks_ci_markers() {
+        assert_eq!(inert("x\n::add-mask::y"), "x ::add-mask::y");
+        assert_eq!(
+            inert("ok ##vso[task.setvariable]bad"),
+            "ok ## vso[task.setvariable]bad"
+        );
+        assert_eq!(inert("##[group]x"), "## [group]x");
+    }
+
+    #[test]
+    fn markdown_cannot_break_a_table() {
+        assert_eq!(markdown("a|b\nc"), "a\\|b c");
+        assert_eq!(markdown("<img src=x>"), "&lt;img src=x&gt;");
+        assert_eq!(markdown("[x](javascript:y)"), "\\[x\\](javascript:y)");
+    }
+
+    #[test]
+    fn truncate_counts_characters() {
+        assert_eq!(truncate("ééééé", 3), "éé…");
+        assert_eq!(truncate("abc", 3), "abc");
+    }
+
+    proptest! {
+        #[test]
+        fn html_to_text_never_panics(input in "\\PC{0,200}") {
+            let _ = html_to_text(&input);
+        }
+
+        #[test]
+        fn html_to_text_never_panics_on_markup(input in "([<>&;#/a-z0-9 =\"']|&#x[0-9a-f]{1,8};|<a href=\"[a-z]{0,5}\">){0,40}") {
+            let _ = html_to_text(&input);
+        }
+
+        #[test]
+        fn inert_output_is_one_line_without_markers(input in "\\PC{0,100}|[\\r\\n:#\\[a-z]{0,60}") {
+            let line = inert(&input);
+            prop_assert!(!line.contains('\n') && !line.contains('\r'));
+            prop_assert!(!line.contains("##vso[") && !line.contains("##["));
+        }
+
+        #[test]
+        fn markdown_output_has_no_raw_pipes_or_tags(input in "\\PC{0,100}") {
+            let cell = markdown(&input);
+            prop_assert!(!cell.contains('\n') && !cell.contains('<') && !cell.contains('>'));
+            let unescaped_pipe = cell.match_indices('|').any(|(at, _)| !cell[..at].ends_with('\\'));
+            prop_assert!(!unescaped_pipe);
+        }
+    }
+}
