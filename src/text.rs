@@ -152,9 +152,13 @@ pub fn one_line(text: &str) -> String {
 /// Service text made safe for a log line: one line, and the markers that CI systems scan for
 /// anywhere in a line (`##vso[`, `##[`) broken apart so they stay text.
 pub fn inert(text: &str) -> String {
-    one_line(text)
-        .replace("##vso[", "## vso[")
-        .replace("##[", "## [")
+    defuse(&one_line(text))
+}
+
+/// Breaks apart the command markers that CI systems scan for anywhere in a line (`##vso[`,
+/// `##[`), keeping line breaks: for text that an escaping step keeps on one line afterwards.
+pub fn defuse(text: &str) -> String {
+    text.replace("##vso[", "## vso[").replace("##[", "## [")
 }
 
 /// Text for a Markdown table cell or list item: one line, HTML-significant characters as entities

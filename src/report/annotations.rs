@@ -6,7 +6,7 @@
 use crate::api::model::{Level, StepStatus};
 use crate::config::OnTimeout;
 use crate::outcome::{Outcome, Status};
-use crate::text::truncate;
+use crate::text::{defuse, truncate};
 
 pub const MAX_PER_SEVERITY: usize = 10;
 pub const MAX_MESSAGE_CHARS: usize = 4096;
@@ -37,8 +37,8 @@ pub struct Dropped {
 fn annotation(severity: Severity, title: &str, message: &str) -> Annotation {
     Annotation {
         severity,
-        title: title.to_owned(),
-        message: truncate(message, MAX_MESSAGE_CHARS),
+        title: defuse(title),
+        message: truncate(&defuse(message), MAX_MESSAGE_CHARS),
     }
 }
 

@@ -1,0 +1,196 @@
+//! Configuration errors: exit 2, a message naming the input and what is valid, `status` output
+//! `invalid-input`, and not a single request.
+
+use crate::support::*;
+
+#[track_caller]
+fn assert_invalid(step: Step, server: &FakeServer, expected: &[&str]) -> Finished {
+    let run = step.github().run();
+    run.assert_code(2);
+    assert_eq!(run.output("status"), "invalid-input", "{}", run.dump());
+    let error = run
+        .commands()
+        .into_iter()
+        .find(|line| line.starts_with("::error title=invalid input::"))
+        .unwrap_or_else(|| panic!("no error annotation\n{}", run.dump()))
+        .to_owned();
+    for text in expected {
+        assert!(error.contains(text), "{text:?} not in {error}");
+    }
+    assert!(
+        server.requests().is_empty(),
+        "requests sent: {:?}",
+        server.requests()
+    );
+    run.assert_no_secret(&[CLIENT_SECRET]);
+    run
+}
+
+#[test]
+fn each_configuration_error_names_the_input() {
+    let cases: Vec<(&str, &str, Vec<&str>)> = vec![
+        (
+            "timeout",
+            "30",
+            vec!["timeout (INPUT_TIMEOUT='30')", "30s", "30m"],
+        ),
+        ("timeout", "1M", vec!["unknown unit 'M'"]),
+        ("timeout", "8d", vec!["at most 7d"]),
+        (
+            "poll-interval",
+            "0",
+            vec!["poll-interval", "longer than zero"],
+        ),
+        (
+            "wait-until",
+            "later",
+            vec!["wait-until", "complete, preview"],
+        ),
+        ("on-timeout", "explode", vec!["on-timeout", "warn, fail"]),
+        (
+            "publisher-id",
+            "con/toso",
+            vec![
+                "publisher-id (INPUT_PUBLISHER-ID='con/toso')",
+                "letters, digits",
+            ],
+        ),
+        ("offer-id", "../x", vec!["offer-id"]),
+        (
+            "api-url",
+            "http://cloudpartner.example.com",
+            vec!["api-url", "https://"],
+        ),
+        (
+            "authority-host",
+            "https://login.example.com/tenant",
+            vec!["authority-host", "no path"],
+        ),
+        ("api-version", "2017/10/31", vec!["api-version"]),
+        (
+            "notification-emails",
+            "a@contoso.com;b",
+            vec!["notification-emails", "not an email address"],
+        ),
+        ("tenant-id", "contoso tenant", vec!["tenant-id"]),
+        ("client-id", "my-app", vec!["client-id", "GUID"]),
+        (
+            "ci",
+            "jenkins",
+            vec!["ci", "github, azure-pipelines, gitlab, plain"],
+        ),
+        (
+            "command",
+            "deploy",
+            vec![
+                "command",
+                "publish, go-live, cancel, status, validate, wait",
+            ],
+        ),
+    ];
+    for (input, value, expected) in cases {
+        let server = FakeServer::start();
+        assert_invalid(
+            step().against(&server).input(input, value),
+            &server,
+            &expected,
+        );
+    }
+}
+
+#[test]
+fn missing_inputs_say_what_to_set() {
+    let server = FakeServer::start();
+    assert_invalid(
+        step().against(&server).without("INPUT_OFFER-ID"),
+        &server,
+        &[
+            "missing input offer-id",
+            "INPUT_OFFER-ID",
+            "MARKETPLACE_OFFER_ID",
+        ],
+    );
+    let server = FakeServer::start();
+    assert_invalid(
+        step().against(&server).without("INPUT_TENANT-ID"),
+        &server,
+        &["missing input tenant-id", "AZURE_TENANT_ID"],
+    );
+    let server = FakeServer::start();
+    assert_invalid(
+        step().against(&server).without("INPUT_CLIENT-SECRET"),
+        &server,
+        &["no credentials", "access-token", "client-secret"],
+    );
+}
+
+#[test]
+fn a_secret_in_a_bad_input_is_not_echoed() {
+    let server = FakeServer::start();
+    let run = assert_invalid(
+        step()
+            .against(&server)
+            .input("client-secret", "line-one-secret\nline-two"),
+        &server,
+        &["client-secret (INPUT_CLIENT-SECRET)", "one line"],
+    );
+    run.assert_no_secret(&["line-one-secret", "line-two"]);
+}
+
+#[test]
+fn invalid_input_outside_github_prints_plain_error() {
+    let server = FakeServer::start();
+    let run = step().against(&server).input("timeout", "30").run();
+    run.assert_code(2);
+    assert!(run.commands().is_empty(), "{}", run.dump());
+    assert!(
+        run.stdout
+            .contains("error: invalid input: invalid input timeout"),
+        "{}",
+        run.dump()
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn marketplace_and_azure_fallbacks_and_underscore_inputs() {
+    let server = simple_server();
+    let run = step()
+        .github()
+        .env("INPUT_API_URL", &server.url())
+        .env("MARKETPLACE_AUTHORITY_HOST", &server.url())
+        .env("MARKETPLACE_PUBLISHER_ID", PUBLISHER)
+        .env("INPUT_OFFER_ID", OFFER)
+        .env("AZURE_TENANT_ID", TENANT)
+        .env("AZURE_CLIENT_ID", CLIENT_ID)
+        .env("AZURE_CLIENT_SECRET", CLIENT_SECRET)
+        // The runner writes every declared input, empty when not given: empty means unset.
+        .env("INPUT_CLIENT-SECRET", "  ")
+        .env("MARKETPLACE_POLL_INTERVAL", "100ms")
+        .run();
+    run.assert_code(0)
+        .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
+    assert_eq!(run.output("status"), "succeeded");
+}
+
+#[test]
+fn help_and_version() {
+    let run = step().arg("--help").run();
+    run.assert_code(0);
+    for text in [
+        "INPUT_PUBLISHER-ID",
+        "MARKETPLACE_PUBLISHER_ID",
+        "AZURE_CLIENT_SECRET",
+        "poll-interval",
+        "EXIT CODES",
+    ] {
+        assert!(run.stdout.contains(text), "{text} not in --help");
+    }
+    let run = step().arg("--version").run();
+    run.assert_code(0);
+    assert_eq!(
+        run.stdout.trim(),
+        format!("publish-offer {}", env!("CARGO_PKG_VERSION"))
+    );
+    step().arg("--bogus").run().assert_code(2);
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests: the real binary against the fake server on loopback. One test binary, as in
+//! release-plz, so it links once.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod config_errors;
+mod publish;
+mod reporting;

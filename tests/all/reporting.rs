@@ -1,0 +1,257 @@
+//! What the step tells GitHub: outputs, summary, masks, and that service text cannot forge a
+//! workflow command.
+
+use serde_json::json;
+
+use crate::support::*;
+
+#[test]
+fn service_text_cannot_inject_workflow_commands() {
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    let evil = json!({
+        "id": "evil\n::error::forged-id",
+        "stepName": "Cert\n::add-mask::x\r\n::error::forged-name",
+        "status": "failed\n::set-output name=status::succeeded",
+        "estimatedTimeFrame": "soon\n::warning::forged-estimate",
+        "messages": [
+            {"messageHtml": "bad\n::add-mask::x\n::error::forged-message ##vso[task.complete result=Succeeded]", "level": "error"},
+            {"messageHtml": "<p>para</p>\n::stop-commands::token", "level": "warning"}
+        ]
+    });
+    serve_publish(
+        &server,
+        vec![
+            operation("running", json!([evil.clone()])),
+            json!({"status": "failed", "steps": [evil], "offerVersion": "7\n::error::forged-version", "previewLinks": ["https://p\n::error::x"]}),
+        ],
+    );
+    let run = step().github().against(&server).run();
+    run.assert_code(1);
+    for line in run.stdout.lines() {
+        let command = line.trim_start();
+        if command.starts_with("::") {
+            assert!(
+                command.starts_with("::error title=")
+                    || command.starts_with("::warning title=")
+                    || command.starts_with("::add-mask::"),
+                "forged command: {line}\n{}",
+                run.dump()
+            );
+            assert!(!command.starts_with("::add-mask::x"), "forged mask: {line}");
+        }
+        assert!(
+            !line.contains("##vso["),
+            "Azure Pipelines command in {line}"
+        );
+    }
+    // Outputs: the multi-line value stays one value; no forged output appears.
+    let outputs = run.outputs();
+    assert_eq!(outputs["status"], "failed");
+    assert_eq!(outputs["offer-version"], "7\n::error::forged-version");
+    assert!(!outputs.contains_key("::error::forged-version"));
+    // The summary table stays a table: the step is one row.
+    let rows: Vec<&str> = run
+        .summary
+        .lines()
+        .filter(|line| line.starts_with("| Cert"))
+        .collect();
+    assert_eq!(rows.len(), 1, "{}", run.summary);
+}
+
+#[test]
+fn summary_tells_offer_status_duration_steps_and_messages() {
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    serve_publish(
+        &server,
+        vec![operation(
+            "failed",
+            json!([
+                cpp_step("validation", "Validate Pre-Requisites", "complete", 100),
+                {"id": "cert", "stepName": "Certification", "status": "failed", "progressPercentage": 30, "estimatedTimeFrame": "< 5 day",
+                 "messages": [{"messageHtml": "No image for plan <b>gen2</b> | see docs", "level": "error"}]}
+            ]),
+        )],
+    );
+    let run = step().github().against(&server).run();
+    run.assert_code(1);
+    let summary = &run.summary;
+    for text in [
+        "### publish-offer publish `contoso/contoso-offer`: failed",
+        "| Status | **failed** |",
+        &format!("| Operation | {OPERATION_ID} |"),
+        "| Duration |",
+        "| Timed out | no |",
+        "| Step | Status | Progress | Estimate |",
+        "| Validate Pre-Requisites | complete | 100% | &lt; 1 day |",
+        "| Certification | failed | 30% | &lt; 5 day |",
+        "- **Certification** (error): No image for plan gen2 \\| see docs",
+    ] {
+        assert!(
+            summary.contains(text),
+            "{text:?} not in summary:\n{summary}"
+        );
+    }
+    assert!(summary.len() < 64 * 1024);
+}
+
+#[test]
+fn many_messages_are_capped_and_counted() {
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    let messages: Vec<_> = (0..25)
+        .map(|n| json!({"messageHtml": format!("error number {n} {}", "x".repeat(5000)), "level": "error"}))
+        .collect();
+    serve_publish(
+        &server,
+        vec![operation(
+            "failed",
+            json!([{"id": "cert", "stepName": "Certification", "status": "failed", "messages": messages}]),
+        )],
+    );
+    let run = step().github().against(&server).run();
+    run.assert_code(1);
+    let errors: Vec<&str> = run
+        .commands()
+        .into_iter()
+        .filter(|l| l.starts_with("::error"))
+        .collect();
+    assert_eq!(errors.len(), 10, "{}", run.dump());
+    for error in &errors {
+        let message = error
+            .split_once("::")
+            .and_then(|(_, rest)| rest.split_once("::"))
+            .map(|(_, m)| m)
+            .unwrap_or("");
+        assert!(
+            message.chars().count() <= 4096,
+            "annotation of {} characters",
+            message.chars().count()
+        );
+    }
+    assert!(run.summary.contains("15 more errors"), "{}", run.summary);
+    assert!(
+        run.summary.len() < 64 * 1024,
+        "summary of {} bytes",
+        run.summary.len()
+    );
+}
+
+#[test]
+fn masks_come_first_and_no_secret_leaks_even_at_trace_level() {
+    let server = simple_server();
+    let run = step()
+        .github()
+        .against(&server)
+        .env("RUST_LOG", "trace")
+        .run();
+    run.assert_code(0)
+        .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
+    let first = run.stdout.lines().next().unwrap_or_default();
+    assert_eq!(
+        first,
+        format!("::add-mask::{CLIENT_SECRET}"),
+        "{}",
+        run.dump()
+    );
+    let token_mask = run
+        .stdout
+        .lines()
+        .position(|line| line == format!("::add-mask::{TOKEN_PREFIX}1"))
+        .unwrap_or_else(|| panic!("token not masked\n{}", run.dump()));
+    let first_other = run
+        .stdout
+        .lines()
+        .position(|line| !line.starts_with("::add-mask::"))
+        .unwrap_or(usize::MAX);
+    assert!(first_other > 0 && token_mask < run.stdout.lines().count());
+}
+
+#[test]
+fn plain_output_has_no_workflow_commands() {
+    let server = simple_server();
+    let run = step().against(&server).run();
+    run.assert_code(0)
+        .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
+    assert!(run.commands().is_empty(), "{}", run.dump());
+    assert!(!run.stdout.contains("add-mask"));
+    assert!(
+        run.stdout
+            .contains("publish-offer: publish started: operation"),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        run.stdout.contains("publish-offer: succeeded after"),
+        "{}",
+        run.dump()
+    );
+}
+
+#[test]
+fn outputs_are_written_as_soon_as_known() {
+    // With the wait still going, the operation outputs are already in the file.
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    serve_publish(&server, vec![operation("running", json!([]))]);
+    let step = step()
+        .github()
+        .against(&server)
+        .input("timeout", "5s")
+        .input("poll-interval", "100ms");
+    let mut child = step.spawn();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let outputs =
+            parse_github_output(&std::fs::read_to_string(step.output_file()).unwrap_or_default());
+        if outputs.get("operation-id").map(String::as_str) == Some(OPERATION_ID) {
+            assert!(!outputs.contains_key("status"), "status is written last");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "operation-id not written during the wait"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn sandbox_runs_the_whole_flow_without_credentials() {
+    let run = step().github().arg("--sandbox").run();
+    run.assert_code(0);
+    assert_eq!(run.output("status"), "succeeded");
+    assert!(
+        run.stdout.contains("step Certification: complete"),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        run.summary.contains("| Live | complete |"),
+        "{}",
+        run.summary
+    );
+
+    let run = step().github().arg("--sandbox=failed").run();
+    run.assert_code(1);
+    assert_eq!(run.output("status"), "failed");
+    assert_eq!(run.output("failed-step"), "certification");
+    assert!(
+        run.stdout.contains(
+            "::error title=Certification::The VHD of plan contoso-gen2 failed certification"
+        ),
+        "{}",
+        run.dump()
+    );
+
+    let run = step()
+        .github()
+        .arg("--sandbox=preview-ready")
+        .input("wait-until", "preview")
+        .run();
+    run.assert_code(0);
+    assert_eq!(run.output("status"), "preview-ready");
+}

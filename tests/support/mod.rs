@@ -1,0 +1,334 @@
+//! Test helpers: run the real binary against the fake server, read what it wrote.
+
+#![allow(dead_code)]
+
+pub mod fake_server;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{Value, json};
+
+pub use fake_server::{FakeServer, Reply};
+
+pub const TENANT: &str = "contoso.onmicrosoft.com";
+pub const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
+pub const CLIENT_SECRET: &str = "cl1ent~SECRET.value_9f8e7d";
+pub const PUBLISHER: &str = "contoso";
+pub const OFFER: &str = "contoso-offer";
+/// Every token the fake Entra issues starts with this, so tests can look for any of them.
+pub const TOKEN_PREFIX: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOi.fake-access-token-";
+
+pub const OPERATION_ID: &str = "56615b67-2185-49fe-80d2-c4ddf77bb2e8";
+
+pub fn operation_path() -> String {
+    format!("/api/publishers/{PUBLISHER}/offers/{OFFER}/operations/{OPERATION_ID}")
+}
+
+pub fn offer_path(tail: &str) -> String {
+    format!("/api/publishers/{PUBLISHER}/offers/{OFFER}/{tail}")
+}
+
+/// A step invocation: the environment a CI runner would give the binary.
+pub struct Step {
+    env: Vec<(String, String)>,
+    args: Vec<String>,
+    dir: tempfile::TempDir,
+    github: bool,
+}
+
+pub fn step() -> Step {
+    Step {
+        env: Vec::new(),
+        args: Vec::new(),
+        dir: tempfile::tempdir().expect("temp dir"),
+        github: false,
+    }
+}
+
+impl Step {
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn output_file(&self) -> PathBuf {
+        self.dir.path().join("github_output")
+    }
+
+    pub fn summary_file(&self) -> PathBuf {
+        self.dir.path().join("step_summary.md")
+    }
+
+    /// As a GitHub Actions step: command files in a temp dir.
+    pub fn github(mut self) -> Self {
+        self.github = true;
+        let output = self.output_file().display().to_string();
+        let summary = self.summary_file().display().to_string();
+        self.env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_OUTPUT", &output)
+            .env("GITHUB_STEP_SUMMARY", &summary)
+    }
+
+    /// An input as the GitHub runner passes it: `INPUT_PUBLISHER-ID`.
+    pub fn input(self, name: &str, value: &str) -> Self {
+        let variable = format!("INPUT_{}", name.to_ascii_uppercase());
+        self.env(&variable, value)
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.retain(|(existing, _)| existing != name);
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn without(mut self, name: &str) -> Self {
+        self.env.retain(|(existing, _)| existing != name);
+        self
+    }
+
+    pub fn arg(mut self, arg: &str) -> Self {
+        self.args.push(arg.to_owned());
+        self
+    }
+
+    /// The inputs of a publish against `server`: URLs, ids, service-principal credentials, quick
+    /// polls.
+    pub fn against(self, server: &FakeServer) -> Self {
+        self.input("api-url", &server.url())
+            .input("authority-host", &server.url())
+            .input("publisher-id", PUBLISHER)
+            .input("offer-id", OFFER)
+            .input("tenant-id", TENANT)
+            .input("client-id", CLIENT_ID)
+            .input("client-secret", CLIENT_SECRET)
+            .input("poll-interval", "100ms")
+            .input("timeout", "20s")
+    }
+
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_publish-offer"));
+        command
+            .args(&self.args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        command
+    }
+
+    pub fn spawn(&self) -> Child {
+        self.command().spawn().expect("start publish-offer")
+    }
+
+    pub fn run(&self) -> Finished {
+        let output = self.command().output().expect("run publish-offer");
+        self.finished(output)
+    }
+
+    pub fn finished(&self, output: std::process::Output) -> Finished {
+        Finished {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            outputs_raw: std::fs::read_to_string(self.output_file()).unwrap_or_default(),
+            summary: std::fs::read_to_string(self.summary_file()).unwrap_or_default(),
+        }
+    }
+}
+
+pub struct Finished {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub outputs_raw: String,
+    pub summary: String,
+}
+
+impl Finished {
+    /// Everything the run wrote, for failure messages.
+    pub fn dump(&self) -> String {
+        format!(
+            "exit code {}\n--- stdout\n{}--- stderr\n{}--- outputs\n{}--- summary\n{}",
+            self.code, self.stdout, self.stderr, self.outputs_raw, self.summary
+        )
+    }
+
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "unexpected exit code\n{}", self.dump());
+        self
+    }
+
+    /// The step outputs, heredoc values included; a later value wins, as on GitHub.
+    pub fn outputs(&self) -> HashMap<String, String> {
+        parse_github_output(&self.outputs_raw)
+    }
+
+    #[track_caller]
+    pub fn output(&self, name: &str) -> String {
+        self.outputs()
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no output {name}\n{}", self.dump()))
+    }
+
+    /// Stdout lines that are workflow commands.
+    pub fn commands(&self) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .filter(|line| line.starts_with("::"))
+            .collect()
+    }
+
+    /// Asserts that none of `secrets` appears anywhere the run wrote, except in the mask
+    /// commands that exist to hide them.
+    #[track_caller]
+    pub fn assert_no_secret(&self, secrets: &[&str]) -> &Self {
+        let stdout: Vec<&str> = self
+            .stdout
+            .lines()
+            .filter(|line| {
+                !line.starts_with("::add-mask::") && !line.starts_with("##vso[task.setsecret]")
+            })
+            .collect();
+        for secret in secrets {
+            for (place, text) in [
+                ("stdout", stdout.join("\n")),
+                ("stderr", self.stderr.clone()),
+                ("outputs", self.outputs_raw.clone()),
+                ("summary", self.summary.clone()),
+            ] {
+                assert!(
+                    !text.contains(secret),
+                    "secret {secret:?} found in {place}\n{}",
+                    self.dump()
+                );
+            }
+        }
+        self
+    }
+}
+
+pub fn parse_github_output(text: &str) -> HashMap<String, String> {
+    let mut outputs = HashMap::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if let Some((name, delimiter)) = line.split_once("<<") {
+            let mut value = Vec::new();
+            for next in lines.by_ref() {
+                if next == delimiter {
+                    break;
+                }
+                value.push(next);
+            }
+            outputs.insert(name.to_owned(), value.join("\n"));
+        } else if let Some((name, value)) = line.split_once('=') {
+            outputs.insert(name.to_owned(), value.to_owned());
+        }
+    }
+    outputs
+}
+
+/// A CPP operation body.
+pub fn operation(status: &str, steps: Value) -> Value {
+    json!({
+        "status": status,
+        "messages": [],
+        "publishingVersion": 2,
+        "offerVersion": 7,
+        "cancellationRequestState": "canCancel",
+        "steps": steps,
+        "previewLinks": [],
+        "liveLinks": [],
+    })
+}
+
+pub fn cpp_step(id: &str, name: &str, status: &str, progress: u32) -> Value {
+    json!({
+        "id": id,
+        "stepName": name,
+        "description": "",
+        "status": status,
+        "progressPercentage": progress,
+        "estimatedTimeFrame": "< 1 day",
+        "messages": [],
+    })
+}
+
+/// The fake Entra v1 token endpoint: a new token each time, valid an hour.
+pub fn serve_tokens(server: &FakeServer) -> Arc<AtomicUsize> {
+    let issued = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&issued);
+    server.route_fn("POST", &format!("/{TENANT}/oauth2/token"), move |_, _| {
+        let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        Reply::json(
+            200,
+            json!({"token_type": "Bearer", "expires_in": "3599", "access_token": format!("{TOKEN_PREFIX}{n}")}),
+        )
+    });
+    issued
+}
+
+/// Publish answers 202 with the migrated Location; the operation walks through `states`.
+pub fn serve_publish(server: &FakeServer, states: Vec<Value>) {
+    server.route(
+        "POST",
+        &offer_path("publish"),
+        vec![Reply::empty(202).header(
+            "Location",
+            &format!("{}?api-version=2017-10-31", operation_path()),
+        )],
+    );
+    server.route(
+        "GET",
+        &operation_path(),
+        states
+            .into_iter()
+            .map(|state| Reply::json(200, state))
+            .collect(),
+    );
+}
+
+/// A server with tokens, publish and an operation that runs once and then completes.
+pub fn simple_server() -> FakeServer {
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    serve_publish(
+        &server,
+        vec![
+            operation(
+                "running",
+                json!([cpp_step(
+                    "validation",
+                    "Validate Pre-Requisites",
+                    "inProgress",
+                    50
+                )]),
+            ),
+            operation(
+                "complete",
+                json!([cpp_step(
+                    "validation",
+                    "Validate Pre-Requisites",
+                    "complete",
+                    100
+                )]),
+            ),
+        ],
+    );
+    server
+}
+
+#[track_caller]
+pub fn assert_no_unexpected(server: &FakeServer) {
+    let unexpected = server.unexpected();
+    assert!(unexpected.is_empty(), "unexpected requests: {unexpected:?}");
+}
