@@ -238,6 +238,7 @@ fn is_guid(value: &str) -> bool {
 fn is_tenant(value: &str) -> bool {
     is_guid(value)
         || (value.len() <= 253
+            && value.contains('.')
             && value
                 .chars()
                 .next()
@@ -261,6 +262,7 @@ fn is_email(address: &str) -> bool {
         return false;
     };
     address.len() <= 254
+        && address.is_ascii()
         && !local.is_empty()
         && !domain.is_empty()
         && !domain.contains('@')
@@ -576,10 +578,15 @@ fn credential(
                 .as_ref()
                 .ok_or_else(|| check.missing("client-secret", " (auth: secret)"))?;
             let value = secret.expose();
-            if value.len() > MAX_SECRET_LEN || value.chars().any(char::is_control) {
+            // Entra issues secrets of printable ASCII; anything else is a paste gone wrong.
+            if value.len() > MAX_SECRET_LEN
+                || !value.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
+            {
                 return Err(check.invalid(
                     "client-secret",
-                    format!("must be one line of at most {MAX_SECRET_LEN} characters"),
+                    format!(
+                        "must be one line of at most {MAX_SECRET_LEN} printable ASCII characters"
+                    ),
                 ));
             }
             return Ok(Credential::ClientSecret {

@@ -132,6 +132,28 @@ pub fn select(
     inputs: &MergedInputs,
     environment: &Environment,
 ) -> (Box<dyn CiSink>, Option<ConfigError>) {
+    let (sink, error) = select_sink(inputs, environment);
+    let error = error.or_else(|| check_paths(inputs));
+    (sink, error)
+}
+
+/// `result-file` and `dotenv-file` are paths we write: one line, a sane length.
+fn check_paths(inputs: &MergedInputs) -> Option<ConfigError> {
+    ["result-file", "dotenv-file"].into_iter().find_map(|name| {
+        let value = inputs.get(name)?;
+        (value.value.len() > 4096 || value.value.chars().any(char::is_control)).then(|| {
+            ConfigError::new(format!(
+                "invalid input {name} ({}): must be a file path on one line, at most 4096 bytes",
+                value.source
+            ))
+        })
+    })
+}
+
+fn select_sink(
+    inputs: &MergedInputs,
+    environment: &Environment,
+) -> (Box<dyn CiSink>, Option<ConfigError>) {
     let chosen = inputs
         .get("ci")
         .map(|value| value.value.to_ascii_lowercase());

@@ -156,6 +156,11 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 
 impl FakeServer {
     pub fn start() -> FakeServer {
+        Self::start_on(0)
+    }
+
+    /// On a given loopback port (0: any free one).
+    pub fn start_on(port: u16) -> FakeServer {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -163,7 +168,7 @@ impl FakeServer {
             .expect("test runtime");
         let state = Arc::new(Mutex::new(State::default()));
         let listener = runtime
-            .block_on(TcpListener::bind(("127.0.0.1", 0)))
+            .block_on(TcpListener::bind(("127.0.0.1", port)))
             .expect("bind loopback");
         let address = listener.local_addr().expect("local address");
         let shared = Arc::clone(&state);

@@ -287,14 +287,16 @@ pub fn serve_publish(server: &FakeServer, states: Vec<Value>) {
             &format!("{}?api-version=2017-10-31", operation_path()),
         )],
     );
-    server.route(
-        "GET",
-        &operation_path(),
-        states
-            .into_iter()
-            .map(|state| Reply::json(200, state))
-            .collect(),
-    );
+    if !states.is_empty() {
+        server.route(
+            "GET",
+            &operation_path(),
+            states
+                .into_iter()
+                .map(|state| Reply::json(200, state))
+                .collect(),
+        );
+    }
 }
 
 /// A server with tokens, publish and an operation that runs once and then completes.
