@@ -4,16 +4,20 @@ use std::path::PathBuf;
 
 use tokio::time::Instant;
 
+use std::time::Duration;
+
 use crate::api::Api;
 use crate::api::backend::Backend;
 use crate::api::cpp::Cpp;
+use crate::api::error::ApiError;
 use crate::api::http::HttpClient;
+use crate::api::ingestion::{Ingestion, Lookup};
 use crate::api::retry::RetryPolicy;
 use crate::auth::{TokenSource, Tokens};
 use crate::commands::{self, Context};
-use crate::config::{ConfigError, Environment, Settings, merge_inputs};
+use crate::config::{ApiChoice, ConfigError, Environment, Settings, merge_inputs};
 use crate::interrupt::Interrupt;
-use crate::outcome::Outcome;
+use crate::outcome::{ExitPolicy, Outcome, Problem, Status};
 use crate::report::{self, Reporter};
 use crate::sandbox::{Sandbox, Scenario};
 
@@ -71,12 +75,25 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
         source.kind()
     );
     let api = Api::new(http, Tokens::new(source));
-    let backend = Backend::Cpp(Cpp::new(
-        &api,
-        settings.api_url.clone(),
-        settings.api_version.clone(),
-        settings.offer.clone(),
-    ));
+    let backend = match interrupt
+        .guard(choose_backend(&settings, &api, started))
+        .await
+    {
+        Ok(Ok(backend)) => backend,
+        Ok(Err(error)) => {
+            let outcome = Outcome {
+                problem: Some(Problem::from(&error)),
+                ..Outcome::new(Status::Error, ExitPolicy::default())
+            };
+            reporter.finish(&outcome);
+            return outcome.exit_code();
+        }
+        Err(signal) => {
+            let outcome = Outcome::new(Status::Interrupted(signal), ExitPolicy::default());
+            reporter.finish(&outcome);
+            return outcome.exit_code();
+        }
+    };
     let mut context = Context {
         settings: &settings,
         backend,
@@ -87,6 +104,63 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
     let outcome = commands::run(&mut context).await;
     reporter.finish(&outcome);
     outcome.exit_code()
+}
+
+/// The API to use. With `api: auto` the offer is looked up in the product ingestion API by its
+/// external id; CPP is used when it is not found there (or the credentials may not read it).
+async fn choose_backend<'a>(
+    settings: &Settings,
+    api: &'a Api,
+    started: Instant,
+) -> Result<Backend<'a>, ApiError> {
+    let offer_id = settings.offer.as_ref().map(|offer| offer.offer_id.clone());
+    let cpp = || {
+        Backend::Cpp(Cpp::new(
+            api,
+            settings.api_url.clone(),
+            settings.api_version.clone(),
+            settings.offer.clone(),
+        ))
+    };
+    let ingestion = || {
+        Backend::Ingestion(Ingestion::new(
+            api,
+            settings.ingestion_url.clone(),
+            offer_id.clone(),
+        ))
+    };
+    match settings.api {
+        ApiChoice::Cpp => Ok(cpp()),
+        ApiChoice::Ingestion => Ok(ingestion()),
+        ApiChoice::Auto => {
+            if let Some(url) = &settings.operation_url {
+                // `wait` and friends: the URL says which API.
+                let on_ingestion = url
+                    .as_str()
+                    .starts_with(settings.ingestion_url.as_str().trim_end_matches('/'));
+                return Ok(if on_ingestion { ingestion() } else { cpp() });
+            }
+            let deadline = started + settings.timeout.max(Duration::from_secs(60));
+            let probe = Ingestion::new(api, settings.ingestion_url.clone(), offer_id.clone());
+            match probe.lookup(deadline).await {
+                Ok(Lookup::Found(product)) => {
+                    tracing::info!("api auto: the offer is {product} in the product ingestion API");
+                    Ok(ingestion())
+                }
+                Ok(Lookup::NotFound) => {
+                    tracing::info!(
+                        "api auto: the offer is not in the product ingestion API; using CPP"
+                    );
+                    Ok(cpp())
+                }
+                Err(error) if matches!(error.status(), Some(401 | 403 | 404)) => {
+                    tracing::warn!("api auto: {error}; using CPP");
+                    Ok(cpp())
+                }
+                Err(error) => Err(error),
+            }
+        }
+    }
 }
 
 fn invalid_input(reporter: &mut Reporter, error: &ConfigError) -> u8 {

@@ -41,9 +41,10 @@ pub enum ApiError {
         url: String,
         allowed: String,
     },
-    /// Reading a local file or other source of a credential failed.
+    /// Failed before any request: a credential file could not be read, or the call cannot be
+    /// made with what is known.
     #[error("{call} failed: {detail}")]
-    Credential {
+    Local {
         call: &'static str,
         detail: String,
         help: Option<String>,
@@ -65,7 +66,7 @@ impl ApiError {
             | ApiError::Transport { call, .. }
             | ApiError::UnexpectedBody { call, .. }
             | ApiError::OffOrigin { call, .. }
-            | ApiError::Credential { call, .. } => call,
+            | ApiError::Local { call, .. } => call,
         }
     }
 
@@ -107,7 +108,7 @@ impl ApiError {
             ApiError::Status { status: 404, .. } => {
                 Some("check publisher-id and offer-id (and api-url)".to_owned())
             }
-            ApiError::Credential { help, .. } => help.clone(),
+            ApiError::Local { help, .. } => help.clone(),
             _ => None,
         }
     }

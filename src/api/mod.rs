@@ -6,6 +6,7 @@ pub mod backend;
 pub mod cpp;
 pub mod error;
 pub mod http;
+pub mod ingestion;
 pub mod model;
 pub mod retry;
 

@@ -69,7 +69,7 @@ pub async fn assertion(
         }
         AssertionSource::TokenFile(path) => {
             // A few hundred bytes on local disk: not worth a blocking-pool hop.
-            let text = std::fs::read_to_string(path).map_err(|error| ApiError::Credential {
+            let text = std::fs::read_to_string(path).map_err(|error| ApiError::Local {
                 call: FILE_CALL,
                 detail: format!("{}: {error}", path.display()),
                 help: Some(
@@ -79,7 +79,7 @@ pub async fn assertion(
             })?;
             let jwt = text.trim();
             if jwt.is_empty() {
-                return Err(ApiError::Credential {
+                return Err(ApiError::Local {
                     call: FILE_CALL,
                     detail: format!("{} is empty", path.display()),
                     help: None,

@@ -75,6 +75,7 @@ pub async fn validate(context: &mut Context<'_>) -> Outcome {
                 "the credentials work and the offer exists; its status is {}",
                 state.status_text
             )),
+            state: Some(state),
             ..context.outcome(Status::Succeeded)
         },
         Err(outcome) => outcome,

@@ -19,7 +19,7 @@ use crate::api::model::{OperationState, OperationStatus};
 use crate::config::duration::format_duration;
 use crate::config::{Command, Settings};
 use crate::interrupt::Interrupt;
-use crate::outcome::{ExitPolicy, OperationRef, Outcome, Problem, Signal, Status};
+use crate::outcome::{ExitPolicy, Outcome, Problem, Signal, Status};
 use crate::report::Reporter;
 use crate::wait::{Ended, Plan, wait};
 
@@ -59,6 +59,34 @@ impl Context<'_> {
     fn outcome(&self, status: Status) -> Outcome {
         Outcome::new(status, self.policy())
     }
+
+    /// `poll-interval`, raised to what the service asks for (the product ingestion API: once a
+    /// minute), except on loopback where tests and the sandbox run.
+    fn poll_interval(&self) -> Duration {
+        let asked = self.settings.poll_interval;
+        let chosen = effective_poll_interval(
+            asked,
+            self.backend.min_poll_interval(),
+            self.backend_is_loopback(),
+        );
+        if chosen != asked {
+            tracing::info!(
+                "poll-interval {} is raised to {}: the {} API asks to be polled at most that often",
+                format_duration(asked),
+                format_duration(chosen),
+                self.backend.api_name()
+            );
+        }
+        chosen
+    }
+
+    fn backend_is_loopback(&self) -> bool {
+        let url = match self.backend {
+            Backend::Cpp(_) => &self.settings.api_url,
+            Backend::Ingestion(_) => &self.settings.ingestion_url,
+        };
+        crate::config::is_loopback(url)
+    }
 }
 
 pub async fn run(context: &mut Context<'_>) -> Outcome {
@@ -87,14 +115,15 @@ async fn follow(context: &mut Context<'_>, handle: &Handle, attached: bool) -> O
         };
     }
 
+    let poll_interval = context.poll_interval();
     tracing::info!(
         "waiting for the operation (time limit {}, polling every {})",
         format_duration(settings.timeout),
-        format_duration(settings.poll_interval)
+        format_duration(poll_interval)
     );
     let plan = Plan {
         deadline: context.wait_deadline(),
-        poll_interval: settings.poll_interval,
+        poll_interval,
         wait_until: settings.wait_until,
     };
     let ended = wait(
@@ -114,7 +143,7 @@ async fn follow(context: &mut Context<'_>, handle: &Handle, attached: bool) -> O
             cancel_after_timeout(context, handle, &mut outcome).await;
         }
         Status::Interrupted(_) if settings.cancel_on_interrupt => {
-            cancel_after_interrupt(context, &mut outcome).await;
+            cancel_after_interrupt(context, handle, &mut outcome).await;
         }
         _ => {}
     }
@@ -191,7 +220,8 @@ async fn resume(context: &mut Context<'_>) -> Outcome {
     context
         .reporter
         .line(&format!("publish-offer: waiting on operation {url}"));
-    follow(context, &Handle::Operation(url), false).await
+    let handle = context.backend.handle_for(&url);
+    follow(context, &handle, false).await
 }
 
 /// `command: cancel`: ask the service to cancel the running operation and follow the
@@ -203,13 +233,26 @@ async fn cancel(context: &mut Context<'_>) -> Outcome {
     ));
     let deadline = context.call_deadline();
     let emails = &context.settings.notification_emails;
+    let running = context
+        .settings
+        .operation_url
+        .as_ref()
+        .map(|url| context.backend.handle_for(url));
     match context
         .interrupt
-        .guard(context.backend.cancel(emails, deadline))
+        .guard(context.backend.cancel(running.as_ref(), emails, deadline))
         .await
     {
         Err(signal) => interrupted(context, signal, None),
-        Ok(Ok(Some(handle))) => follow(context, &handle, false).await,
+        Ok(Ok(Some(handle))) => {
+            let mut outcome = follow(context, &handle, false).await;
+            // The followed operation ending canceled is the cancel command succeeding.
+            if outcome.status == Status::Canceled {
+                outcome.status = Status::Succeeded;
+                outcome.note = Some("the operation was canceled".to_owned());
+            }
+            outcome
+        }
         Ok(Ok(None)) => Outcome {
             note: Some("the service canceled the operation".to_owned()),
             ..context.outcome(Status::Succeeded)
@@ -246,7 +289,7 @@ async fn cancel_after_timeout(context: &mut Context<'_>, handle: &Handle, outcom
     let emails = &context.settings.notification_emails;
     let cancel = match context
         .interrupt
-        .guard(context.backend.cancel(emails, deadline))
+        .guard(context.backend.cancel(Some(handle), emails, deadline))
         .await
     {
         Ok(result) => result,
@@ -298,12 +341,12 @@ async fn cancel_after_timeout(context: &mut Context<'_>, handle: &Handle, outcom
 
 /// `cancel-on-interrupt`: one cancel request, within the runner's grace period. The status stays
 /// `interrupted`; the note says whether the service took the request.
-async fn cancel_after_interrupt(context: &mut Context<'_>, outcome: &mut Outcome) {
+async fn cancel_after_interrupt(context: &mut Context<'_>, handle: &Handle, outcome: &mut Outcome) {
     let deadline = Instant::now() + CANCEL_ON_INTERRUPT_BUDGET;
     let emails = &context.settings.notification_emails;
     let result = tokio::time::timeout(
         CANCEL_ON_INTERRUPT_BUDGET,
-        context.backend.cancel(emails, deadline),
+        context.backend.cancel(Some(handle), emails, deadline),
     )
     .await;
     let said = match result {
@@ -315,10 +358,36 @@ async fn cancel_after_interrupt(context: &mut Context<'_>, outcome: &mut Outcome
     outcome.note = Some(format!("{prefix}; {said}"));
 }
 
-/// The reference reported for a run that has no operation yet.
-pub fn no_operation() -> OperationRef {
-    OperationRef {
-        id: String::new(),
-        url: None,
+/// The poll interval asked for, raised to the service's minimum unless the service is on
+/// loopback (tests, the sandbox).
+pub fn effective_poll_interval(
+    asked: Duration,
+    minimum: Option<Duration>,
+    loopback: bool,
+) -> Duration {
+    match minimum {
+        Some(minimum) if !loopback => asked.max(minimum),
+        _ => asked,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_interval_is_raised_to_the_service_minimum_except_on_loopback() {
+        let minute = Some(Duration::from_secs(60));
+        let asked = Duration::from_secs(30);
+        assert_eq!(
+            effective_poll_interval(asked, minute, false),
+            Duration::from_secs(60)
+        );
+        assert_eq!(effective_poll_interval(asked, minute, true), asked);
+        assert_eq!(effective_poll_interval(asked, None, false), asked);
+        assert_eq!(
+            effective_poll_interval(Duration::from_secs(90), minute, false),
+            Duration::from_secs(90)
+        );
     }
 }

@@ -272,7 +272,7 @@ async fn cancel_running(context: &mut Context<'_>, deadline: Instant) -> Result<
     let emails = &context.settings.notification_emails;
     let handle = match context
         .interrupt
-        .guard(context.backend.cancel(emails, deadline))
+        .guard(context.backend.cancel(None, emails, deadline))
         .await
     {
         Err(signal) => return Err(Box::new(interrupted(context, signal, None))),

@@ -424,6 +424,18 @@ pub(super) fn settings(
     }
 
     let credential = credential(&check, &raw, environment)?;
+    if api == ApiChoice::Auto && matches!(credential, Credential::AccessToken(_)) {
+        return Err(check.invalid(
+            "api",
+            "auto needs tokens for both APIs, and an access-token is for one: set api to cpp or ingestion",
+        ));
+    }
+    if api == ApiChoice::Ingestion && command == Command::Cancel && operation_url.is_none() {
+        return Err(check.missing(
+            "operation-url",
+            " (the product ingestion API cancels a configure job: give the job's status URL, the operation-url output of the publish)",
+        ));
+    }
 
     let extra_root_certificates = environment.get("SSL_CERT_FILE").map(PathBuf::from);
 

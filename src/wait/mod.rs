@@ -54,7 +54,7 @@ pub fn is_transient(error: &ApiError) -> bool {
     match error {
         ApiError::Transport { .. } | ApiError::UnexpectedBody { .. } => true,
         ApiError::Status { status, .. } => is_transient_status(*status),
-        ApiError::OffOrigin { .. } | ApiError::Credential { .. } => false,
+        ApiError::OffOrigin { .. } | ApiError::Local { .. } => false,
     }
 }
 

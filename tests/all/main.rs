@@ -5,6 +5,7 @@
 mod support;
 
 mod config_errors;
+mod lifecycle;
 mod publish;
 mod reliability;
 mod reporting;
