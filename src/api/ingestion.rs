@@ -80,25 +80,13 @@ impl<'a> Ingestion<'a> {
         crate::config::is_identifier(id).then(|| id.to_owned())
     }
 
+    /// Sends `request` with the ingestion token and reads the JSON answer with `read`.
     async fn call<T>(
         &self,
-        call: &'static str,
-        method: Method,
-        url: &Url,
-        body: Option<&Value>,
-        replay: Replay,
+        request: Request<'_>,
         deadline: Instant,
         read: impl Fn(&Value) -> Result<T, ParseError>,
     ) -> Result<T, ApiError> {
-        let request = Request {
-            call,
-            method,
-            url,
-            bearer: None,
-            headers: &[],
-            body: body.map_or(Body::Empty, Body::Json),
-            replay,
-        };
         self.api
             .call(&self.audience, request, deadline, |response| {
                 match serde_json::from_slice::<Value>(&response.body)
@@ -118,11 +106,7 @@ impl<'a> Ingestion<'a> {
         let mut url = self.url("product");
         url.query_pairs_mut().append_pair("externalId", &offer);
         self.call(
-            FIND_PRODUCT_CALL,
-            Method::GET,
-            &url,
-            None,
-            Replay::Safe,
+            request(FIND_PRODUCT_CALL, Method::GET, &url, None),
             deadline,
             |value| {
                 let items = value
@@ -190,11 +174,7 @@ impl<'a> Ingestion<'a> {
         let url = self.url("configure");
         let job_id = self
             .call(
-                CONFIGURE_CALL,
-                Method::POST,
-                &url,
-                Some(&body),
-                Replay::OnlyIfNotReceived,
+                request(CONFIGURE_CALL, Method::POST, &url, Some(&body)),
                 deadline,
                 |value| {
                     job_id(value).ok_or_else(|| ParseError("no jobId in the answer".to_owned()))
@@ -209,11 +189,7 @@ impl<'a> Ingestion<'a> {
     pub async fn job(&self, url: &Url, deadline: Instant) -> Result<Polled, ApiError> {
         let state = self
             .call(
-                JOB_STATUS_CALL,
-                Method::GET,
-                url,
-                None,
-                Replay::Safe,
+                request(JOB_STATUS_CALL, Method::GET, url, None),
                 deadline,
                 parse_job,
             )
@@ -228,11 +204,7 @@ impl<'a> Ingestion<'a> {
     pub async fn cancel(&self, job_id: &str, deadline: Instant) -> Result<(), ApiError> {
         let url = self.url(&format!("configure/{job_id}/cancel"));
         self.call(
-            CANCEL_JOB_CALL,
-            Method::POST,
-            &url,
-            None,
-            Replay::Safe,
+            request(CANCEL_JOB_CALL, Method::POST, &url, None),
             deadline,
             |_| Ok(()),
         )
@@ -245,11 +217,7 @@ impl<'a> Ingestion<'a> {
         let guid = product.trim_start_matches("product/");
         let url = self.url(&format!("submission/{guid}"));
         self.call(
-            SUBMISSIONS_CALL,
-            Method::GET,
-            &url,
-            None,
-            Replay::Safe,
+            request(SUBMISSIONS_CALL, Method::GET, &url, None),
             deadline,
             |value| {
                 Ok(value
@@ -269,6 +237,28 @@ impl<'a> Ingestion<'a> {
             state: state_from_submissions(&submissions),
             retry_after: None,
         })
+    }
+}
+
+fn request<'r>(
+    call: &'static str,
+    method: Method,
+    url: &'r Url,
+    body: Option<&'r Value>,
+) -> Request<'r> {
+    Request {
+        call,
+        // Starting a job is not idempotent; everything else here is.
+        replay: if call == CONFIGURE_CALL {
+            Replay::OnlyIfNotReceived
+        } else {
+            Replay::Safe
+        },
+        method,
+        url,
+        bearer: None,
+        headers: &[],
+        body: body.map_or(Body::Empty, Body::Json),
     }
 }
 
