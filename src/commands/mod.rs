@@ -15,7 +15,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::api::backend::{Backend, Handle};
+use crate::api::error::ApiError;
 use crate::api::model::{OperationState, OperationStatus};
+use crate::api::{cpp, ingestion};
 use crate::config::duration::format_duration;
 use crate::config::{Command, Settings};
 use crate::interrupt::Interrupt;
@@ -258,10 +260,7 @@ async fn cancel(context: &mut Context<'_>) -> Outcome {
             ..context.outcome(Status::Succeeded)
         },
         Ok(Err(error)) => {
-            let status = match error.status() {
-                Some(400 | 404 | 409 | 422) => Status::Rejected,
-                _ => Status::Error,
-            };
+            let status = failure_status(&error);
             Outcome {
                 problem: Some(Problem::from(&error)),
                 ..context.outcome(status)
@@ -356,6 +355,22 @@ async fn cancel_after_interrupt(context: &mut Context<'_>, handle: &Handle, outc
     };
     let prefix = outcome.note.take().unwrap_or_default();
     outcome.note = Some(format!("{prefix}; {said}"));
+}
+
+/// `rejected` when the service refused to start (or cancel) something, 400/404/409/422 on that
+/// very request; `error` for everything else, a refused token included.
+fn failure_status(error: &ApiError) -> Status {
+    let starting = [
+        cpp::PUBLISH_CALL,
+        cpp::GO_LIVE_CALL,
+        cpp::CANCEL_CALL,
+        ingestion::CONFIGURE_CALL,
+        ingestion::CANCEL_JOB_CALL,
+    ];
+    match error.status() {
+        Some(400 | 404 | 409 | 422) if starting.contains(&error.call()) => Status::Rejected,
+        _ => Status::Error,
+    }
 }
 
 /// The poll interval asked for, raised to the service's minimum unless the service is on

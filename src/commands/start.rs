@@ -8,7 +8,7 @@
 
 use tokio::time::Instant;
 
-use super::{Context, follow, interrupted};
+use super::{Context, failure_status, follow, interrupted};
 use crate::api::backend::{Handle, StartKind};
 use crate::api::error::ApiError;
 use crate::api::model::OperationStatus;
@@ -173,10 +173,7 @@ async fn start(context: &mut Context<'_>, kind: StartKind) -> Outcome {
             );
             return attach(context, &reason, deadline, &error).await;
         }
-        let status = match error.status() {
-            Some(400 | 404 | 409 | 422) => Status::Rejected,
-            _ => Status::Error,
-        };
+        let status = failure_status(&error);
         return Outcome {
             problem: Some(Problem::from(&error)),
             ..context.outcome(status)

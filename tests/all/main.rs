@@ -5,7 +5,9 @@
 mod support;
 
 mod config_errors;
+mod federated;
 mod lifecycle;
+mod packaging;
 mod publish;
 mod reliability;
 mod reporting;
