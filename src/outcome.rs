@@ -169,6 +169,8 @@ pub struct Outcome {
     pub problem: Option<Problem>,
     /// One sentence for the log and summary when the status alone does not say it.
     pub note: Option<String>,
+    /// The offer's status as the service spelled it, for the commands that read it.
+    pub offer_status: Option<String>,
     pub policy: ExitPolicy,
 }
 
@@ -182,6 +184,7 @@ impl Outcome {
             state: None,
             problem: None,
             note: None,
+            offer_status: None,
             policy,
         }
     }

@@ -67,6 +67,9 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
         (None, None) => String::new(),
     };
     reporter.set_subject(settings.command.name(), subject);
+    if reporter.sink_name() == "plain" && report::live::Live::wanted(&environment) {
+        reporter.show_live(settings.timeout);
+    }
 
     let source = TokenSource::new(settings.credential.clone(), settings.authority_host.clone());
     tracing::info!(

@@ -3,7 +3,6 @@
 use super::{Context, interrupted};
 use crate::api::model::{OperationState, OperationStatus};
 use crate::outcome::{Outcome, Problem, Status};
-use crate::report::Output;
 
 /// The offer's state on the outcome table: `Running` -> running, `Succeeded` -> succeeded,
 /// `WaitingForPublisherReview` (or a running operation at publisher sign-off) -> preview-ready,
@@ -33,12 +32,7 @@ async fn read(context: &mut Context<'_>) -> Result<OperationState, Outcome> {
             problem: Some(Problem::from(&error)),
             ..context.outcome(Status::Error)
         }),
-        Ok(Ok(polled)) => {
-            context
-                .reporter
-                .output(Output::OfferStatus, &polled.state.status_text);
-            Ok(polled.state)
-        }
+        Ok(Ok(polled)) => Ok(polled.state),
     }
 }
 
@@ -57,6 +51,7 @@ pub async fn status(context: &mut Context<'_>) -> Outcome {
     let status = offer_status(&state);
     Outcome {
         note: Some(format!("the offer's status is {}", state.status_text)),
+        offer_status: Some(state.status_text.clone()),
         state: Some(state),
         ..context.outcome(status)
     }
@@ -75,6 +70,7 @@ pub async fn validate(context: &mut Context<'_>) -> Outcome {
                 "the credentials work and the offer exists; its status is {}",
                 state.status_text
             )),
+            offer_status: Some(state.status_text.clone()),
             state: Some(state),
             ..context.outcome(Status::Succeeded)
         },

@@ -10,6 +10,7 @@ mod annotations;
 pub mod azure;
 pub mod github;
 pub mod gitlab;
+pub mod live;
 pub mod plain;
 pub mod result_file;
 pub mod summary;
@@ -20,7 +21,7 @@ use std::path::PathBuf;
 
 use tokio::time::Instant;
 
-use crate::api::model::{OperationState, StepStatus};
+use crate::api::model::{Level, OperationState, StepStatus};
 use crate::config::duration::format_elapsed;
 use crate::config::{ConfigError, Environment, MergedInputs};
 use crate::outcome::{OperationRef, Outcome, Status};
@@ -202,6 +203,7 @@ pub struct Reporter {
     /// The last status shown for each step, so that only changes are printed.
     step_status: HashMap<String, String>,
     result_file: Option<PathBuf>,
+    live: Option<live::Live>,
 }
 
 impl Reporter {
@@ -215,7 +217,13 @@ impl Reporter {
             written: BTreeMap::new(),
             step_status: HashMap::new(),
             result_file,
+            live: None,
         }
+    }
+
+    /// Shows a live display of the wait, for a person at a terminal (see [`live::Live::wanted`]).
+    pub fn show_live(&mut self, timeout: std::time::Duration) {
+        self.live = Some(live::Live::start(timeout));
     }
 
     pub fn sink_name(&self) -> &'static str {
@@ -243,8 +251,13 @@ impl Reporter {
     pub fn line(&mut self, text: &str) {
         self.mask_new_secrets();
         let text = secret::redact(text);
-        let _ = writeln!(self.out, "{text}");
-        let _ = self.out.flush();
+        match &self.live {
+            Some(live) => live.println(&text),
+            None => {
+                let _ = writeln!(self.out, "{text}");
+                let _ = self.out.flush();
+            }
+        }
     }
 
     /// Sets an output as soon as its value is known; a value already written is not repeated.
@@ -307,6 +320,46 @@ impl Reporter {
             }
             self.line(&line);
         }
+        if let Some(live) = &self.live {
+            live.set_status(current_activity(state));
+        }
+    }
+
+    /// The steps and their messages, in a collapsible group of the CI log: the whole story for
+    /// systems without a summary page, out of the way for the others.
+    fn details(&mut self, state: &OperationState) {
+        if state.steps.is_empty() && state.messages.is_empty() {
+            return;
+        }
+        let title = "publish-offer: steps and messages";
+        match self.sink.group_start(title) {
+            Some(start) => self.line(&start),
+            None => self.line(&format!("{title}:")),
+        }
+        for step in &state.steps {
+            let mut line = format!("  {}: {}", inert(step.label()), inert(&step.status_text));
+            if let Some(progress) = step.progress {
+                line.push_str(&format!(" {progress}%"));
+            }
+            self.line(&line);
+            for message in &step.messages {
+                self.line(&format!(
+                    "    {}: {}",
+                    level_name(message.level),
+                    inert(&message.text)
+                ));
+            }
+        }
+        for message in &state.messages {
+            self.line(&format!(
+                "  operation {}: {}",
+                level_name(message.level),
+                inert(&message.text)
+            ));
+        }
+        if let Some(end) = self.sink.group_end() {
+            self.line(&end);
+        }
     }
 
     pub fn elapsed(&self) -> std::time::Duration {
@@ -316,6 +369,9 @@ impl Reporter {
     /// Reports the end of the run: every output, the annotations, the closing line, the summary
     /// and the result file.
     pub fn finish(&mut self, outcome: &Outcome) {
+        if let Some(live) = self.live.take() {
+            live.finish();
+        }
         let values = output_values(outcome);
         for (name, value) in &values {
             // Status last: a reader polling the outputs sees the others complete first.
@@ -331,6 +387,9 @@ impl Reporter {
             self.line(&text);
         }
 
+        if let Some(state) = &outcome.state {
+            self.details(state);
+        }
         self.line(&closing_line(outcome, self.elapsed()));
 
         let markdown = summary::render(
@@ -400,11 +459,36 @@ pub fn output_values(outcome: &Outcome) -> Vec<(Output, String)> {
                 Output::PreviewLinks => lines(state.map(|s| &s.preview_links)),
                 Output::LiveLinks => lines(state.map(|s| &s.live_links)),
                 Output::Attached => outcome.attached.to_string(),
-                Output::OfferStatus => state.map(|s| s.status_text.clone()).unwrap_or_default(),
+                Output::OfferStatus => outcome.offer_status.clone().unwrap_or_default(),
             };
             (*name, value)
         })
         .collect()
+}
+
+fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::Error => "error",
+        Level::Warning => "warning",
+        Level::Information => "info",
+    }
+}
+
+/// What the live display says the operation is doing: the first step under way.
+fn current_activity(state: &OperationState) -> String {
+    state
+        .steps
+        .iter()
+        .find(|step| !matches!(step.status, StepStatus::Complete | StepStatus::NotStarted))
+        .map(|step| {
+            let progress = step.progress.map(|p| format!(" {p}%")).unwrap_or_default();
+            format!(
+                "{}: {}{progress}",
+                inert(step.label()),
+                inert(&step.status_text)
+            )
+        })
+        .unwrap_or_else(|| format!("operation {}", inert(&state.status_text)))
 }
 
 fn closing_line(outcome: &Outcome, elapsed: std::time::Duration) -> String {

@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod ci_systems;
 mod config_errors;
 mod federated;
 mod lifecycle;

@@ -135,7 +135,9 @@ fn failed_operation_exits_1_with_escaped_annotations() {
             .contains(&"::warning title=Certification%3A VM%2C plan A::Plan description is short")
     );
     assert!(
-        !run.stdout.contains("Step started"),
+        !run.commands()
+            .iter()
+            .any(|line| line.contains("Step started")),
         "information is not an annotation"
     );
     assert!(run.summary.contains("Disk is 100% full"), "{}", run.summary);

@@ -34,7 +34,9 @@ fn service_text_cannot_inject_workflow_commands() {
             assert!(
                 command.starts_with("::error title=")
                     || command.starts_with("::warning title=")
-                    || command.starts_with("::add-mask::"),
+                    || command.starts_with("::add-mask::")
+                    || command == "::group::publish-offer: steps and messages"
+                    || command == "::endgroup::",
                 "forged command: {line}\n{}",
                 run.dump()
             );
