@@ -84,7 +84,7 @@ pub fn help() -> String {
          \x20 GitHub OIDC (permissions: id-token: write) > Azure Pipelines OIDC (service-connection-id)\n\n\
          INPUTS:",
         version(),
-        crate::sandbox::Scenario::NAMES.join(", ")
+        Scenario::NAMES.join(", ")
     );
     for spec in INPUTS {
         let mut head = format!("  {:<22}", spec.name);

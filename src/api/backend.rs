@@ -87,29 +87,23 @@ impl Backend<'_> {
         }
     }
 
-    /// Starts a publish or go-live; `Ok(None)` when the service finished at once.
+    /// Starts a publish or go-live: the operation to follow.
     pub async fn start(
         &self,
         kind: StartKind,
         emails: &[String],
         deadline: Instant,
-    ) -> Result<Option<Handle>, ApiError> {
+    ) -> Result<Handle, ApiError> {
         match self {
-            Backend::Cpp(cpp) => {
-                let started = match kind {
-                    StartKind::Publish => cpp.publish(emails, deadline).await?,
-                    StartKind::GoLive => cpp.go_live(deadline).await?,
-                };
-                Ok(match started {
-                    Started::Operation(url) => Some(Handle::Operation(url)),
-                    Started::Done => None,
-                })
-            }
+            Backend::Cpp(cpp) => Ok(Handle::Operation(match kind {
+                StartKind::Publish => cpp.publish(emails, deadline).await?,
+                StartKind::GoLive => cpp.go_live(deadline).await?,
+            })),
             Backend::Ingestion(ingestion) => {
                 let (id, url) = ingestion
                     .configure(kind == StartKind::GoLive, deadline)
                     .await?;
-                Ok(Some(Handle::IngestionJob { id, url }))
+                Ok(Handle::IngestionJob { id, url })
             }
         }
     }

@@ -37,8 +37,18 @@ pub struct Polled {
 pub enum Started {
     /// `202` + `Location`: the operation to wait on.
     Operation(Url),
-    /// `200`: done at once, nothing to wait on.
+    /// `200` to a cancel: done at once, nothing to wait on.
     Done,
+}
+
+impl Started {
+    /// The operation of a publish or go-live, which [`Cpp::post_start`] never reports `Done`.
+    fn operation(self) -> Url {
+        match self {
+            Started::Operation(url) => url,
+            Started::Done => unreachable!("only a cancel is done at once"),
+        }
+    }
 }
 
 pub struct Cpp<'a> {
@@ -125,28 +135,39 @@ impl<'a> Cpp<'a> {
                         Ok(url) => Read::Done(Started::Operation(url)),
                         Err(error) => Read::Fail(error),
                     },
-                    None if response.status == 202 => Read::Fail(ApiError::UnexpectedBody {
+                    // Only a cancel may be done at once; a publish or go-live without a Location
+                    // cannot be followed, and calling it done would be a guess.
+                    None if call == CANCEL_CALL && response.status == 200 => {
+                        Read::Done(Started::Done)
+                    }
+                    None => Read::Fail(ApiError::UnexpectedBody {
                         call,
-                        status: 202,
-                        detail: "202 Accepted without a Location header: the operation cannot be followed".to_owned(),
+                        status: response.status,
+                        detail: format!(
+                            "{} without a Location header: the operation cannot be followed",
+                            response.status
+                        ),
                     }),
-                    None => Read::Done(Started::Done),
                 }
             })
             .await
     }
 
-    /// `POST .../publish` with the notification emails.
-    pub async fn publish(&self, emails: &[String], deadline: Instant) -> Result<Started, ApiError> {
+    /// `POST .../publish` with the notification emails: the operation to follow.
+    pub async fn publish(&self, emails: &[String], deadline: Instant) -> Result<Url, ApiError> {
         let body = publish_body(emails);
-        self.post_start(PUBLISH_CALL, "publish", Some(&body), deadline)
-            .await
+        let started = self
+            .post_start(PUBLISH_CALL, "publish", Some(&body), deadline)
+            .await?;
+        Ok(started.operation())
     }
 
-    /// `POST .../golive`.
-    pub async fn go_live(&self, deadline: Instant) -> Result<Started, ApiError> {
-        self.post_start(GO_LIVE_CALL, "golive", None, deadline)
-            .await
+    /// `POST .../golive`: the operation to follow.
+    pub async fn go_live(&self, deadline: Instant) -> Result<Url, ApiError> {
+        let started = self
+            .post_start(GO_LIVE_CALL, "golive", None, deadline)
+            .await?;
+        Ok(started.operation())
     }
 
     /// `POST .../cancel`: 200 when done at once, 202 + Location to wait on.

@@ -244,7 +244,14 @@ fn parse_step(object: &Map<String, Value>) -> Step {
         progress: match object.get("progressPercentage") {
             Some(Value::Number(number)) => number
                 .as_u64()
-                .or_else(|| number.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+                .or_else(|| {
+                    // A fractional percentage: round it; the value is clamped below.
+                    #[allow(clippy::cast_possible_truncation)]
+                    number
+                        .as_f64()
+                        .filter(|f| *f >= 0.0)
+                        .map(|f| f.min(100.0).round() as u64)
+                })
                 .map(|p| p.min(100) as u32),
             Some(Value::String(text)) => text
                 .trim()

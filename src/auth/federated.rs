@@ -168,7 +168,7 @@ fn base64url_decode(text: &str) -> Option<Vec<u8>> {
         count += 6;
         if count >= 8 {
             count -= 8;
-            out.push((bits >> count) as u8);
+            out.push(u8::try_from(bits >> count).ok()?);
             bits &= (1 << count) - 1;
         }
     }

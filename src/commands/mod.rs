@@ -286,13 +286,12 @@ async fn cancel_after_timeout(context: &mut Context<'_>, handle: &Handle, outcom
         .line("publish-offer: the time limit passed; asking the service to cancel the operation (cancel-on-timeout)");
     let deadline = Instant::now() + CANCEL_ON_TIMEOUT_BUDGET;
     let emails = &context.settings.notification_emails;
-    let cancel = match context
+    let Ok(cancel) = context
         .interrupt
         .guard(context.backend.cancel(Some(handle), emails, deadline))
         .await
-    {
-        Ok(result) => result,
-        Err(_) => return,
+    else {
+        return;
     };
     let confirmation = match cancel {
         Ok(None) => None,

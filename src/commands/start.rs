@@ -116,7 +116,7 @@ async fn start(context: &mut Context<'_>, kind: StartKind) -> Outcome {
             Ok(started) => started,
         };
         let error = match started {
-            Ok(Some(handle)) => {
+            Ok(handle) => {
                 let operation = handle.reference();
                 context.reporter.line(&format!(
                     "publish-offer: {} started: operation {} {}",
@@ -129,12 +129,6 @@ async fn start(context: &mut Context<'_>, kind: StartKind) -> Outcome {
                         .unwrap_or_default()
                 ));
                 return follow(context, &handle, false).await;
-            }
-            Ok(None) => {
-                return Outcome {
-                    note: Some(format!("the service finished the {} at once", verb(kind))),
-                    ..context.outcome(Status::Succeeded)
-                };
             }
             Err(error) => error,
         };

@@ -222,7 +222,7 @@ mod tests {
         }
 
         #[test]
-        fn format_then_parse_round_trips(ms in 0u64..=MAX_DURATION.as_millis() as u64) {
+        fn format_then_parse_round_trips(ms in 0u64..=7 * 24 * 3600 * 1000) {
             let duration = Duration::from_millis(ms);
             prop_assert_eq!(parse_duration(&format_duration(duration)), Ok(duration));
         }

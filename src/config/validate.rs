@@ -731,7 +731,7 @@ mod tests {
 
     fn settings_from(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
         let environment = Environment::from_pairs(pairs.iter().copied());
-        super::settings(&merge_inputs(&environment), &environment)
+        settings(&merge_inputs(&environment), &environment)
     }
 
     fn base() -> Vec<(&'static str, &'static str)> {
@@ -772,6 +772,21 @@ mod tests {
             Credential::ClientSecret { .. }
         ));
         assert!(settings.notification_emails.is_empty());
+    }
+
+    #[test]
+    fn debug_of_settings_hides_credentials() {
+        let mut pairs = base();
+        pairs.push(("INPUT_ACCESS-TOKEN", "token-value-that-is-secret"));
+        let settings = settings_from(&pairs).expect("valid");
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("token-value-that-is-secret"), "{debug}");
+        let settings = settings_from(&base()).expect("valid");
+        let debug = format!("{settings:?}");
+        assert!(
+            !debug.contains("very-secret-value") && debug.contains("***"),
+            "{debug}"
+        );
     }
 
     #[test]

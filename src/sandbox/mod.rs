@@ -87,6 +87,7 @@ const STEPS: [Step; 6] = [
         estimate: "~2-5 days",
     },
 ];
+const STEP_COUNT: u32 = 6;
 const CERTIFICATION: usize = 1;
 const SIGNOFF: usize = 4;
 
@@ -155,7 +156,7 @@ impl Sandbox {
     }
 }
 
-fn reply(status: StatusCode, body: Value) -> Response<Full<Bytes>> {
+fn reply(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -173,7 +174,7 @@ fn handle(state: &Mutex<State>, request: &Request<Incoming>) -> Response<Full<By
     if method == Method::POST && path.starts_with(&format!("/{TENANT}/oauth2/")) {
         return reply(
             StatusCode::OK,
-            json!({ "token_type": "Bearer", "expires_in": "3599", "access_token": state.token }),
+            &json!({ "token_type": "Bearer", "expires_in": "3599", "access_token": state.token }),
         );
     }
 
@@ -185,7 +186,7 @@ fn handle(state: &Mutex<State>, request: &Request<Incoming>) -> Response<Full<By
     if !authorised {
         return reply(
             StatusCode::UNAUTHORIZED,
-            json!({ "error": { "code": "Unauthorized", "message": "missing or wrong bearer token" } }),
+            &json!({ "error": { "code": "Unauthorized", "message": "missing or wrong bearer token" } }),
         );
     }
 
@@ -193,7 +194,7 @@ fn handle(state: &Mutex<State>, request: &Request<Incoming>) -> Response<Full<By
     let Some(tail) = path.strip_prefix(&offer_path) else {
         return reply(
             StatusCode::NOT_FOUND,
-            json!({ "error": { "code": "NotFound", "message": "no such publisher or offer" } }),
+            &json!({ "error": { "code": "NotFound", "message": "no such publisher or offer" } }),
         );
     };
     match (method, tail) {
@@ -205,7 +206,7 @@ fn handle(state: &Mutex<State>, request: &Request<Incoming>) -> Response<Full<By
             {
                 return reply(
                     StatusCode::CONFLICT,
-                    json!({ "error": { "code": "Conflict", "message": "An operation is already in progress for this offer." } }),
+                    &json!({ "error": { "code": "Conflict", "message": "An operation is already in progress for this offer." } }),
                 );
             }
             let id = format!(
@@ -217,7 +218,7 @@ fn handle(state: &Mutex<State>, request: &Request<Incoming>) -> Response<Full<By
                 fastrand::u64(..0x1_0000_0000_0000)
             );
             state.operation = Some((id.clone(), Instant::now()));
-            let mut response = reply(StatusCode::ACCEPTED, json!({}));
+            let mut response = reply(StatusCode::ACCEPTED, &json!({}));
             if let Ok(location) = hyper::header::HeaderValue::from_str(&format!(
                 "{offer_path}operations/{id}?api-version=2017-10-31"
             )) {
@@ -230,25 +231,25 @@ fn handle(state: &Mutex<State>, request: &Request<Incoming>) -> Response<Full<By
         (Method::GET, "status") => match &state.operation {
             None => reply(
                 StatusCode::OK,
-                json!({ "status": "NeverPublished", "steps": [], "messages": [] }),
+                &json!({ "status": "NeverPublished", "steps": [], "messages": [] }),
             ),
-            Some((_, started)) => reply(StatusCode::OK, operation(state.scenario, *started)),
+            Some((_, started)) => reply(StatusCode::OK, &operation(state.scenario, *started)),
         },
         (Method::GET, tail) if tail.starts_with("operations/") => {
             let id = tail.trim_start_matches("operations/");
             match &state.operation {
                 Some((current, started)) if current == id => {
-                    reply(StatusCode::OK, operation(state.scenario, *started))
+                    reply(StatusCode::OK, &operation(state.scenario, *started))
                 }
                 _ => reply(
                     StatusCode::NOT_FOUND,
-                    json!({ "error": { "code": "NotFound", "message": "no such operation" } }),
+                    &json!({ "error": { "code": "NotFound", "message": "no such operation" } }),
                 ),
             }
         }
         _ => reply(
             StatusCode::NOT_FOUND,
-            json!({ "error": { "code": "NotFound", "message": "not simulated in the sandbox" } }),
+            &json!({ "error": { "code": "NotFound", "message": "not simulated in the sandbox" } }),
         ),
     }
 }
@@ -256,8 +257,8 @@ fn handle(state: &Mutex<State>, request: &Request<Incoming>) -> Response<Full<By
 fn finished(scenario: Scenario, started: Instant) -> bool {
     let elapsed = started.elapsed();
     match scenario {
-        Scenario::Succeeded => elapsed >= STEP_TIME * STEPS.len() as u32,
-        Scenario::Failed => elapsed >= STEP_TIME * (CERTIFICATION as u32 + 1),
+        Scenario::Succeeded => elapsed >= STEP_TIME * STEP_COUNT,
+        Scenario::Failed => elapsed >= STEP_TIME * 2,
         Scenario::PreviewReady => false,
     }
 }

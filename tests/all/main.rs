@@ -1,6 +1,9 @@
 //! End-to-end tests: the real binary against the fake server on loopback. One test binary, as in
 //! release-plz, so it links once.
 
+// Test builders take `json!(...)` temporaries by value; references would only add noise.
+#![allow(clippy::needless_pass_by_value)]
+
 #[path = "../support/mod.rs"]
 mod support;
 
