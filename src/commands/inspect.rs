@@ -1,6 +1,6 @@
 //! `status` and `validate`: read the offer's state, start nothing.
 
-use super::{Context, interrupted};
+use super::Context;
 use crate::api::model::{OperationState, OperationStatus};
 use crate::outcome::{Outcome, Problem, Status};
 
@@ -22,26 +22,23 @@ pub fn offer_status(state: &OperationState) -> Status {
 
 async fn read(context: &mut Context<'_>) -> Result<OperationState, Outcome> {
     let deadline = context.call_deadline();
-    match context
-        .interrupt
-        .guard(context.backend.offer_state(deadline))
+    context
+        .backend
+        .offer_state(deadline)
         .await
-    {
-        Err(signal) => Err(interrupted(context, signal, None)),
-        Ok(Err(error)) => Err(Outcome {
+        .map(|polled| polled.state)
+        .map_err(|error| Outcome {
             problem: Some(Problem::from(&error)),
             ..context.outcome(Status::Error)
-        }),
-        Ok(Ok(polled)) => Ok(polled.state),
-    }
+        })
 }
 
 /// `command: status`: the offer's state and steps, as outputs and summary; exit 0 whatever the
 /// state (1 only when it cannot be read).
 pub async fn status(context: &mut Context<'_>) -> Outcome {
-    let subject = context.reporter_subject();
     context.reporter.line(&format!(
-        "publish-offer: reading the status of offer {subject}"
+        "publish-offer: reading the status of offer {}",
+        context.reporter.subject()
     ));
     let state = match read(context).await {
         Ok(state) => state,
@@ -60,9 +57,9 @@ pub async fn status(context: &mut Context<'_>) -> Outcome {
 /// `command: validate`: proves the credentials, the publisher and the offer by getting a token
 /// and reading the offer's status. Nothing is started.
 pub async fn validate(context: &mut Context<'_>) -> Outcome {
-    let subject = context.reporter_subject();
     context.reporter.line(&format!(
-        "publish-offer: validating credentials and offer {subject} (nothing is published)"
+        "publish-offer: validating credentials and offer {} (nothing is published)",
+        context.reporter.subject()
     ));
     match read(context).await {
         Ok(state) => Outcome {

@@ -16,12 +16,12 @@ use tokio::time::Instant;
 
 use crate::api::backend::{Backend, Handle};
 use crate::api::error::ApiError;
-use crate::api::model::{OperationState, OperationStatus};
+use crate::api::model::OperationStatus;
 use crate::api::{cpp, ingestion};
 use crate::config::duration::format_duration;
 use crate::config::{Command, Settings};
 use crate::interrupt::Interrupt;
-use crate::outcome::{ExitPolicy, Outcome, Problem, Signal, Status};
+use crate::outcome::{ExitPolicy, Outcome, Problem, Status};
 use crate::report::Reporter;
 use crate::wait::{Ended, Plan, wait};
 
@@ -91,7 +91,28 @@ impl Context<'_> {
     }
 }
 
+/// Runs the configured command. A signal stops it wherever it is; the outcome is then
+/// `interrupted`, with what the reporter has seen so far (the operation, the last state).
 pub async fn run(context: &mut Context<'_>) -> Outcome {
+    let interrupt = context.interrupt.clone();
+    let signal = match interrupt.guard(dispatch(context)).await {
+        Ok(outcome) => return outcome,
+        Err(signal) => signal,
+    };
+    let mut outcome = Outcome {
+        state: context.reporter.last_state().cloned(),
+        operation: context.reporter.last_operation().cloned(),
+        attached: context.reporter.attached(),
+        note: Some(format!("{} stopped the run", signal.name())),
+        ..context.outcome(Status::Interrupted(signal))
+    };
+    if context.settings.cancel_on_interrupt {
+        cancel_after_interrupt(context, &mut outcome).await;
+    }
+    outcome
+}
+
+async fn dispatch(context: &mut Context<'_>) -> Outcome {
     match context.settings.command {
         Command::Publish => start::publish(context).await,
         Command::GoLive => start::go_live(context).await,
@@ -128,26 +149,13 @@ async fn follow(context: &mut Context<'_>, handle: &Handle, attached: bool) -> O
         poll_interval,
         wait_until: settings.wait_until,
     };
-    let ended = wait(
-        &context.backend,
-        handle,
-        &plan,
-        context.reporter,
-        context.interrupt,
-    )
-    .await;
+    let ended = wait(&context.backend, handle, &plan, context.reporter).await;
     let mut outcome = outcome_of(context, ended);
     outcome.operation = Some(operation);
     outcome.attached = attached;
 
-    match outcome.status {
-        Status::Running if outcome.timed_out && settings.cancel_on_timeout => {
-            cancel_after_timeout(context, handle, &mut outcome).await;
-        }
-        Status::Interrupted(_) if settings.cancel_on_interrupt => {
-            cancel_after_interrupt(context, handle, &mut outcome).await;
-        }
-        _ => {}
+    if outcome.status == Status::Running && outcome.timed_out && settings.cancel_on_timeout {
+        cancel_after_timeout(context, handle, &mut outcome).await;
     }
     outcome
 }
@@ -202,15 +210,6 @@ fn outcome_of(context: &Context<'_>, ended: Ended) -> Outcome {
             problem: Some(Problem::from(&error)),
             ..context.outcome(Status::Error)
         },
-        Ended::Interrupted { signal, last } => interrupted(context, signal, last),
-    }
-}
-
-fn interrupted(context: &Context<'_>, signal: Signal, last: Option<OperationState>) -> Outcome {
-    Outcome {
-        state: last,
-        note: Some(format!("{} stopped the wait", signal.name())),
-        ..context.outcome(Status::Interrupted(signal))
     }
 }
 
@@ -231,7 +230,7 @@ async fn resume(context: &mut Context<'_>) -> Outcome {
 async fn cancel(context: &mut Context<'_>) -> Outcome {
     context.reporter.line(&format!(
         "publish-offer: canceling the running operation of {}",
-        context.reporter_subject()
+        context.reporter.subject()
     ));
     let deadline = context.call_deadline();
     let emails = &context.settings.notification_emails;
@@ -241,12 +240,11 @@ async fn cancel(context: &mut Context<'_>) -> Outcome {
         .as_ref()
         .map(|url| context.backend.handle_for(url));
     match context
-        .interrupt
-        .guard(context.backend.cancel(running.as_ref(), emails, deadline))
+        .backend
+        .cancel(running.as_ref(), emails, deadline)
         .await
     {
-        Err(signal) => interrupted(context, signal, None),
-        Ok(Ok(Some(handle))) => {
+        Ok(Some(handle)) => {
             let mut outcome = follow(context, &handle, false).await;
             // The followed operation ending canceled is the cancel command succeeding.
             if outcome.status == Status::Canceled {
@@ -255,27 +253,17 @@ async fn cancel(context: &mut Context<'_>) -> Outcome {
             }
             outcome
         }
-        Ok(Ok(None)) => Outcome {
+        Ok(None) => Outcome {
             note: Some("the service canceled the operation".to_owned()),
             ..context.outcome(Status::Succeeded)
         },
-        Ok(Err(error)) => {
+        Err(error) => {
             let status = failure_status(&error);
             Outcome {
                 problem: Some(Problem::from(&error)),
                 ..context.outcome(status)
             }
         }
-    }
-}
-
-impl Context<'_> {
-    fn reporter_subject(&self) -> String {
-        self.settings
-            .offer
-            .as_ref()
-            .map(|offer| format!("{}/{}", offer.publisher_id, offer.offer_id))
-            .unwrap_or_default()
     }
 }
 
@@ -286,13 +274,7 @@ async fn cancel_after_timeout(context: &mut Context<'_>, handle: &Handle, outcom
         .line("publish-offer: the time limit passed; asking the service to cancel the operation (cancel-on-timeout)");
     let deadline = Instant::now() + CANCEL_ON_TIMEOUT_BUDGET;
     let emails = &context.settings.notification_emails;
-    let Ok(cancel) = context
-        .interrupt
-        .guard(context.backend.cancel(Some(handle), emails, deadline))
-        .await
-    else {
-        return;
-    };
+    let cancel = context.backend.cancel(Some(handle), emails, deadline).await;
     let confirmation = match cancel {
         Ok(None) => None,
         Ok(Some(cancel_handle)) => Some(cancel_handle),
@@ -310,15 +292,7 @@ async fn cancel_after_timeout(context: &mut Context<'_>, handle: &Handle, outcom
         poll_interval: context.settings.poll_interval.min(Duration::from_secs(10)),
         wait_until: crate::config::WaitUntil::Complete,
     };
-    match wait(
-        &context.backend,
-        &watched,
-        &plan,
-        context.reporter,
-        context.interrupt,
-    )
-    .await
-    {
+    match wait(&context.backend, &watched, &plan, context.reporter).await {
         Ended::Terminal(state) if state.status != OperationStatus::Failed => {
             outcome.status = Status::Canceled;
             outcome.note = Some(
@@ -337,14 +311,26 @@ async fn cancel_after_timeout(context: &mut Context<'_>, handle: &Handle, outcom
     }
 }
 
-/// `cancel-on-interrupt`: one cancel request, within the runner's grace period. The status stays
-/// `interrupted`; the note says whether the service took the request.
-async fn cancel_after_interrupt(context: &mut Context<'_>, handle: &Handle, outcome: &mut Outcome) {
+/// `cancel-on-interrupt`: one cancel request for the operation the run knows of, within the
+/// runner's grace period. The status stays `interrupted`; the note says whether the service took
+/// the request.
+async fn cancel_after_interrupt(context: &mut Context<'_>, outcome: &mut Outcome) {
+    let Some(operation) = &outcome.operation else {
+        let prefix = outcome.note.take().unwrap_or_default();
+        outcome.note = Some(format!(
+            "{prefix}; no operation was known, so none was canceled"
+        ));
+        return;
+    };
+    let handle = operation
+        .url
+        .as_ref()
+        .map_or(Handle::OfferStatus, |url| context.backend.handle_for(url));
     let deadline = Instant::now() + CANCEL_ON_INTERRUPT_BUDGET;
     let emails = &context.settings.notification_emails;
     let result = tokio::time::timeout(
         CANCEL_ON_INTERRUPT_BUDGET,
-        context.backend.cancel(Some(handle), emails, deadline),
+        context.backend.cancel(Some(&handle), emails, deadline),
     )
     .await;
     let said = match result {

@@ -8,18 +8,18 @@
 
 use tokio::time::Instant;
 
-use super::{Context, failure_status, follow, interrupted};
+use super::{Context, failure_status, follow};
 use crate::api::backend::{Handle, StartKind};
 use crate::api::error::ApiError;
 use crate::api::model::OperationStatus;
-use crate::config::IfRunning;
-use crate::outcome::{Outcome, Problem, Status};
+use crate::config::{IfRunning, WaitUntil};
+use crate::outcome::{OperationRef, Outcome, Problem, Status};
 use crate::wait::{Ended, Plan, wait};
 
 pub async fn publish(context: &mut Context<'_>) -> Outcome {
-    let subject = context.reporter_subject();
     context.reporter.line(&format!(
-        "publish-offer: publishing offer {subject} through the {} API",
+        "publish-offer: publishing offer {} through the {} API",
+        context.reporter.subject(),
         context.backend.api_name()
     ));
     start(context, StartKind::Publish).await
@@ -28,24 +28,19 @@ pub async fn publish(context: &mut Context<'_>) -> Outcome {
 /// `go-live` is refused unless the offer waits for publisher review: going live before the
 /// preview is ready (or a second time) is not what anyone meant.
 pub async fn go_live(context: &mut Context<'_>) -> Outcome {
-    let subject = context.reporter_subject();
-    context
-        .reporter
-        .line(&format!("publish-offer: going live with offer {subject}"));
+    context.reporter.line(&format!(
+        "publish-offer: going live with offer {}",
+        context.reporter.subject()
+    ));
     let deadline = context.call_deadline();
-    let state = match context
-        .interrupt
-        .guard(context.backend.offer_state(deadline))
-        .await
-    {
-        Err(signal) => return interrupted(context, signal, None),
-        Ok(Err(error)) => {
+    let state = match context.backend.offer_state(deadline).await {
+        Ok(polled) => polled.state,
+        Err(error) => {
             return Outcome {
                 problem: Some(Problem::from(&error)),
                 ..context.outcome(Status::Error)
             };
         }
-        Ok(Ok(polled)) => polled.state,
     };
     if !state.is_preview_ready() {
         let message = format!(
@@ -102,31 +97,32 @@ fn is_ambiguous(error: &ApiError) -> bool {
     }
 }
 
+/// `<id> <url>`, for the log.
+fn describe(operation: &OperationRef) -> String {
+    match &operation.url {
+        Some(url) => format!("{} {url}", operation.id),
+        None => operation.id.clone(),
+    }
+}
+
+fn verb(kind: StartKind) -> &'static str {
+    match kind {
+        StartKind::Publish => "publish",
+        StartKind::GoLive => "go-live",
+    }
+}
+
 async fn start(context: &mut Context<'_>, kind: StartKind) -> Outcome {
     let deadline = context.call_deadline();
     let mut restarted = false;
     loop {
         let emails = &context.settings.notification_emails;
-        let started = match context
-            .interrupt
-            .guard(context.backend.start(kind, emails, deadline))
-            .await
-        {
-            Err(signal) => return interrupted(context, signal, None),
-            Ok(started) => started,
-        };
-        let error = match started {
+        let error = match context.backend.start(kind, emails, deadline).await {
             Ok(handle) => {
-                let operation = handle.reference();
                 context.reporter.line(&format!(
-                    "publish-offer: {} started: operation {} {}",
+                    "publish-offer: {} started: operation {}",
                     verb(kind),
-                    operation.id,
-                    operation
-                        .url
-                        .as_ref()
-                        .map(|url| url.as_str())
-                        .unwrap_or_default()
+                    describe(&handle.reference())
                 ));
                 return follow(context, &handle, false).await;
             }
@@ -157,6 +153,7 @@ async fn start(context: &mut Context<'_>, kind: StartKind) -> Outcome {
                     }
                     continue;
                 }
+                // Refused again right after a cancel: report it as it is.
                 IfRunning::CancelAndRestart => {}
             }
         }
@@ -167,18 +164,10 @@ async fn start(context: &mut Context<'_>, kind: StartKind) -> Outcome {
             );
             return attach(context, &reason, deadline, &error).await;
         }
-        let status = failure_status(&error);
         return Outcome {
             problem: Some(Problem::from(&error)),
-            ..context.outcome(status)
+            ..context.outcome(failure_status(&error))
         };
-    }
-}
-
-fn verb(kind: StartKind) -> &'static str {
-    match kind {
-        StartKind::Publish => "publish",
-        StartKind::GoLive => "go-live",
     }
 }
 
@@ -191,25 +180,11 @@ async fn attach(
     cause: &ApiError,
 ) -> Outcome {
     tracing::warn!("{reason}; looking for the running operation");
-    let found = match context
-        .interrupt
-        .guard(context.backend.find_running(deadline))
-        .await
-    {
-        Err(signal) => return interrupted(context, signal, None),
-        Ok(found) => found,
-    };
-    match found {
+    match context.backend.find_running(deadline).await {
         Ok(Some(handle)) => {
-            let operation = handle.reference();
             context.reporter.line(&format!(
-                "publish-offer: attached to the operation already running: {} {}",
-                operation.id,
-                operation
-                    .url
-                    .as_ref()
-                    .map(|url| url.as_str())
-                    .unwrap_or_default()
+                "publish-offer: attached to the operation already running: {}",
+                describe(&handle.reference())
             ));
             return follow(context, &handle, true).await;
         }
@@ -217,41 +192,29 @@ async fn attach(
         Err(error) => tracing::warn!("{error}; trying the offer's status instead"),
     }
 
-    let offer = match context
-        .interrupt
-        .guard(context.backend.offer_state(deadline))
-        .await
-    {
-        Err(signal) => return interrupted(context, signal, None),
-        Ok(offer) => offer,
-    };
-    match offer {
+    let seen = match context.backend.offer_state(deadline).await {
         Ok(polled) if polled.state.status == OperationStatus::Running => {
             context.reporter.line(
                 "publish-offer: attached to the running publish through the offer's status (its operation URL is not known)",
             );
-            follow(context, &Handle::OfferStatus, true).await
+            return follow(context, &Handle::OfferStatus, true).await;
         }
-        other => {
-            let seen = match &other {
-                Ok(polled) => format!("the offer's status is {}", polled.state.status_text),
-                Err(error) => format!("the offer's status could not be read ({error})"),
-            };
-            Outcome {
-                problem: Some(Problem {
-                    title: cause.call().to_owned(),
-                    message: format!(
-                        "{reason}, but no running operation was found and {seen}: a publish may be running"
-                    ),
-                    help: Some(
-                        "check the offer in Partner Center, or run this step with command: status; \
-                         re-run when the offer is no longer publishing"
-                            .to_owned(),
-                    ),
-                }),
-                ..context.outcome(Status::Error)
-            }
-        }
+        Ok(polled) => format!("the offer's status is {}", polled.state.status_text),
+        Err(error) => format!("the offer's status could not be read ({error})"),
+    };
+    Outcome {
+        problem: Some(Problem {
+            title: cause.call().to_owned(),
+            message: format!(
+                "{reason}, but no running operation was found and {seen}: a publish may be running"
+            ),
+            help: Some(
+                "check the offer in Partner Center, or run this step with command: status; \
+                 re-run when the offer is no longer publishing"
+                    .to_owned(),
+            ),
+        }),
+        ..context.outcome(Status::Error)
     }
 }
 
@@ -261,48 +224,35 @@ async fn cancel_running(context: &mut Context<'_>, deadline: Instant) -> Result<
         .reporter
         .line("publish-offer: an operation is already running; canceling it first (if-running: cancel-and-restart)");
     let emails = &context.settings.notification_emails;
-    let handle = match context
-        .interrupt
-        .guard(context.backend.cancel(None, emails, deadline))
-        .await
-    {
-        Err(signal) => return Err(Box::new(interrupted(context, signal, None))),
-        Ok(Err(error)) => {
+    let handle = match context.backend.cancel(None, emails, deadline).await {
+        Ok(Some(handle)) => handle,
+        Ok(None) => return Ok(()),
+        Err(error) => {
             return Err(Box::new(Outcome {
                 problem: Some(Problem::from(&error)),
                 ..context.outcome(Status::Error)
             }));
         }
-        Ok(Ok(handle)) => handle,
-    };
-    let Some(handle) = handle else {
-        return Ok(());
     };
     let plan = Plan {
         deadline,
         poll_interval: context.settings.poll_interval,
-        wait_until: crate::config::WaitUntil::Complete,
+        wait_until: WaitUntil::Complete,
     };
-    match wait(
-        &context.backend,
-        &handle,
-        &plan,
-        context.reporter,
-        context.interrupt,
-    )
-    .await
-    {
-        Ended::Terminal(_) => Ok(()),
-        Ended::Interrupted { signal, last } => Err(Box::new(interrupted(context, signal, last))),
-        other => Err(Box::new(Outcome {
-            problem: Some(Problem {
-                title: "cancel operation".to_owned(),
-                message: format!("the running operation could not be canceled in time ({other:?})"),
-                help: None,
-            }),
-            ..context.outcome(Status::Error)
-        })),
-    }
+    let problem = match wait(&context.backend, &handle, &plan, context.reporter).await {
+        Ended::Terminal(_) => return Ok(()),
+        Ended::Failed { error, .. } => Problem::from(&error),
+        Ended::TimedOut { .. } | Ended::PreviewReady(_) => Problem {
+            title: "cancel operation".to_owned(),
+            message: "the running operation was not canceled in time; nothing was published"
+                .to_owned(),
+            help: Some("run again once it has ended, or cancel it with command: cancel".to_owned()),
+        },
+    };
+    Err(Box::new(Outcome {
+        problem: Some(problem),
+        ..context.outcome(Status::Error)
+    }))
 }
 
 #[cfg(test)]

@@ -204,6 +204,10 @@ pub struct Reporter {
     step_status: HashMap<String, String>,
     result_file: Option<PathBuf>,
     live: Option<live::Live>,
+    /// What the run has seen, for an outcome that must be told without the command's help (a
+    /// signal drops the command wherever it is).
+    seen_state: Option<OperationState>,
+    seen_operation: Option<(OperationRef, bool)>,
 }
 
 impl Reporter {
@@ -218,6 +222,8 @@ impl Reporter {
             step_status: HashMap::new(),
             result_file,
             live: None,
+            seen_state: None,
+            seen_operation: None,
         }
     }
 
@@ -233,6 +239,28 @@ impl Reporter {
     pub fn set_subject(&mut self, command: &'static str, subject: String) {
         self.command = command;
         self.subject = subject;
+    }
+
+    /// `contoso/contoso-offer`, or the operation URL for `wait`.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// The last state read.
+    pub fn last_state(&self) -> Option<&OperationState> {
+        self.seen_state.as_ref()
+    }
+
+    /// The operation started, attached to or resumed.
+    pub fn last_operation(&self) -> Option<&OperationRef> {
+        self.seen_operation.as_ref().map(|(operation, _)| operation)
+    }
+
+    /// Whether the operation was already running when the run found it.
+    pub fn attached(&self) -> bool {
+        self.seen_operation
+            .as_ref()
+            .is_some_and(|(_, attached)| *attached)
     }
 
     /// Writes the mask commands for secrets registered since the last call. Called before every
@@ -274,6 +302,7 @@ impl Reporter {
     }
 
     pub fn operation(&mut self, operation: &OperationRef, attached: bool) {
+        self.seen_operation = Some((operation.clone(), attached));
         self.output(Output::OperationId, &operation.id);
         self.output(
             Output::OperationUrl,
@@ -323,6 +352,7 @@ impl Reporter {
         if let Some(live) = &self.live {
             live.set_status(current_activity(state));
         }
+        self.seen_state = Some(state.clone());
     }
 
     /// The steps and their messages, in a collapsible group of the CI log: the whole story for

@@ -1,6 +1,6 @@
 //! Waiting: poll the operation every `poll-interval` (or longer, when the service asks) until it
-//! ends, the preview is ready (with `wait-until: preview`), the time limit passes, or a signal
-//! arrives. The time limit is an `Instant` deadline; a pause that would cross it is cut short so
+//! ends, the preview is ready (with `wait-until: preview`) or the time limit passes. (A signal
+//! drops the whole command: see [`crate::commands::run`].) The time limit is an `Instant` deadline; a pause that would cross it is cut short so
 //! that the last reading is taken at the limit itself.
 //!
 //! A reading that fails for a transient reason is not an operation failure: the HTTP layer
@@ -17,8 +17,6 @@ use crate::api::error::ApiError;
 use crate::api::model::{OperationState, OperationStatus};
 use crate::api::retry::is_transient_status;
 use crate::config::WaitUntil;
-use crate::interrupt::Interrupt;
-use crate::outcome::Signal;
 use crate::report::Reporter;
 
 pub struct Plan {
@@ -43,10 +41,6 @@ pub enum Ended {
         last: Option<OperationState>,
         error: ApiError,
     },
-    Interrupted {
-        signal: Signal,
-        last: Option<OperationState>,
-    },
 }
 
 /// Whether an error while reading the status may pass with time.
@@ -63,16 +57,11 @@ pub async fn wait(
     handle: &Handle,
     plan: &Plan,
     reporter: &mut Reporter,
-    interrupt: &Interrupt,
 ) -> Ended {
     let mut last: Option<OperationState> = None;
     let mut logged_statuses: HashSet<String> = HashSet::new();
     loop {
-        let reading = match interrupt.guard(backend.poll(handle, plan.deadline)).await {
-            Ok(reading) => reading,
-            Err(signal) => return Ended::Interrupted { signal, last },
-        };
-        let (hint, error) = match reading {
+        let (hint, error) = match backend.poll(handle, plan.deadline).await {
             Ok(polled) => {
                 reporter.progress(&polled.state);
                 let state = polled.state;
@@ -108,8 +97,6 @@ pub async fn wait(
             .poll_interval
             .max(hint.unwrap_or_default())
             .min(plan.deadline - now);
-        if let Err(signal) = interrupt.guard(tokio::time::sleep(pause)).await {
-            return Ended::Interrupted { signal, last };
-        }
+        tokio::time::sleep(pause).await;
     }
 }
