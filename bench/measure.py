@@ -298,8 +298,9 @@ def markdown(data: dict, notes: str) -> str:
     add(f"- **Floor:** processes are started by a small static helper ([`bench/spawn.c`](bench/spawn.c): "
         f"vfork, execve, wait4) that takes the spawn time and the rusage; for `/bin/true` it measures "
         f"{fmt(data['spawn_floor']['ms']['median'], 2)} ms spawn-to-exit and "
-        f"{fmt(data['spawn_floor']['maxrss_mb']['median'], 1)} MB peak RSS (medians): that much is "
-        f"inside every figure, of both")
+        f"{fmt(data['spawn_floor']['maxrss_mb']['median'], 1)} MB peak RSS (medians): an upper bound "
+        f"of the fixed cost of starting any process here, in the times of both sides, and a floor "
+        f"under every RSS figure")
     add("")
     add(f"| figure | ours | peer | ratio (peer / ours) | target | reached |")
     add(f"|---|---:|---:|---:|---|---|")
