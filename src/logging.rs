@@ -9,17 +9,23 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use crate::config::Environment;
 use crate::secret;
+use crate::text::inert;
 
-/// Stderr, with every registered secret replaced by `***`. The formatter writes each event in one
-/// call, so a secret is never split across writes.
+/// Stderr, with every registered secret replaced by `***` and every event kept to one inert line
+/// (runners read stderr for commands too). The formatter writes each event in one call, so
+/// neither a secret nor a marker is ever split across writes.
 struct RedactedStderr;
 
 impl Write for RedactedStderr {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let text = String::from_utf8_lossy(buf);
-        io::stderr()
-            .lock()
-            .write_all(secret::redact(&text).as_bytes())?;
+        let text = secret::redact(&text);
+        let (event, end) = match text.strip_suffix('\n') {
+            Some(event) => (event, "\n"),
+            None => (text.as_ref(), ""),
+        };
+        let line = format!("{}{end}", inert(event));
+        io::stderr().lock().write_all(line.as_bytes())?;
         Ok(buf.len())
     }
 

@@ -15,7 +15,9 @@ fn main() -> ExitCode {
         Ok(Invocation::Version) => return print(&format!("{}\n", cli::version())),
         Err(message) => {
             eprintln!("publish-offer: {message}");
-            return ExitCode::from(2);
+            // Still a step: the CI system gets its status output like for any invalid input.
+            let code = run::invalid_arguments(&Environment::from_process(), &message);
+            return ExitCode::from(code);
         }
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()

@@ -14,7 +14,7 @@
 //! | error         | auth failure or another API error before or while waiting          | 1           |
 //! | unknown       | the status could not be read before the time limit                 | 1           |
 //! | invalid-input | configuration error; no request was sent                           | 2           |
-//! | interrupted   | SIGINT / SIGTERM stopped the wait                                  | 130 / 143   |
+//! | interrupted   | SIGINT / SIGTERM stopped the run                                   | 130 / 143   |
 //!
 //! The `status` command only reports: it exits 0 whatever state it finds (but 1 on an API error).
 

@@ -1,7 +1,5 @@
 //! One run, from the environment to an exit code.
 
-use std::path::PathBuf;
-
 use tokio::time::Instant;
 
 use std::time::Duration;
@@ -41,17 +39,13 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
 
     // Reporting is set up before validation so that even an invalid input is reported the CI
     // system's way (status output, error annotation).
-    let (sink, ci_error) = report::select(&inputs, &environment);
-    let result_file = inputs
-        .get("result-file")
-        .map(|value| PathBuf::from(&value.value));
-    let mut reporter = Reporter::new(sink, result_file);
+    let (mut reporter, report_error) = report::setup(&inputs, &environment);
 
-    let settings = match ci_error.map_or_else(|| Settings::from_inputs(&inputs, &environment), Err)
-    {
-        Ok(settings) => settings,
-        Err(error) => return invalid_input(&mut reporter, &error),
-    };
+    let settings =
+        match report_error.map_or_else(|| Settings::from_inputs(&inputs, &environment), Err) {
+            Ok(settings) => settings,
+            Err(error) => return invalid_input(&mut reporter, &error),
+        };
     let http = match HttpClient::new(
         settings.extra_root_certificates.as_deref(),
         RetryPolicy::default(),
@@ -164,6 +158,12 @@ async fn choose_backend<'a>(
             }
         }
     }
+}
+
+/// A bad command line, reported like an invalid input: `status` is `invalid-input`.
+pub fn invalid_arguments(environment: &Environment, message: &str) -> u8 {
+    let (mut reporter, _) = report::setup(&merge_inputs(environment), environment);
+    invalid_input(&mut reporter, &ConfigError::new(message))
 }
 
 fn invalid_input(reporter: &mut Reporter, error: &ConfigError) -> u8 {

@@ -6,13 +6,16 @@ use std::time::Duration;
 use tokio::time::Instant;
 use url::Url;
 
-use super::cpp::{self, Cpp, Polled, Started};
+use super::cpp::{self, Canceled, Cpp, Polled};
 use super::error::ApiError;
 use super::ingestion::{self, Ingestion};
+use super::model::OperationStatus;
 use crate::outcome::OperationRef;
 
 /// The product ingestion API asks to be polled at most once a minute.
 const INGESTION_MIN_POLL: Duration = Duration::from_secs(60);
+/// CPP states no limit; faster than once a second only loads it (and counts against throttling).
+const CPP_MIN_POLL: Duration = Duration::from_secs(1);
 
 /// What a wait follows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +24,13 @@ pub enum Handle {
     Operation(Url),
     /// The offer's own status, when something runs but no operation URL is known.
     OfferStatus,
-    /// A product ingestion `configure` job and its status URL.
-    IngestionJob { id: String, url: Url },
+    /// A product ingestion `configure` job and its status URL; `live` says whether it targets
+    /// live or preview (unknown for a job resumed from its URL).
+    IngestionJob {
+        id: String,
+        url: Url,
+        live: Option<bool>,
+    },
 }
 
 impl Handle {
@@ -30,14 +38,15 @@ impl Handle {
     pub fn reference(&self) -> OperationRef {
         match self {
             Handle::Operation(url) => OperationRef {
-                id: cpp::operation_id_from_url(url),
+                // Checked when the URL was accepted; an unchecked one (operation-url) shows none.
+                id: cpp::operation_id_from_url(url).unwrap_or_default(),
                 url: Some(url.clone()),
             },
             Handle::OfferStatus => OperationRef {
                 id: String::new(),
                 url: None,
             },
-            Handle::IngestionJob { id, url } => OperationRef {
+            Handle::IngestionJob { id, url, .. } => OperationRef {
                 id: id.clone(),
                 url: Some(url.clone()),
             },
@@ -65,11 +74,11 @@ impl Backend<'_> {
         }
     }
 
-    /// The shortest pause between status reads the service accepts, if it asks for one.
-    pub fn min_poll_interval(&self) -> Option<Duration> {
+    /// The shortest pause between status reads worth making against the real service.
+    pub fn min_poll_interval(&self) -> Duration {
         match self {
-            Backend::Cpp(_) => None,
-            Backend::Ingestion(_) => Some(INGESTION_MIN_POLL),
+            Backend::Cpp(_) => CPP_MIN_POLL,
+            Backend::Ingestion(_) => INGESTION_MIN_POLL,
         }
     }
 
@@ -80,6 +89,7 @@ impl Backend<'_> {
                 Some(id) => Handle::IngestionJob {
                     id,
                     url: url.clone(),
+                    live: None,
                 },
                 None => Handle::Operation(url.clone()),
             },
@@ -103,7 +113,11 @@ impl Backend<'_> {
                 let (id, url) = ingestion
                     .configure(kind == StartKind::GoLive, deadline)
                     .await?;
-                Ok(Handle::IngestionJob { id, url })
+                Ok(Handle::IngestionJob {
+                    id,
+                    url,
+                    live: Some(kind == StartKind::GoLive),
+                })
             }
         }
     }
@@ -113,8 +127,13 @@ impl Backend<'_> {
         match (self, handle) {
             (_, Handle::OfferStatus) => self.offer_state(deadline).await,
             (Backend::Cpp(cpp), Handle::Operation(url)) => cpp.operation(url, deadline).await,
-            (Backend::Ingestion(ingestion), Handle::IngestionJob { url, .. }) => {
-                ingestion.job(url, deadline).await
+            (Backend::Ingestion(ingestion), Handle::IngestionJob { url, live, .. }) => {
+                let mut polled = ingestion.job(url, deadline).await?;
+                // A preview job that succeeded has published the preview: go-live is next.
+                if *live == Some(false) && polled.state.status == OperationStatus::Succeeded {
+                    polled.state.status = OperationStatus::PreviewReady;
+                }
+                Ok(polled)
             }
             (Backend::Ingestion(_), Handle::Operation(url))
             | (Backend::Cpp(_), Handle::IngestionJob { url, .. }) => Err(ApiError::OffOrigin {
@@ -146,37 +165,55 @@ impl Backend<'_> {
             Backend::Ingestion(ingestion) => {
                 let polled = ingestion.offer_state(deadline).await?;
                 Ok(
-                    (polled.state.status == super::model::OperationStatus::Running)
+                    (polled.state.status == OperationStatus::Running)
                         .then_some(Handle::OfferStatus),
                 )
             }
         }
     }
 
-    /// Asks the service to cancel the running operation (`running`, when known); returns what
-    /// to wait on, if anything.
+    /// Asks the service to cancel the running operation (`running`, when known).
     pub async fn cancel(
         &self,
         running: Option<&Handle>,
         emails: &[String],
         deadline: Instant,
-    ) -> Result<Option<Handle>, ApiError> {
+    ) -> Result<Cancellation, ApiError> {
         match self {
             Backend::Cpp(cpp) => Ok(match cpp.cancel(emails, deadline).await? {
-                Started::Operation(url) => Some(Handle::Operation(url)),
-                Started::Done => None,
+                Canceled::Done => Cancellation::Done,
+                Canceled::Operation(url) if running == Some(&Handle::Operation(url.clone())) => {
+                    Cancellation::Operation(Handle::Operation(url))
+                }
+                Canceled::Operation(url) => Cancellation::Follow(Handle::Operation(url)),
             }),
             Backend::Ingestion(ingestion) => match running {
                 Some(handle @ Handle::IngestionJob { id, .. }) => {
                     ingestion.cancel(id, deadline).await?;
-                    Ok(Some(handle.clone()))
+                    Ok(Cancellation::Operation(handle.clone()))
                 }
                 _ => Err(ApiError::Local {
                     call: ingestion::CANCEL_JOB_CALL,
-                    detail: "the product ingestion API cancels a configure job, and none is known".to_owned(),
-                    help: Some("pass the job's status URL (the operation-url output of the publish) as operation-url".to_owned()),
+                    detail: "the product ingestion API cancels a configure job, and none is known"
+                        .to_owned(),
+                    help: Some(
+                        "pass the job's status URL (the operation-url output of the publish) as operation-url"
+                            .to_owned(),
+                    ),
                 }),
             },
         }
     }
+}
+
+/// What a cancel request started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cancellation {
+    /// The service canceled at once.
+    Done,
+    /// A cancellation of its own to follow: when it completes, the cancel is done.
+    Follow(Handle),
+    /// The operation itself, asked to stop: it ends `canceled` if the cancel took effect, and
+    /// otherwise as it would have.
+    Operation(Handle),
 }

@@ -32,23 +32,13 @@ pub struct Polled {
     pub retry_after: Option<Duration>,
 }
 
-/// What a POST that may start an operation got back.
+/// What a cancel request got back.
 #[derive(Debug, Clone)]
-pub enum Started {
-    /// `202` + `Location`: the operation to wait on.
-    Operation(Url),
-    /// `200` to a cancel: done at once, nothing to wait on.
+pub enum Canceled {
+    /// `200`: done at once, nothing to wait on.
     Done,
-}
-
-impl Started {
-    /// The operation of a publish or go-live, which [`Cpp::post_start`] never reports `Done`.
-    fn operation(self) -> Url {
-        match self {
-            Started::Operation(url) => url,
-            Started::Done => unreachable!("only a cancel is done at once"),
-        }
-    }
+    /// `202` + `Location`: the cancellation to wait on.
+    Operation(Url),
 }
 
 pub struct Cpp<'a> {
@@ -71,18 +61,22 @@ impl<'a> Cpp<'a> {
     }
 
     /// `{base}/api/publishers/{p}/offers/{o}/{tail}?api-version=...`
-    fn offer_url(&self, tail: &str) -> Url {
+    fn offer_url(&self, call: &'static str, tail: &str) -> Result<Url, ApiError> {
+        let Some(offer) = &self.offer else {
+            return Err(ApiError::Local {
+                call,
+                detail: "the publisher and offer are not known".to_owned(),
+                help: Some("set publisher-id and offer-id".to_owned()),
+            });
+        };
         let mut url = self.base.clone();
-        let (publisher, offer) = self
-            .offer
-            .as_ref()
-            .map_or(("", ""), |o| (o.publisher_id.as_str(), o.offer_id.as_str()));
         url.set_path(&format!(
-            "/api/publishers/{publisher}/offers/{offer}/{tail}"
+            "/api/publishers/{}/offers/{}/{tail}",
+            offer.publisher_id, offer.offer_id
         ));
         url.query_pairs_mut()
             .append_pair("api-version", &self.api_version);
-        url
+        Ok(url)
     }
 
     /// Resolves a `Location` against the API base; refuses another origin, where the token must
@@ -104,6 +98,14 @@ impl<'a> Cpp<'a> {
                 allowed: self.base.origin().ascii_serialization(),
             });
         }
+        // The id is printed and reported as an output: it must be an id, not arbitrary text.
+        if operation_id_from_url(&url).is_none() {
+            return Err(ApiError::UnexpectedBody {
+                call,
+                status: 202,
+                detail: format!("the Location header does not name an operation: {location:?}"),
+            });
+        }
         if !url.query_pairs().any(|(name, _)| name == "api-version") {
             url.query_pairs_mut()
                 .append_pair("api-version", &self.api_version);
@@ -111,14 +113,14 @@ impl<'a> Cpp<'a> {
         Ok(url)
     }
 
-    async fn post_start(
+    async fn post(
         &self,
         call: &'static str,
         tail: &str,
         body: Option<&Value>,
         deadline: Instant,
-    ) -> Result<Started, ApiError> {
-        let url = self.offer_url(tail);
+    ) -> Result<Canceled, ApiError> {
+        let url = self.offer_url(call, tail)?;
         let request = Request {
             call,
             method: Method::POST,
@@ -129,51 +131,59 @@ impl<'a> Cpp<'a> {
             replay: Replay::OnlyIfNotReceived,
         };
         self.api
-            .call(&self.audience, request, deadline, |response| {
-                match response.header("location") {
+            .call(
+                &self.audience,
+                request,
+                deadline,
+                |response| match response.header("location") {
                     Some(location) => match self.resolve(call, location) {
-                        Ok(url) => Read::Done(Started::Operation(url)),
+                        Ok(url) => Read::Done(Canceled::Operation(url)),
                         Err(error) => Read::Fail(error),
                     },
-                    // Only a cancel may be done at once; a publish or go-live without a Location
-                    // cannot be followed, and calling it done would be a guess.
-                    None if call == CANCEL_CALL && response.status == 200 => {
-                        Read::Done(Started::Done)
-                    }
-                    None => Read::Fail(ApiError::UnexpectedBody {
-                        call,
-                        status: response.status,
-                        detail: format!(
-                            "{} without a Location header: the operation cannot be followed",
-                            response.status
-                        ),
-                    }),
-                }
-            })
+                    None => Read::Done(Canceled::Done),
+                },
+            )
             .await
+    }
+
+    /// A publish or go-live: the operation to follow. An answer without a `Location` cannot be
+    /// followed, and calling it done would be a guess.
+    async fn start(
+        &self,
+        call: &'static str,
+        tail: &str,
+        body: Option<&Value>,
+        deadline: Instant,
+    ) -> Result<Url, ApiError> {
+        match self.post(call, tail, body, deadline).await? {
+            Canceled::Operation(url) => Ok(url),
+            Canceled::Done => Err(ApiError::UnexpectedBody {
+                call,
+                status: 202,
+                detail: "the service accepted the request but sent no Location header, so the \
+                         operation cannot be followed; it is probably running: check with command: status"
+                    .to_owned(),
+            }),
+        }
     }
 
     /// `POST .../publish` with the notification emails: the operation to follow.
     pub async fn publish(&self, emails: &[String], deadline: Instant) -> Result<Url, ApiError> {
         let body = publish_body(emails);
-        let started = self
-            .post_start(PUBLISH_CALL, "publish", Some(&body), deadline)
-            .await?;
-        Ok(started.operation())
+        self.start(PUBLISH_CALL, "publish", Some(&body), deadline)
+            .await
     }
 
     /// `POST .../golive`: the operation to follow.
     pub async fn go_live(&self, deadline: Instant) -> Result<Url, ApiError> {
-        let started = self
-            .post_start(GO_LIVE_CALL, "golive", None, deadline)
-            .await?;
-        Ok(started.operation())
+        self.start(GO_LIVE_CALL, "golive", None, deadline).await
     }
 
-    /// `POST .../cancel`: 200 when done at once, 202 + Location to wait on.
-    pub async fn cancel(&self, emails: &[String], deadline: Instant) -> Result<Started, ApiError> {
+    /// `POST .../cancel` (with the notification emails, as the reference shows): 200 when done at
+    /// once, 202 + Location to wait on.
+    pub async fn cancel(&self, emails: &[String], deadline: Instant) -> Result<Canceled, ApiError> {
         let body = publish_body(emails);
-        self.post_start(CANCEL_CALL, "cancel", Some(&body), deadline)
+        self.post(CANCEL_CALL, "cancel", Some(&body), deadline)
             .await
     }
 
@@ -184,7 +194,7 @@ impl<'a> Cpp<'a> {
 
     /// `GET .../status`: the offer's state, with the steps of its current or last operation.
     pub async fn offer_status(&self, deadline: Instant) -> Result<Polled, ApiError> {
-        let url = self.offer_url("status");
+        let url = self.offer_url(OFFER_STATUS_CALL, "status")?;
         self.get_state(OFFER_STATUS_CALL, &url, deadline).await
     }
 
@@ -214,7 +224,7 @@ impl<'a> Cpp<'a> {
         &self,
         deadline: Instant,
     ) -> Result<Option<Vec<Url>>, ApiError> {
-        let mut url = self.offer_url("submissions/");
+        let mut url = self.offer_url(RUNNING_CALL, "submissions/")?;
         url.query_pairs_mut().append_pair("status", "running");
         let request = Request {
             call: RUNNING_CALL,
@@ -265,7 +275,7 @@ impl<'a> Cpp<'a> {
             let url = match (link, scalar(item.get("id"))) {
                 (Some(link), _) => self.resolve(RUNNING_CALL, link)?,
                 (None, Some(id)) if crate::config::is_identifier(&id) => {
-                    self.offer_url(&format!("operations/{id}"))
+                    self.offer_url(RUNNING_CALL, &format!("operations/{id}"))?
                 }
                 _ => continue,
             };
@@ -293,13 +303,19 @@ pub fn read_state(response: &Response) -> Read<Polled> {
     }
 }
 
-/// The operation's id as the last segment of its URL: a GUID, or `p$o$2$preview`.
-pub fn operation_id_from_url(url: &Url) -> String {
+/// The operation's id as the last segment of its URL: a GUID, or `p$o$2$preview`. `None` when
+/// the segment is anything else: the id is printed and becomes an output.
+pub fn operation_id_from_url(url: &Url) -> Option<String> {
     let segment = url
         .path_segments()
-        .and_then(|mut segments| segments.next_back())
-        .unwrap_or_default();
-    percent_decode(segment)
+        .and_then(|mut segments| segments.next_back())?;
+    let id = percent_decode(segment);
+    let valid = !id.is_empty()
+        && id.len() <= 200
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '$'));
+    valid.then_some(id)
 }
 
 fn percent_decode(text: &str) -> String {
@@ -307,6 +323,33 @@ fn percent_decode(text: &str) -> String {
         .next()
         .map(|(_, value)| value.into_owned())
         .unwrap_or_else(|| text.to_owned())
+}
+
+/// The publisher and offer an operation URL belongs to, from either shape:
+/// `/api/publishers/{p}/offers/{o}/operations/{id}` or `/api/operations/{p}${o}${n}${slot}`.
+pub fn offer_from_operation_url(url: &Url) -> Option<OfferRef> {
+    let segments: Vec<String> = url.path_segments()?.map(percent_decode).collect();
+    let (publisher_id, offer_id) = match segments.as_slice() {
+        [api, publishers, p, offers, o, operations, _]
+            if api == "api"
+                && publishers == "publishers"
+                && offers == "offers"
+                && operations == "operations" =>
+        {
+            (p.clone(), o.clone())
+        }
+        [api, operations, id] if api == "api" && operations == "operations" => {
+            let mut parts = id.split('$');
+            (parts.next()?.to_owned(), parts.next()?.to_owned())
+        }
+        _ => return None,
+    };
+    let valid =
+        crate::config::is_identifier(&publisher_id) && crate::config::is_identifier(&offer_id);
+    valid.then_some(OfferRef {
+        publisher_id,
+        offer_id,
+    })
 }
 
 #[cfg(test)]
@@ -324,20 +367,45 @@ mod tests {
 
     #[test]
     fn operation_ids_from_both_location_shapes() {
-        let migrated = Url::parse("https://h/api/publishers/p/offers/o/operations/56615b67-2185-49fe-80d2-c4ddf77bb2e8?api-version=1").expect("url");
+        let id = |url: &str| operation_id_from_url(&Url::parse(url).expect("url"));
         assert_eq!(
-            operation_id_from_url(&migrated),
-            "56615b67-2185-49fe-80d2-c4ddf77bb2e8"
+            id("https://h/api/publishers/p/offers/o/operations/56615b67-2185-49fe-80d2-c4ddf77bb2e8?api-version=1").as_deref(),
+            Some("56615b67-2185-49fe-80d2-c4ddf77bb2e8")
         );
-        let legacy =
-            Url::parse("https://h/api/operations/contoso$contoso-offer$2$preview?api-version=1")
-                .expect("url");
         assert_eq!(
-            operation_id_from_url(&legacy),
-            "contoso$contoso-offer$2$preview"
+            id("https://h/api/operations/contoso$contoso-offer$2$preview?api-version=1").as_deref(),
+            Some("contoso$contoso-offer$2$preview")
         );
-        let encoded =
-            Url::parse("https://h/api/operations/contoso%24offer%242%24preview").expect("url");
-        assert_eq!(operation_id_from_url(&encoded), "contoso$offer$2$preview");
+        assert_eq!(
+            id("https://h/api/operations/contoso%24offer%242%24preview").as_deref(),
+            Some("contoso$offer$2$preview")
+        );
+        // Anything that is not an id could be printed as a CI command: refused.
+        assert_eq!(
+            id("https://h/api/operations/x%0A::error%20title=F::x"),
+            None
+        );
+        assert_eq!(id("https://h/api/operations/"), None);
+    }
+
+    #[test]
+    fn offers_from_both_operation_url_shapes() {
+        let offer = |url: &str| offer_from_operation_url(&Url::parse(url).expect("url"));
+        let expected = Some(OfferRef {
+            publisher_id: "contoso".into(),
+            offer_id: "contoso-offer".into(),
+        });
+        assert_eq!(
+            offer(
+                "https://h/api/publishers/contoso/offers/contoso-offer/operations/x?api-version=1"
+            ),
+            expected
+        );
+        assert_eq!(
+            offer("https://h/api/operations/contoso$contoso-offer$2$preview"),
+            expected
+        );
+        assert_eq!(offer("https://h/api/other/x"), None);
+        assert_eq!(offer("https://h/api/operations/a%2Fb$o$2"), None);
     }
 }

@@ -124,7 +124,7 @@ pub fn service_message(body: &[u8]) -> (Option<String>, String) {
             .or(error.filter(|e| e.is_string()))
             .or_else(|| value.get("code"))
             .and_then(Value::as_str)
-            .map(str::to_owned);
+            .map(|code| truncate(&one_line(code), 100));
         let message = [
             error.and_then(|e| e.get("message")),
             value.get("error_description"),

@@ -195,7 +195,7 @@ impl HttpClient {
 
             let delay = self.policy.delay(attempt, hint);
             let now = Instant::now();
-            if now + delay >= deadline {
+            if now.checked_add(delay).is_none_or(|next| next >= deadline) {
                 // The next try would come after the time limit: wait out the limit (the user asked
                 // for that long) and report the last failure.
                 tracing::warn!("{error}; not retrying: the time limit is reached");

@@ -87,13 +87,25 @@ impl<'a> Ingestion<'a> {
         deadline: Instant,
         read: impl Fn(&Value) -> Result<T, ParseError>,
     ) -> Result<T, ApiError> {
+        self.call_hinted(request, deadline, read)
+            .await
+            .map(|(value, _)| value)
+    }
+
+    /// As [`Self::call`], with the pause the service asked for before the next request.
+    async fn call_hinted<T>(
+        &self,
+        request: Request<'_>,
+        deadline: Instant,
+        read: impl Fn(&Value) -> Result<T, ParseError>,
+    ) -> Result<(T, Option<std::time::Duration>), ApiError> {
         self.api
             .call(&self.audience, request, deadline, |response| {
                 match serde_json::from_slice::<Value>(&response.body)
                     .map_err(|error| ParseError(format!("not JSON ({error})")))
                     .and_then(|value| read(&value))
                 {
-                    Ok(value) => Read::Done(value),
+                    Ok(value) => Read::Done((value, response.retry_after())),
                     Err(error) => Read::Unexpected(error.to_string()),
                 }
             })
@@ -113,10 +125,15 @@ impl<'a> Ingestion<'a> {
                     .get("value")
                     .and_then(Value::as_array)
                     .ok_or_else(|| ParseError("no \"value\" list".to_owned()))?;
-                Ok(items
+                match items
                     .iter()
                     .find_map(|item| item.get("id").and_then(Value::as_str))
-                    .map_or(Lookup::NotFound, |id| Lookup::Found(id.to_owned())))
+                {
+                    None => Ok(Lookup::NotFound),
+                    // The id goes into request paths: a GUID after `product/`, nothing else.
+                    Some(id) if product_guid(id).is_some() => Ok(Lookup::Found(id.to_owned())),
+                    Some(id) => Err(ParseError(format!("unexpected product id {id:?}"))),
+                }
             },
         )
         .await
@@ -128,13 +145,15 @@ impl<'a> Ingestion<'a> {
             .get_or_try_init(|| async {
                 match self.lookup(deadline).await? {
                     Lookup::Found(id) => Ok(id),
-                    Lookup::NotFound => Err(ApiError::Status {
+                    Lookup::NotFound => Err(ApiError::Local {
                         call: FIND_PRODUCT_CALL,
-                        status: 404,
-                        code: Some("NotFound".to_owned()),
-                        message: format!(
+                        detail: format!(
                             "no product with external id '{}' in the product ingestion API",
                             self.offer_id.as_deref().unwrap_or_default()
+                        ),
+                        help: Some(
+                            "check offer-id, or use api: cpp for an offer published through the Cloud Partner Portal"
+                                .to_owned(),
                         ),
                     }),
                 }
@@ -158,11 +177,10 @@ impl<'a> Ingestion<'a> {
         if live {
             let submissions = self.submissions(deadline).await?;
             let Some(preview) = ready_preview(&submissions) else {
-                return Err(ApiError::Status {
+                return Err(ApiError::Local {
                     call: CONFIGURE_CALL,
-                    status: 409,
-                    code: None,
-                    message: "no preview submission is ready to go live".to_owned(),
+                    detail: "no preview submission is ready to go live".to_owned(),
+                    help: Some("publish to preview first (command: publish)".to_owned()),
                 });
             };
             resource["id"] = Value::String(preview);
@@ -187,17 +205,14 @@ impl<'a> Ingestion<'a> {
 
     /// `GET configure/{jobId}/status`.
     pub async fn job(&self, url: &Url, deadline: Instant) -> Result<Polled, ApiError> {
-        let state = self
-            .call(
+        let (state, retry_after) = self
+            .call_hinted(
                 request(JOB_STATUS_CALL, Method::GET, url, None),
                 deadline,
                 parse_job,
             )
             .await?;
-        Ok(Polled {
-            state,
-            retry_after: None,
-        })
+        Ok(Polled { state, retry_after })
     }
 
     /// `POST configure/{jobId}/cancel`.
@@ -214,7 +229,7 @@ impl<'a> Ingestion<'a> {
     /// `GET submission/{product-guid}`: the product's submissions.
     async fn submissions(&self, deadline: Instant) -> Result<Vec<Submission>, ApiError> {
         let product = self.product(deadline).await?.to_owned();
-        let guid = product.trim_start_matches("product/");
+        let guid = product_guid(&product).unwrap_or_default();
         let url = self.url(&format!("submission/{guid}"));
         self.call(
             request(SUBMISSIONS_CALL, Method::GET, &url, None),
@@ -262,6 +277,15 @@ fn request<'r>(
     }
 }
 
+/// `product/<guid>` -> `<guid>`, when it is one.
+fn product_guid(product: &str) -> Option<&str> {
+    let guid = product.strip_prefix("product/")?;
+    let valid = !guid.is_empty()
+        && guid.len() <= 64
+        && guid.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    valid.then_some(guid)
+}
+
 fn job_id(value: &Value) -> Option<String> {
     scalar(value.get("jobId").or_else(|| value.get("jobID")))
         .filter(|id| crate::config::is_identifier(id))
@@ -295,7 +319,7 @@ pub fn parse_job(value: &Value) -> Result<OperationState, ParseError> {
         },
         other => other,
     };
-    let messages = value
+    let messages: Vec<Message> = value
         .get("errors")
         .and_then(Value::as_array)
         .map(|errors| {
@@ -324,11 +348,28 @@ pub fn parse_job(value: &Value) -> Result<OperationState, ParseError> {
                 .collect()
         })
         .unwrap_or_default();
+    // The job as one step, so that its progress shows like CPP's steps do.
+    let step = Step {
+        id: job_id(value).unwrap_or_default(),
+        name: "configure job".to_owned(),
+        status: match &status {
+            OperationStatus::Succeeded => StepStatus::Complete,
+            OperationStatus::Failed => StepStatus::Failed,
+            OperationStatus::Canceled => StepStatus::Canceled,
+            OperationStatus::NotStarted => StepStatus::NotStarted,
+            OperationStatus::Running => StepStatus::InProgress,
+            _ => StepStatus::Unknown,
+        },
+        status_text: status_text.to_owned(),
+        progress: None,
+        estimate: None,
+        messages,
+    };
     Ok(OperationState {
         id: job_id(value),
         status,
         status_text: status_text.to_owned(),
-        messages,
+        steps: vec![step],
         ..OperationState::with_status(status_text)
     })
 }
@@ -458,8 +499,12 @@ mod tests {
         .expect("job");
         assert_eq!(failed.status, OperationStatus::Failed);
         assert_eq!(
-            failed.messages[0].text,
+            failed.steps[0].messages[0].text,
             "InvalidResource: The plan is missing"
+        );
+        assert_eq!(
+            failed.failed_step().map(|step| step.name.as_str()),
+            Some("configure job")
         );
         let canceled =
             parse_job(&json!({"jobStatus": "completed", "jobResult": "cancelled"})).expect("job");

@@ -16,6 +16,9 @@ pub enum OperationStatus {
     Running,
     /// The offer's status while the preview waits for go-live.
     WaitingForPublisherReview,
+    /// An operation that ended with the preview published (a product ingestion job targeting
+    /// preview): nothing more happens until someone goes live.
+    PreviewReady,
     Succeeded,
     Failed,
     Canceled,
@@ -40,7 +43,10 @@ impl OperationStatus {
     pub fn is_terminal(&self) -> bool {
         matches!(
             self,
-            OperationStatus::Succeeded | OperationStatus::Failed | OperationStatus::Canceled
+            OperationStatus::Succeeded
+                | OperationStatus::Failed
+                | OperationStatus::Canceled
+                | OperationStatus::PreviewReady
         )
     }
 }
@@ -165,8 +171,10 @@ impl OperationState {
 
     /// The preview is ready and the operation waits for go-live.
     pub fn is_preview_ready(&self) -> bool {
-        self.status == OperationStatus::WaitingForPublisherReview
-            || self.steps.iter().any(Step::is_preview_ready)
+        matches!(
+            self.status,
+            OperationStatus::WaitingForPublisherReview | OperationStatus::PreviewReady
+        ) || self.steps.iter().any(Step::is_preview_ready)
     }
 
     /// The step that failed the operation: the first failed or rejected step, else the first

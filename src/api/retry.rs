@@ -47,14 +47,23 @@ pub fn is_transient_status(status: u16) -> bool {
 }
 
 /// Statuses after which the request certainly was not carried out, so even a non-idempotent
-/// request may be sent again: throttled (429) or timed out waiting for the request (408).
+/// request may be sent again: throttled (429). Not 408: some gateways answer it after passing
+/// the request on.
 pub fn is_not_processed_status(status: u16) -> bool {
-    matches!(status, 408 | 429)
+    status == 429
 }
 
 /// How long the service asks us to wait: `retry-after-ms` / `x-ms-retry-after-ms` (milliseconds),
 /// else `Retry-After` as seconds or an HTTP date (a date in the past means now).
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    retry_after_unbounded(headers, now).map(|hint| hint.min(MAX_HINT))
+}
+
+/// No pause the service asks for is taken as longer than the longest time limit: the wait is
+/// bounded by it anyway, and a hostile value must not overflow the clock.
+const MAX_HINT: Duration = crate::config::duration::MAX_DURATION;
+
+fn retry_after_unbounded(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let header = |name: &str| {
         headers
             .get(name)
@@ -139,6 +148,15 @@ mod tests {
         );
         assert_eq!(retry_after(&headers(&[("retry-after", "soon")]), now), None);
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "99999999999999999999")]), now),
+            None,
+            "not a u64"
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "18446744073709551615")]), now),
+            Some(MAX_HINT)
+        );
     }
 
     #[test]

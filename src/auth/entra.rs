@@ -18,6 +18,8 @@ pub const TOKEN_CALL: &str = "get token from Microsoft Entra ID";
 
 /// A token without a stated lifetime is assumed to live this long (Entra's shortest).
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
+/// Entra tokens live a day at most; a longer stated lifetime is not believed.
+const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 fn token_url(authority: &Url, tenant_id: &str, path: &str) -> Url {
     let mut url = authority.clone();
@@ -102,7 +104,8 @@ fn parse_token(body: &[u8]) -> Read<AccessToken> {
     };
     let expires_in = scalar(value.get("expires_in"))
         .and_then(|text| text.parse::<u64>().ok())
-        .map_or(DEFAULT_LIFETIME, Duration::from_secs);
+        .map_or(DEFAULT_LIFETIME, Duration::from_secs)
+        .min(MAX_LIFETIME);
     Read::Done(AccessToken {
         token: Secret::new(token),
         expires_in: Some(expires_in),
@@ -161,6 +164,10 @@ mod tests {
                 }
                 _ => panic!("not parsed"),
             }
+        }
+        match parse_token(br#"{"access_token":"tok-123456","expires_in":18446744073709551615}"#) {
+            Read::Done(token) => assert_eq!(token.expires_in, Some(MAX_LIFETIME)),
+            _ => panic!("not parsed"),
         }
         assert!(matches!(parse_token(b"<html>"), Read::Unexpected(_)));
         assert!(matches!(parse_token(b"{}"), Read::Unexpected(_)));

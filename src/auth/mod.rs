@@ -172,18 +172,25 @@ impl Tokens {
                 Some(cached) if cached.refresh_at().is_none_or(|at| now < at) => {
                     return Ok(cached.token.clone());
                 }
-                Some(cached) if cached.is_valid(now) => Some(cached.token.clone()),
+                Some(cached) if cached.is_valid(now) => {
+                    Some((cached.token.clone(), cached.expires))
+                }
                 _ => None,
             }
         };
+        // While the current token is valid, an early refresh is tried once, without retries: if
+        // it fails the current token serves, and the next call tries again.
+        let fetch_deadline = if stale.is_some() { now } else { deadline };
 
-        match self.source.fetch(http, audience, deadline).await {
+        match self.source.fetch(http, audience, fetch_deadline).await {
             Ok(fresh) => {
                 let obtained = Instant::now();
                 let cached = Cached {
                     token: fresh.token.clone(),
                     obtained,
-                    expires: fresh.expires_in.map(|lifetime| obtained + lifetime),
+                    expires: fresh
+                        .expires_in
+                        .and_then(|lifetime| obtained.checked_add(lifetime)),
                 };
                 if let Some(lifetime) = fresh.expires_in {
                     tracing::debug!(
@@ -199,13 +206,13 @@ impl Tokens {
                 Ok(fresh.token)
             }
             Err(error) => match stale {
-                Some(token) => {
+                Some((token, expires)) if expires.is_none_or(|at| Instant::now() < at) => {
                     tracing::warn!(
                         "{error}; the current token is still valid and is used meanwhile"
                     );
                     Ok(token)
                 }
-                None => Err(error),
+                _ => Err(error),
             },
         }
     }

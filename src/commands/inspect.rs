@@ -14,7 +14,9 @@ pub fn offer_status(state: &OperationState) -> Status {
         OperationStatus::Succeeded => Status::Succeeded,
         OperationStatus::Failed => Status::Failed,
         OperationStatus::Canceled => Status::Canceled,
-        OperationStatus::WaitingForPublisherReview => Status::PreviewReady,
+        OperationStatus::WaitingForPublisherReview | OperationStatus::PreviewReady => {
+            Status::PreviewReady
+        }
         OperationStatus::NeverPublished | OperationStatus::NotStarted => Status::NotStarted,
         OperationStatus::Unknown(_) => Status::Unknown,
     }

@@ -14,12 +14,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::api::backend::{Backend, Handle};
+use crate::api::backend::{Backend, Cancellation, Handle};
 use crate::api::error::ApiError;
 use crate::api::model::OperationStatus;
 use crate::api::{cpp, ingestion};
 use crate::config::duration::format_duration;
-use crate::config::{Command, Settings};
+use crate::config::{Command, Settings, WaitUntil};
 use crate::interrupt::Interrupt;
 use crate::outcome::{ExitPolicy, Outcome, Problem, Status};
 use crate::report::Reporter;
@@ -64,7 +64,7 @@ impl Context<'_> {
 
     /// `poll-interval`, raised to what the service asks for (the product ingestion API: once a
     /// minute), except on loopback where tests and the sandbox run.
-    fn poll_interval(&self) -> Duration {
+    pub(super) fn poll_interval(&self) -> Duration {
         let asked = self.settings.poll_interval;
         let chosen = effective_poll_interval(
             asked,
@@ -73,7 +73,7 @@ impl Context<'_> {
         );
         if chosen != asked {
             tracing::info!(
-                "poll-interval {} is raised to {}: the {} API asks to be polled at most that often",
+                "poll-interval {} is raised to {}, the shortest worth using with the {} API",
                 format_duration(asked),
                 format_duration(chosen),
                 self.backend.api_name()
@@ -99,14 +99,26 @@ pub async fn run(context: &mut Context<'_>) -> Outcome {
         Ok(outcome) => return outcome,
         Err(signal) => signal,
     };
+    let operation = context.reporter.last_operation().cloned();
+    let starting = matches!(context.settings.command, Command::Publish | Command::GoLive);
+    let note = match &operation {
+        None if starting => format!(
+            "{} stopped the run before an operation was known; a request to start one may have \
+             reached the service: check with command: status",
+            signal.name()
+        ),
+        _ => format!("{} stopped the run", signal.name()),
+    };
     let mut outcome = Outcome {
         state: context.reporter.last_state().cloned(),
-        operation: context.reporter.last_operation().cloned(),
+        operation,
         attached: context.reporter.attached(),
-        note: Some(format!("{} stopped the run", signal.name())),
+        note: Some(note),
         ..context.outcome(Status::Interrupted(signal))
     };
     if context.settings.cancel_on_interrupt {
+        // The runner kills soon after the signal: the outputs go out before the cancel request.
+        context.reporter.outputs(&outcome);
         cancel_after_interrupt(context, &mut outcome).await;
     }
     outcome
@@ -123,13 +135,14 @@ async fn dispatch(context: &mut Context<'_>) -> Outcome {
     }
 }
 
-/// Follows `handle` until the wait ends, and turns how it ended into an outcome.
+/// Follows `handle` until the wait ends, and turns how it ended into an outcome. With
+/// `timeout: 0` an operation just started is not read at all; one resumed (`wait`) is read once.
 async fn follow(context: &mut Context<'_>, handle: &Handle, attached: bool) -> Outcome {
     let operation = handle.reference();
     context.reporter.operation(&operation, attached);
 
     let settings = context.settings;
-    if settings.timeout.is_zero() {
+    if settings.timeout.is_zero() && settings.command != Command::Wait {
         return Outcome {
             operation: Some(operation),
             attached,
@@ -139,11 +152,13 @@ async fn follow(context: &mut Context<'_>, handle: &Handle, attached: bool) -> O
     }
 
     let poll_interval = context.poll_interval();
-    tracing::info!(
-        "waiting for the operation (time limit {}, polling every {})",
-        format_duration(settings.timeout),
-        format_duration(poll_interval)
-    );
+    if !settings.timeout.is_zero() {
+        tracing::info!(
+            "waiting for the operation (time limit {}, polling every {})",
+            format_duration(settings.timeout),
+            format_duration(poll_interval)
+        );
+    }
     let plan = Plan {
         deadline: context.wait_deadline(),
         poll_interval,
@@ -168,10 +183,14 @@ fn outcome_of(context: &Context<'_>, ended: Ended) -> Outcome {
             let status = match state.status {
                 OperationStatus::Succeeded => Status::Succeeded,
                 OperationStatus::Canceled => Status::Canceled,
+                OperationStatus::PreviewReady => Status::PreviewReady,
                 _ => Status::Failed,
             };
+            let note = (status == Status::PreviewReady)
+                .then(|| "the preview is ready; go live with command: go-live".to_owned());
             Outcome {
                 state: Some(state),
+                note,
                 ..context.outcome(status)
             }
         }
@@ -180,18 +199,25 @@ fn outcome_of(context: &Context<'_>, ended: Ended) -> Outcome {
             note: Some("the preview is ready; go live with command: go-live".to_owned()),
             ..context.outcome(Status::PreviewReady)
         },
-        Ended::TimedOut { last, error: None } => Outcome {
+        Ended::TimedOut {
+            last,
+            error: None,
+            late_error,
+        } => Outcome {
             state: last,
             timed_out: true,
             note: Some(format!(
                 "the time limit of {} passed with the operation still running",
                 format_duration(settings.timeout)
             )),
+            // Reported as a warning: the status was read a moment before.
+            problem: late_error.as_ref().map(Problem::from),
             ..context.outcome(Status::Running)
         },
         Ended::TimedOut {
             last,
             error: Some(error),
+            ..
         } => Outcome {
             note: Some(format!(
                 "the status could not be read before the time limit of {}{}",
@@ -226,7 +252,8 @@ async fn resume(context: &mut Context<'_>) -> Outcome {
 }
 
 /// `command: cancel`: ask the service to cancel the running operation and follow the
-/// cancellation. The outcome describes the cancel operation: `succeeded` once it is done.
+/// cancellation. The outcome describes the cancel: `succeeded` once it took effect, `rejected`
+/// when the operation ended on its own first.
 async fn cancel(context: &mut Context<'_>) -> Outcome {
     context.reporter.line(&format!(
         "publish-offer: canceling the running operation of {}",
@@ -239,69 +266,100 @@ async fn cancel(context: &mut Context<'_>) -> Outcome {
         .operation_url
         .as_ref()
         .map(|url| context.backend.handle_for(url));
-    match context
+    let cancellation = match context
         .backend
         .cancel(running.as_ref(), emails, deadline)
         .await
     {
-        Ok(Some(handle)) => {
-            let mut outcome = follow(context, &handle, false).await;
-            // The followed operation ending canceled is the cancel command succeeding.
-            if outcome.status == Status::Canceled {
-                outcome.status = Status::Succeeded;
-                outcome.note = Some("the operation was canceled".to_owned());
-            }
-            outcome
-        }
-        Ok(None) => Outcome {
-            note: Some("the service canceled the operation".to_owned()),
-            ..context.outcome(Status::Succeeded)
-        },
+        Ok(cancellation) => cancellation,
         Err(error) => {
-            let status = failure_status(&error);
-            Outcome {
+            return Outcome {
                 problem: Some(Problem::from(&error)),
-                ..context.outcome(status)
-            }
+                ..context.outcome(failure_status(&error))
+            };
         }
+    };
+    let (handle, is_the_operation) = match cancellation {
+        Cancellation::Done => {
+            return Outcome {
+                note: Some("the service canceled the operation".to_owned()),
+                ..context.outcome(Status::Succeeded)
+            };
+        }
+        Cancellation::Follow(handle) => (handle, false),
+        Cancellation::Operation(handle) => (handle, true),
+    };
+    let mut outcome = follow(context, &handle, false).await;
+    match (outcome.status, is_the_operation) {
+        (Status::Canceled, _) | (Status::Succeeded, false) => {
+            outcome.status = Status::Succeeded;
+            outcome.note = Some("the operation was canceled".to_owned());
+        }
+        (Status::Succeeded | Status::Failed, true) => {
+            outcome.note = Some(format!(
+                "the operation ended {} before the cancel could take effect",
+                outcome.status
+            ));
+            outcome.status = Status::Rejected;
+        }
+        _ => {}
     }
+    outcome
 }
 
-/// `cancel-on-timeout`: ask the service to cancel; `canceled` once it confirms.
+/// `cancel-on-timeout`: ask the service to cancel; `canceled` once it confirms. An operation that
+/// ends on its own meanwhile is reported as it ended.
 async fn cancel_after_timeout(context: &mut Context<'_>, handle: &Handle, outcome: &mut Outcome) {
     context
         .reporter
         .line("publish-offer: the time limit passed; asking the service to cancel the operation (cancel-on-timeout)");
     let deadline = Instant::now() + CANCEL_ON_TIMEOUT_BUDGET;
     let emails = &context.settings.notification_emails;
-    let cancel = context.backend.cancel(Some(handle), emails, deadline).await;
-    let confirmation = match cancel {
-        Ok(None) => None,
-        Ok(Some(cancel_handle)) => Some(cancel_handle),
-        Err(error) => {
-            outcome.note = Some(format!(
-                "the time limit passed and the cancel request failed: {error}"
-            ));
-            return;
-        }
-    };
-    // Read the cancellation (or the operation itself) until it says canceled or the budget ends.
-    let watched = confirmation.unwrap_or_else(|| handle.clone());
+    let (watched, is_the_operation) =
+        match context.backend.cancel(Some(handle), emails, deadline).await {
+            Ok(Cancellation::Done) => {
+                outcome.status = Status::Canceled;
+                outcome.note = Some(
+                    "the time limit passed and the operation was canceled (cancel-on-timeout)"
+                        .to_owned(),
+                );
+                return;
+            }
+            Ok(Cancellation::Follow(cancellation)) => (cancellation, false),
+            Ok(Cancellation::Operation(operation)) => (operation, true),
+            Err(error) => {
+                outcome.note = Some(format!(
+                    "the time limit passed and the cancel request failed: {error}"
+                ));
+                return;
+            }
+        };
     let plan = Plan {
         deadline,
-        poll_interval: context.settings.poll_interval.min(Duration::from_secs(10)),
-        wait_until: crate::config::WaitUntil::Complete,
+        poll_interval: context.poll_interval().min(Duration::from_secs(10)),
+        wait_until: WaitUntil::Complete,
     };
-    match wait(&context.backend, &watched, &plan, context.reporter).await {
+    let ended = wait(&context.backend, &watched, &plan, context.reporter).await;
+    let canceled_note =
+        "the time limit passed and the operation was canceled (cancel-on-timeout)".to_owned();
+    match ended {
+        Ended::Terminal(state) if is_the_operation => {
+            let ended = outcome_of(context, Ended::Terminal(state));
+            outcome.note = Some(if ended.status == Status::Canceled {
+                canceled_note
+            } else {
+                format!(
+                    "the time limit passed; the operation ended {} before the cancel took effect",
+                    ended.status
+                )
+            });
+            outcome.status = ended.status;
+            outcome.state = ended.state;
+            outcome.timed_out = false;
+        }
         Ended::Terminal(state) if state.status != OperationStatus::Failed => {
             outcome.status = Status::Canceled;
-            outcome.note = Some(
-                "the time limit passed and the operation was canceled (cancel-on-timeout)"
-                    .to_owned(),
-            );
-            if watched == *handle {
-                outcome.state = Some(state);
-            }
+            outcome.note = Some(canceled_note);
         }
         _ => {
             outcome.note = Some(
@@ -360,15 +418,8 @@ fn failure_status(error: &ApiError) -> Status {
 
 /// The poll interval asked for, raised to the service's minimum unless the service is on
 /// loopback (tests, the sandbox).
-pub fn effective_poll_interval(
-    asked: Duration,
-    minimum: Option<Duration>,
-    loopback: bool,
-) -> Duration {
-    match minimum {
-        Some(minimum) if !loopback => asked.max(minimum),
-        _ => asked,
-    }
+pub fn effective_poll_interval(asked: Duration, minimum: Duration, loopback: bool) -> Duration {
+    if loopback { asked } else { asked.max(minimum) }
 }
 
 #[cfg(test)]
@@ -377,14 +428,10 @@ mod tests {
 
     #[test]
     fn poll_interval_is_raised_to_the_service_minimum_except_on_loopback() {
-        let minute = Some(Duration::from_secs(60));
+        let minute = Duration::from_secs(60);
         let asked = Duration::from_secs(30);
-        assert_eq!(
-            effective_poll_interval(asked, minute, false),
-            Duration::from_secs(60)
-        );
+        assert_eq!(effective_poll_interval(asked, minute, false), minute);
         assert_eq!(effective_poll_interval(asked, minute, true), asked);
-        assert_eq!(effective_poll_interval(asked, None, false), asked);
         assert_eq!(
             effective_poll_interval(Duration::from_secs(90), minute, false),
             Duration::from_secs(90)

@@ -9,7 +9,7 @@
 use tokio::time::Instant;
 
 use super::{Context, failure_status, follow};
-use crate::api::backend::{Handle, StartKind};
+use crate::api::backend::{Cancellation, Handle, StartKind};
 use crate::api::error::ApiError;
 use crate::api::model::OperationStatus;
 use crate::config::{IfRunning, WaitUntil};
@@ -225,8 +225,8 @@ async fn cancel_running(context: &mut Context<'_>, deadline: Instant) -> Result<
         .line("publish-offer: an operation is already running; canceling it first (if-running: cancel-and-restart)");
     let emails = &context.settings.notification_emails;
     let handle = match context.backend.cancel(None, emails, deadline).await {
-        Ok(Some(handle)) => handle,
-        Ok(None) => return Ok(()),
+        Ok(Cancellation::Follow(handle) | Cancellation::Operation(handle)) => handle,
+        Ok(Cancellation::Done) => return Ok(()),
         Err(error) => {
             return Err(Box::new(Outcome {
                 problem: Some(Problem::from(&error)),
@@ -236,7 +236,7 @@ async fn cancel_running(context: &mut Context<'_>, deadline: Instant) -> Result<
     };
     let plan = Plan {
         deadline,
-        poll_interval: context.settings.poll_interval,
+        poll_interval: context.poll_interval(),
         wait_until: WaitUntil::Complete,
     };
     let problem = match wait(&context.backend, &handle, &plan, context.reporter).await {

@@ -58,6 +58,9 @@ const ECHO_LIMIT: usize = 80;
 const MAX_ID_LEN: usize = 100;
 const MAX_URL_LEN: usize = 2048;
 const MAX_SECRET_LEN: usize = 4096;
+/// Real secrets and tokens are far longer (Entra secrets ~40 characters); a shorter one is a
+/// mistake, and too short to be redacted from the output reliably.
+const MIN_SECRET_LEN: usize = 8;
 const MAX_TOKEN_LEN: usize = 16 * 1024;
 const MAX_EMAILS_LEN: usize = 4096;
 
@@ -322,7 +325,20 @@ pub(super) fn settings(
     };
 
     let offer = if command == Command::Wait {
-        None
+        // Not needed to follow the operation; a CPP operation URL names its offer, which a
+        // cancel (cancel-on-timeout, cancel-on-interrupt) needs.
+        let given = match (&raw.publisher_id, &raw.offer_id) {
+            (Some(publisher), Some(offer)) => Some(OfferRef {
+                publisher_id: check.identifier(publisher, "publisher-id")?,
+                offer_id: check.identifier(offer, "offer-id")?,
+            }),
+            _ => None,
+        };
+        given.or_else(|| {
+            operation_url
+                .as_ref()
+                .and_then(crate::api::cpp::offer_from_operation_url)
+        })
     } else {
         let why = match command {
             Command::Publish => "",
@@ -428,6 +444,23 @@ pub(super) fn settings(
         return Err(check.invalid(
             "api",
             "auto needs tokens for both APIs, and an access-token is for one: set api to cpp or ingestion",
+        ));
+    }
+    let cancels = cancel_on_timeout || cancel_on_interrupt;
+    let on_cpp = operation_url
+        .as_ref()
+        .is_none_or(|url| url.origin() == api_url.origin())
+        && api != ApiChoice::Ingestion;
+    if command == Command::Wait && cancels && on_cpp && offer.is_none() {
+        return Err(check.missing(
+            "publisher-id",
+            " (and offer-id: with command: wait, cancel-on-timeout and cancel-on-interrupt cancel through the offer, which this operation URL does not name)",
+        ));
+    }
+    if api == ApiChoice::Ingestion && if_running == IfRunning::CancelAndRestart {
+        return Err(check.invalid(
+            "if-running",
+            "cancel-and-restart is not possible with api: ingestion, which cancels a configure job, and the running one is not known: use attach or fail",
         ));
     }
     if api == ApiChoice::Ingestion && command == Command::Cancel && operation_url.is_none() {
@@ -591,13 +624,14 @@ fn credential(
                 .ok_or_else(|| check.missing("client-secret", " (auth: secret)"))?;
             let value = secret.expose();
             // Entra issues secrets of printable ASCII; anything else is a paste gone wrong.
-            if value.len() > MAX_SECRET_LEN
+            if value.len() < MIN_SECRET_LEN
+                || value.len() > MAX_SECRET_LEN
                 || !value.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
             {
                 return Err(check.invalid(
                     "client-secret",
                     format!(
-                        "must be one line of at most {MAX_SECRET_LEN} printable ASCII characters"
+                        "must be one line of {MIN_SECRET_LEN} to {MAX_SECRET_LEN} printable ASCII characters"
                     ),
                 ));
             }
@@ -612,7 +646,19 @@ fn credential(
                 ConfigError::new("auth is token-file but AZURE_FEDERATED_TOKEN_FILE is not set")
                     .with_help("set AZURE_FEDERATED_TOKEN_FILE to the path of the file holding the federated token (JWT)")
             })?;
-            AssertionSource::TokenFile(PathBuf::from(path))
+            let path = PathBuf::from(path);
+            // Read again at every exchange; here only checked, so a wrong path is an input error.
+            if std::fs::metadata(&path)
+                .map(|meta| !meta.is_file())
+                .unwrap_or(true)
+            {
+                return Err(ConfigError::new(format!(
+                    "AZURE_FEDERATED_TOKEN_FILE ({}) is not a readable file",
+                    path.display()
+                ))
+                .with_help("point it at the file holding the federated token (JWT), e.g. the projected service account token"));
+            }
+            AssertionSource::TokenFile(path)
         }
         Auth::GitHub => github_oidc(check, raw, environment)?,
         Auth::AzurePipelines => azure_pipelines_oidc(check, raw, environment)?,
@@ -632,13 +678,13 @@ fn access_token(check: &Checker<'_>, token: &Secret) -> Result<Secret, ConfigErr
         Some(prefix) if prefix.eq_ignore_ascii_case("bearer ") => value[7..].trim(),
         _ => value,
     };
-    if value.is_empty()
+    if value.len() < MIN_SECRET_LEN
         || value.len() > MAX_TOKEN_LEN
         || !value.bytes().all(|byte| byte.is_ascii_graphic())
     {
         return Err(check.invalid(
             "access-token",
-            format!("must be a bearer token: at most {MAX_TOKEN_LEN} printable ASCII characters, no spaces"),
+            format!("must be a bearer token: {MIN_SECRET_LEN} to {MAX_TOKEN_LEN} printable ASCII characters, no spaces"),
         ));
     }
     Ok(Secret::new(value))

@@ -135,8 +135,9 @@ pub fn select(outcome: &Outcome) -> (Vec<Annotation>, Dropped) {
             Severity::Error,
             "interrupted",
             &format!(
-                "{} stopped the wait; the operation may still be running on the service: \
-                 resume with command: wait and the operation-url output",
+                "{} stopped the run; an operation it started may still be running on the \
+                 service: check with command: status, or resume with command: wait and the \
+                 operation-url output",
                 signal.name()
             ),
         )),

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use super::plain::plain_annotation;
 use super::{Annotation, CiSink, Output};
-use crate::config::{Environment, MergedInputs};
 use crate::text::one_line;
 
 /// GitLab refuses dotenv reports over 5 KB; each value gets a share well inside that.
@@ -16,19 +15,13 @@ const MAX_VALUE_BYTES: usize = 450;
 pub struct GitLab {
     dotenv_file: PathBuf,
     values: BTreeMap<Output, String>,
-    section: Option<String>,
 }
 
 impl GitLab {
-    pub fn from_environment(inputs: &MergedInputs, _environment: &Environment) -> Self {
+    pub fn new(dotenv_file: PathBuf) -> Self {
         GitLab {
-            dotenv_file: PathBuf::from(
-                inputs
-                    .get("dotenv-file")
-                    .map_or("publish-offer.env", |value| value.value.as_str()),
-            ),
+            dotenv_file,
             values: BTreeMap::new(),
-            section: None,
         }
     }
 
@@ -103,7 +96,6 @@ impl CiSink for GitLab {
     }
 
     fn close(&mut self, _out: &mut dyn Write) -> io::Result<()> {
-        self.section = None;
         self.write_dotenv()
     }
 }

@@ -128,54 +128,50 @@ pub trait CiSink {
     }
 }
 
-/// Which system to report to: the `ci` input, else detection from the environment.
-pub fn select(
-    inputs: &MergedInputs,
-    environment: &Environment,
-) -> (Box<dyn CiSink>, Option<ConfigError>) {
-    let (sink, error) = select_sink(inputs, environment);
-    let error = error.or_else(|| check_paths(inputs));
-    (sink, error)
-}
-
-/// `result-file` and `dotenv-file` are paths we write: one line, a sane length.
-fn check_paths(inputs: &MergedInputs) -> Option<ConfigError> {
-    ["result-file", "dotenv-file"].into_iter().find_map(|name| {
+/// Sets up reporting from the raw inputs, before they are validated, so that even an invalid
+/// input is reported the CI system's way: the system is the `ci` input, else detected from the
+/// environment. A bad `ci`, `result-file` or `dotenv-file` is returned as the error to report
+/// (and not used).
+pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Option<ConfigError>) {
+    let mut error = None;
+    let mut path = |name: &str| -> Option<PathBuf> {
         let value = inputs.get(name)?;
-        (value.value.len() > 4096 || value.value.chars().any(char::is_control)).then(|| {
-            ConfigError::new(format!(
-                "invalid input {name} ({}): must be a file path on one line, at most 4096 bytes",
-                value.source
-            ))
-        })
-    })
-}
+        if value.value.len() > 4096 || value.value.chars().any(char::is_control) {
+            error.get_or_insert_with(|| {
+                ConfigError::new(format!(
+                    "invalid input {name} ({}): must be a file path on one line, at most 4096 bytes",
+                    value.source
+                ))
+            });
+            return None;
+        }
+        Some(PathBuf::from(&value.value))
+    };
+    let result_file = path("result-file");
+    let dotenv_file = path("dotenv-file").unwrap_or_else(|| PathBuf::from("publish-offer.env"));
 
-fn select_sink(
-    inputs: &MergedInputs,
-    environment: &Environment,
-) -> (Box<dyn CiSink>, Option<ConfigError>) {
-    let chosen = inputs
-        .get("ci")
-        .map(|value| value.value.to_ascii_lowercase());
-    let (name, error) = match chosen.as_deref() {
-        Some(name @ ("github" | "azure-pipelines" | "gitlab" | "plain")) => (name.to_owned(), None),
-        Some(_) => (
-            detect(environment).to_owned(),
-            Some(ConfigError::new(format!(
+    let chosen = inputs.get("ci");
+    let name = match chosen
+        .map(|value| value.value.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some(name @ ("github" | "azure-pipelines" | "gitlab" | "plain")) => name.to_owned(),
+        Some(_) => {
+            error = Some(ConfigError::new(format!(
                 "invalid input ci ({}): must be one of github, azure-pipelines, gitlab, plain",
-                inputs.get("ci").map_or("ci", |value| value.source.as_str())
-            ))),
-        ),
-        None => (detect(environment).to_owned(), None),
+                chosen.map_or("ci", |value| value.source.as_str())
+            )));
+            detect(environment).to_owned()
+        }
+        None => detect(environment).to_owned(),
     };
     let sink: Box<dyn CiSink> = match name.as_str() {
         "github" => Box::new(github::GitHub::from_environment(environment)),
         "azure-pipelines" => Box::new(azure::AzurePipelines::from_environment(environment)),
-        "gitlab" => Box::new(gitlab::GitLab::from_environment(inputs, environment)),
+        "gitlab" => Box::new(gitlab::GitLab::new(dotenv_file)),
         _ => Box::new(plain::Plain),
     };
-    (sink, error)
+    (Reporter::new(sink, result_file), error)
 }
 
 fn detect(environment: &Environment) -> &'static str {
@@ -277,6 +273,19 @@ impl Reporter {
     /// A line of progress on stdout. Lines are built by this program and start with its own
     /// words; service text inside them has been made inert.
     pub fn line(&mut self, text: &str) {
+        // Whatever service text a line carries stays on this one line and cannot hold a marker;
+        // the indentation is ours and is kept.
+        let body = text.trim_start_matches(' ');
+        let indent = &text[..text.len() - body.len()];
+        self.write(&format!("{indent}{}", inert(body)));
+    }
+
+    /// A CI command built by a sink (annotation, group), already escaped its system's way.
+    fn command(&mut self, command: &str) {
+        self.write(command);
+    }
+
+    fn write(&mut self, text: &str) {
         self.mask_new_secrets();
         let text = secret::redact(text);
         match &self.live {
@@ -363,7 +372,7 @@ impl Reporter {
         }
         let title = "publish-offer: steps and messages";
         match self.sink.group_start(title) {
-            Some(start) => self.line(&start),
+            Some(start) => self.command(&start),
             None => self.line(&format!("{title}:")),
         }
         for step in &state.steps {
@@ -388,7 +397,7 @@ impl Reporter {
             ));
         }
         if let Some(end) = self.sink.group_end() {
-            self.line(&end);
+            self.command(&end);
         }
     }
 
@@ -398,23 +407,29 @@ impl Reporter {
 
     /// Reports the end of the run: every output, the annotations, the closing line, the summary
     /// and the result file.
-    pub fn finish(&mut self, outcome: &Outcome) {
-        if let Some(live) = self.live.take() {
-            live.finish();
-        }
+    /// Writes every output of `outcome` (those already written with the same value are skipped),
+    /// `status` last: a reader polling the outputs sees the others complete first.
+    pub fn outputs(&mut self, outcome: &Outcome) -> Vec<(Output, String)> {
         let values = output_values(outcome);
         for (name, value) in &values {
-            // Status last: a reader polling the outputs sees the others complete first.
             if *name != Output::Status {
                 self.output(*name, value);
             }
         }
         self.output(Output::Status, outcome.status.as_str());
+        values
+    }
+
+    pub fn finish(&mut self, outcome: &Outcome) {
+        if let Some(live) = self.live.take() {
+            live.finish();
+        }
+        let values = self.outputs(outcome);
 
         let (annotations, dropped) = annotations::select(outcome);
         for annotation in &annotations {
             let text = self.sink.annotation(annotation);
-            self.line(&text);
+            self.command(&text);
         }
 
         if let Some(state) = &outcome.state {

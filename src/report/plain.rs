@@ -7,7 +7,7 @@ use crate::text::inert;
 
 pub struct Plain;
 
-/// `error: title: first line`, further lines indented; every line made inert.
+/// `error: title: first line`, further lines marked `  | `; every line made inert.
 pub fn plain_annotation(annotation: &Annotation) -> String {
     let label = match annotation.severity {
         Severity::Error => "error",
@@ -20,8 +20,10 @@ pub fn plain_annotation(annotation: &Annotation) -> String {
         inert(&annotation.title),
         inert(lines.next().unwrap_or_default())
     );
+    // Continuation lines start with a mark: a runner that trims blanks before looking for a
+    // command must not find one there.
     for line in lines {
-        text.push_str("\n  ");
+        text.push_str("\n  | ");
         text.push_str(&inert(line));
     }
     text
@@ -54,7 +56,7 @@ mod tests {
         });
         assert_eq!(
             text,
-            "error: Cert ::error::x: first\n  ::add-mask::y\n  ## vso[task.setvariable]z"
+            "error: Cert ::error::x: first\n  | ::add-mask::y\n  | ## vso[task.setvariable]z"
         );
     }
 }

@@ -14,6 +14,8 @@ use crate::text::{markdown, truncate};
 /// The summary is cut well below GitHub's 1 MiB per step.
 pub const MAX_SUMMARY_BYTES: usize = 64 * 1024;
 const MAX_MESSAGE_CHARS: usize = 1000;
+const MAX_STEPS: usize = 100;
+const MAX_CELL_CHARS: usize = 200;
 
 pub struct Context<'a> {
     pub command: &'a str,
@@ -85,7 +87,7 @@ pub fn render(context: &Context<'_>, outcome: &Outcome) -> String {
     if let Status::Interrupted(signal) = outcome.status {
         let _ = writeln!(
             md,
-            "The wait was interrupted by {}. The operation may still be running on the service.\n",
+            "The run was interrupted by {}. An operation it started may still be running on the service.\n",
             signal.name()
         );
     }
@@ -95,14 +97,24 @@ pub fn render(context: &Context<'_>, outcome: &Outcome) -> String {
     };
     if !state.steps.is_empty() {
         md.push_str("#### Steps\n\n| Step | Status | Progress | Estimate |\n|---|---|---|---|\n");
-        for step in &state.steps {
+        for step in state.steps.iter().take(MAX_STEPS) {
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} |",
-                markdown(step.label()),
-                markdown(&step.status_text),
+                markdown(&truncate(step.label(), MAX_CELL_CHARS)),
+                markdown(&truncate(&step.status_text, MAX_CELL_CHARS)),
                 step.progress.map(|p| format!("{p}%")).unwrap_or_default(),
-                step.estimate.as_deref().map(markdown).unwrap_or_default(),
+                step.estimate
+                    .as_deref()
+                    .map(|estimate| markdown(&truncate(estimate, MAX_CELL_CHARS)))
+                    .unwrap_or_default(),
+            );
+        }
+        if state.steps.len() > MAX_STEPS {
+            let _ = writeln!(
+                md,
+                "\n{} more steps are not listed.",
+                state.steps.len() - MAX_STEPS
             );
         }
         md.push('\n');

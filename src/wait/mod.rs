@@ -31,16 +31,28 @@ pub enum Ended {
     Terminal(OperationState),
     /// `wait-until: preview` and the preview is ready.
     PreviewReady(OperationState),
-    /// The time limit passed. `error` is set when the last reading failed: the status is unknown.
+    /// The time limit passed. `error` is set when the status could not be read lately: it is
+    /// unknown. `late_error` is a failure of the last reading after a recent successful one: the
+    /// operation was running a moment ago, and that is what is reported, with a warning.
     TimedOut {
         last: Option<OperationState>,
         error: Option<ApiError>,
+        late_error: Option<ApiError>,
     },
     /// A reading failed in a way another try will not mend (403, 404, a refused token).
     Failed {
         last: Option<OperationState>,
         error: ApiError,
     },
+}
+
+/// How old the last successful reading may be for the status to count as known at the time
+/// limit: three poll intervals (at least a second), enough for one failed reading at the end.
+pub fn freshness(poll_interval: Duration) -> Duration {
+    poll_interval
+        .checked_mul(3)
+        .unwrap_or(Duration::MAX)
+        .max(Duration::from_secs(1))
 }
 
 /// Whether an error while reading the status may pass with time.
@@ -59,6 +71,7 @@ pub async fn wait(
     reporter: &mut Reporter,
 ) -> Ended {
     let mut last: Option<OperationState> = None;
+    let mut last_read: Option<Instant> = None;
     let mut logged_statuses: HashSet<String> = HashSet::new();
     loop {
         let (hint, error) = match backend.poll(handle, plan.deadline).await {
@@ -79,6 +92,7 @@ pub async fn wait(
                     return Ended::PreviewReady(state);
                 }
                 last = Some(state);
+                last_read = Some(Instant::now());
                 (polled.retry_after, None)
             }
             Err(error) if is_transient(&error) => (None, Some(error)),
@@ -87,7 +101,22 @@ pub async fn wait(
 
         let now = Instant::now();
         if now >= plan.deadline {
-            return Ended::TimedOut { last, error };
+            // One failed reading at the end does not make a status read a moment ago unknown.
+            let fresh =
+                last_read.is_some_and(|at| now.duration_since(at) <= freshness(plan.poll_interval));
+            return if fresh {
+                Ended::TimedOut {
+                    last,
+                    error: None,
+                    late_error: error,
+                }
+            } else {
+                Ended::TimedOut {
+                    last,
+                    error,
+                    late_error: None,
+                }
+            };
         }
         if let Some(error) = &error {
             // Retried by the HTTP layer until it stopped short of the limit; go on.

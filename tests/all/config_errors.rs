@@ -194,3 +194,52 @@ fn help_and_version() {
     );
     step().arg("--bogus").run().assert_code(2);
 }
+
+#[test]
+fn a_missing_federated_token_file_is_an_input_error() {
+    let server = FakeServer::start();
+    let run = step()
+        .github()
+        .against(&server)
+        .without("INPUT_CLIENT-SECRET")
+        .env("AZURE_FEDERATED_TOKEN_FILE", "/nonexistent/token")
+        .run();
+    run.assert_code(2);
+    assert!(
+        run.stdout
+            .contains("AZURE_FEDERATED_TOKEN_FILE (/nonexistent/token) is not a readable file"),
+        "{}",
+        run.dump()
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_bad_argument_is_reported_as_invalid_input_too() {
+    let run = step().github().arg("--offer-id=x").run();
+    run.assert_code(2);
+    assert_eq!(run.output("status"), "invalid-input");
+    assert!(
+        run.stderr.contains("unexpected argument '--offer-id=x'"),
+        "{}",
+        run.dump()
+    );
+}
+
+#[test]
+fn an_invalid_result_file_is_not_written() {
+    let server = FakeServer::start();
+    let step = step()
+        .github()
+        .against(&server)
+        .input("result-file", "out\nfile.json");
+    let run = step.run();
+    run.assert_code(2);
+    let written: Vec<_> = std::fs::read_dir(step.dir())
+        .expect("dir")
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("file.json"))
+        .collect();
+    assert!(written.is_empty(), "{written:?}");
+}

@@ -500,7 +500,8 @@ fn ingestion_publish_to_preview_and_wait_for_the_job() {
     let run = ingestion_step(&server).run();
     run.assert_code(0)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
-    assert_eq!(run.output("status"), "succeeded");
+    // The preview job is done: the preview is ready and go-live comes next, as with CPP.
+    assert_eq!(run.output("status"), "preview-ready");
     assert_eq!(run.output("operation-id"), JOB);
     assert_eq!(
         run.output("operation-url"),
@@ -561,7 +562,7 @@ fn ingestion_job_failure_maps_errors_to_annotations() {
     run.assert_code(1);
     assert_eq!(run.output("status"), "failed");
     assert!(
-        run.commands().contains(&"::error title=operation::BusinessValidationError: The plan 'gen2' has no technical configuration"),
+        run.commands().contains(&"::error title=configure job::BusinessValidationError: The plan 'gen2' has no technical configuration"),
         "{}",
         run.dump()
     );
@@ -788,5 +789,171 @@ fn api_auto_picks_the_api_that_has_the_offer_and_keeps_tokens_apart() {
         .input("api", "auto")
         .run();
     run.assert_code(2);
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn cancel_on_timeout_reports_how_the_operation_really_ended() {
+    // The cancel answers with the operation itself, which then completes anyway: the truth is
+    // that it succeeded, not that it was canceled.
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    serve_publish(&server, vec![]);
+    let location = format!("{}?api-version=2017-10-31", operation_path());
+    server.route(
+        "POST",
+        &offer_path("cancel"),
+        vec![Reply::empty(202).header("Location", &location)],
+    );
+    let cancelled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = std::sync::Arc::clone(&cancelled);
+    server.route_fn("POST", &offer_path("cancel"), move |_, _| {
+        seen.store(true, std::sync::atomic::Ordering::SeqCst);
+        Reply::empty(202).header("Location", &location)
+    });
+    let flag = std::sync::Arc::clone(&cancelled);
+    server.route_fn("GET", &operation_path(), move |_, _| {
+        let status = if flag.load(std::sync::atomic::Ordering::SeqCst) {
+            "complete"
+        } else {
+            "running"
+        };
+        Reply::json(200, operation(status, json!([])))
+    });
+    let run = step()
+        .github()
+        .against(&server)
+        .input("timeout", "500ms")
+        .input("cancel-on-timeout", "true")
+        .run();
+    run.assert_code(0);
+    assert_eq!(run.output("status"), "succeeded");
+    assert!(
+        run.stdout
+            .contains("ended succeeded before the cancel took effect"),
+        "{}",
+        run.dump()
+    );
+}
+
+#[test]
+fn ingestion_cancel_that_comes_too_late_is_rejected() {
+    let server = FakeServer::start();
+    serve_graph_tokens(&server);
+    let job_url = format!(
+        "{}{}?%24version=2022-03-01-preview2",
+        server.url(),
+        ingestion_path(&format!("configure/{JOB}/status"))
+    );
+    server.route(
+        "POST",
+        &ingestion_path(&format!("configure/{JOB}/cancel")),
+        vec![Reply::json(200, json!({}))],
+    );
+    server.route(
+        "GET",
+        &ingestion_path(&format!("configure/{JOB}/status")),
+        vec![job("completed", "succeeded", json!([]))],
+    );
+    let run = ingestion_step(&server)
+        .input("command", "cancel")
+        .input("operation-url", &job_url)
+        .run();
+    run.assert_code(1);
+    assert_eq!(run.output("status"), "rejected");
+    assert!(
+        run.stdout.contains("before the cancel could take effect"),
+        "{}",
+        run.dump()
+    );
+}
+
+#[test]
+fn wait_with_cancel_on_timeout_cancels_through_the_offer_the_url_names() {
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    server.route(
+        "GET",
+        &operation_path(),
+        vec![Reply::json(200, operation("running", json!([])))],
+    );
+    server.route("POST", &offer_path("cancel"), vec![Reply::empty(200)]);
+    let url = format!(
+        "{}{}?api-version=2017-10-31",
+        server.url(),
+        operation_path()
+    );
+    let run = step()
+        .github()
+        .against(&server)
+        .without("INPUT_PUBLISHER-ID")
+        .without("INPUT_OFFER-ID")
+        .input("command", "wait")
+        .input("operation-url", &url)
+        .input("timeout", "300ms")
+        .input("cancel-on-timeout", "true")
+        .run();
+    run.assert_code(1);
+    assert_eq!(run.output("status"), "canceled");
+    assert_eq!(server.requests_to("POST", &offer_path("cancel")).len(), 1);
+    assert_no_unexpected(&server);
+
+    // A URL that names no offer cannot be canceled: refused up front.
+    let server = FakeServer::start();
+    let run = step()
+        .github()
+        .against(&server)
+        .without("INPUT_PUBLISHER-ID")
+        .without("INPUT_OFFER-ID")
+        .input("command", "wait")
+        .input(
+            "operation-url",
+            &format!("{}/api/operations/abc?api-version=2017-10-31", server.url()),
+        )
+        .input("cancel-on-interrupt", "true")
+        .run();
+    run.assert_code(2);
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn wait_with_timeout_0_reads_the_status_once() {
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    server.route(
+        "GET",
+        &operation_path(),
+        vec![Reply::json(200, operation("complete", json!([])))],
+    );
+    let url = format!(
+        "{}{}?api-version=2017-10-31",
+        server.url(),
+        operation_path()
+    );
+    let run = step()
+        .github()
+        .against(&server)
+        .input("command", "wait")
+        .input("operation-url", &url)
+        .input("timeout", "0")
+        .run();
+    run.assert_code(0);
+    assert_eq!(run.output("status"), "succeeded");
+    assert_eq!(server.requests_to("GET", &operation_path()).len(), 1);
+}
+
+#[test]
+fn cancel_and_restart_is_refused_on_the_ingestion_api() {
+    let server = FakeServer::start();
+    let run = ingestion_step(&server)
+        .input("if-running", "cancel-and-restart")
+        .run();
+    run.assert_code(2);
+    assert!(
+        run.stdout
+            .contains("cancel-and-restart is not possible with api: ingestion"),
+        "{}",
+        run.dump()
+    );
     assert!(server.requests().is_empty());
 }

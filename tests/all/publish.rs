@@ -264,7 +264,10 @@ fn accepted_without_location_is_an_error() {
     run.assert_code(1);
     assert_eq!(run.output("status"), "error");
     assert!(
-        run.stdout.contains("without a Location header"),
+        run.stdout.contains("sent no Location header")
+            && run
+                .stdout
+                .contains("it is probably running: check with command: status"),
         "{}",
         run.dump()
     );

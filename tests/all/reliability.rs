@@ -246,10 +246,11 @@ fn status_failing_until_the_time_limit_is_unknown_not_failed() {
                 .header("Retry-After", "0"),
         ],
     );
+    // Read once, then failing for 3 s: the status is unknown at the limit.
     let run = step()
         .github()
         .against(&server)
-        .input("timeout", "1500ms")
+        .input("timeout", "3s")
         .input("on-timeout", "warn")
         .run();
     run.assert_code(1)
@@ -270,6 +271,58 @@ fn status_failing_until_the_time_limit_is_unknown_not_failed() {
         run.dump()
     );
     assert!(run.summary.contains("last seen running"), "{}", run.summary);
+}
+
+#[test]
+fn one_failed_reading_at_the_limit_does_not_make_the_status_unknown() {
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    serve_publish(&server, vec![]);
+    let started = Instant::now();
+    server.route_fn("GET", &operation_path(), move |_, _| {
+        if started.elapsed() < Duration::from_millis(700) {
+            Reply::json(200, running())
+        } else {
+            Reply::json(503, json!({"error": {"message": "blip"}})).header("Retry-After", "0")
+        }
+    });
+    let run = step()
+        .github()
+        .against(&server)
+        .input("timeout", "1s")
+        .input("poll-interval", "200ms")
+        .run();
+    run.assert_code(0);
+    assert_eq!(run.output("status"), "running");
+    assert_eq!(run.output("timed-out"), "true");
+    assert!(
+        run.commands()
+            .iter()
+            .any(|l| l.starts_with("::warning title=get operation status::") && l.contains("blip")),
+        "{}",
+        run.dump()
+    );
+}
+
+#[test]
+fn status_never_read_is_unknown() {
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    serve_publish(&server, vec![]);
+    server.route("GET", &operation_path(), vec![Reply::Reset]);
+    let run = step()
+        .github()
+        .against(&server)
+        .input("timeout", "1s")
+        .run();
+    run.assert_code(1);
+    assert_eq!(run.output("status"), "unknown");
+    assert!(
+        run.stdout
+            .contains("could not be read before the time limit"),
+        "{}",
+        run.dump()
+    );
 }
 
 #[test]
@@ -729,5 +782,67 @@ fn every_bad_input_is_refused_before_any_request() {
         server.requests().is_empty(),
         "requests were sent: {:?}",
         server.requests().len()
+    );
+}
+
+#[test]
+fn absurd_retry_after_and_token_lifetimes_do_not_crash() {
+    let server = FakeServer::start();
+    server.route(
+        "POST",
+        &format!("/{TENANT}/oauth2/token"),
+        vec![Reply::json(200, json!({"access_token": format!("{TOKEN_PREFIX}1"), "expires_in": 18_446_744_073_709_551_615u64}))],
+    );
+    serve_publish(&server, vec![]);
+    server.route(
+        "GET",
+        &operation_path(),
+        vec![
+            Reply::json(503, json!({"error": {"message": "later"}}))
+                .header("Retry-After", "18446744073709551615"),
+        ],
+    );
+    let run = step()
+        .github()
+        .against(&server)
+        .input("timeout", "1s")
+        .run();
+    run.assert_code(1);
+    assert_eq!(run.output("status"), "unknown");
+}
+
+#[test]
+fn a_signal_while_the_publish_request_is_in_flight() {
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    server.route(
+        "POST",
+        &offer_path("publish"),
+        vec![
+            Reply::empty(202)
+                .header(
+                    "Location",
+                    &format!("{}?api-version=2017-10-31", operation_path()),
+                )
+                .after(Duration::from_secs(5)),
+        ],
+    );
+    let step = step().github().against(&server);
+    let child = step.spawn();
+    wait_until("the publish request", || {
+        !server
+            .requests_to("POST", &offer_path("publish"))
+            .is_empty()
+    });
+    send_signal(&child, "TERM");
+    let run = step.finished(child.wait_with_output().expect("wait"));
+    run.assert_code(143);
+    assert_eq!(run.output("status"), "interrupted");
+    assert_eq!(run.output("operation-url"), "");
+    assert!(
+        run.stdout
+            .contains("may have reached the service: check with command: status"),
+        "{}",
+        run.dump()
     );
 }

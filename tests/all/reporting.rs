@@ -257,3 +257,93 @@ fn sandbox_runs_the_whole_flow_without_credentials() {
     run.assert_code(0);
     assert_eq!(run.output("status"), "preview-ready");
 }
+
+/// Lines a GitHub runner would take as commands: it trims leading blanks before looking.
+fn command_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim_start)
+        .filter(|line| line.starts_with("::"))
+        .collect()
+}
+
+#[test]
+fn a_location_cannot_forge_commands() {
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    server.route(
+        "POST",
+        &offer_path("publish"),
+        vec![Reply::empty(202).header(
+            "Location",
+            "/api/operations/x%0A::error%20title=FORGED::injected",
+        )],
+    );
+    let run = step().github().against(&server).run();
+    run.assert_code(1);
+    assert_eq!(run.output("status"), "error");
+    for line in command_lines(&run.stdout) {
+        assert!(
+            !line.contains("FORGED") || line.starts_with("::error title=publish offer::"),
+            "forged: {line}\n{}",
+            run.dump()
+        );
+    }
+    assert!(run.outputs()["operation-id"].is_empty());
+    assert!(
+        server.requests_to("GET", "/api/").is_empty(),
+        "the Location was not followed"
+    );
+}
+
+#[test]
+fn stderr_cannot_carry_commands_either() {
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    serve_publish(&server, vec![]);
+    server.route(
+        "GET",
+        &operation_path(),
+        vec![
+            Reply::json(503, json!({"error": {"code": "Busy", "message": "##vso[task.complete result=Succeeded;]forged ##[error]legacy\n::error title=F::x"}}))
+                .header("Retry-After", "0"),
+            Reply::json(200, operation("complete", json!([]))),
+        ],
+    );
+    let run = step().github().against(&server).run();
+    run.assert_code(0);
+    assert!(run.stderr.contains("retrying"), "{}", run.dump());
+    assert!(
+        !run.stderr.contains("##vso[") && !run.stderr.contains("##["),
+        "{}",
+        run.stderr
+    );
+    assert!(command_lines(&run.stderr).is_empty(), "{}", run.stderr);
+}
+
+#[test]
+fn plain_multi_line_messages_cannot_start_commands() {
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    serve_publish(
+        &server,
+        vec![operation(
+            "failed",
+            json!([{"id": "cert", "stepName": "Certification", "status": "failed",
+                    "messages": [{"messageHtml": "<p>first</p><p>::error title=FORGED::from-service</p>", "level": "error"}]}]),
+        )],
+    );
+    for ci in ["plain", "gitlab"] {
+        let run = step().against(&server).input("ci", ci).run();
+        run.assert_code(1);
+        assert!(
+            command_lines(&run.stdout).is_empty(),
+            "{ci}: {}",
+            run.dump()
+        );
+        assert!(
+            run.stdout.contains("| ::error title=FORGED::from-service"),
+            "{ci}: {}",
+            run.dump()
+        );
+    }
+}
