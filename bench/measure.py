@@ -264,6 +264,7 @@ def markdown(data: dict, notes: str) -> str:
     image_mb = b.get("image_bytes", 0) / MB if b.get("image_bytes") else None
     peer_deps_mb = b.get("peer_deps_bytes", 0) / MB
     peer_runtime_mb = b.get("peer_runtime_bytes", 0) / MB
+    full_wait = w_ours["waited_s"] >= 59  # the CPU target is for a 60 s wait (BENCH_WAIT may be shorter)
     startup_ok = s_ours < TARGETS["startup_ms"] and s_peer / s_ours >= TARGETS["startup_ratio"]
     n = short[ours]["startup_ms"]["n"]
     lines = []
@@ -316,7 +317,8 @@ def markdown(data: dict, notes: str) -> str:
         f"< {TARGETS['rss_mb']:g} MB | {reached(w_ours['maxrss_mb'] < TARGETS['rss_mb'])} |")
     add(f"| 4. CPU user+sys, that whole run (start-up included) | {fmt(w_ours['cpu_ms'])} ms | "
         f"{fmt(w_peer['cpu_ms'])} ms | {ratio(w_peer['cpu_ms'], w_ours['cpu_ms'])} | "
-        f"< {TARGETS['cpu_wait_ms']:g} ms | {reached(w_ours['cpu_ms'] < TARGETS['cpu_wait_ms'])} |")
+        f"< {TARGETS['cpu_wait_ms']:g} ms over 60 s | "
+        f"{reached(w_ours['cpu_ms'] < TARGETS['cpu_wait_ms'] if full_wait else None)} |")
     add(f"| 5. requests per waited minute (polls + token refreshes) | "
         f"{fmt(w_ours['per_minute'])} ({w_ours['polls']} polls, {w_ours['token_refreshes']} refreshes) | "
         f"{fmt(w_peer['per_minute'])} ({w_peer['polls']} polls, {w_peer['token_refreshes']} refreshes) | "
@@ -336,8 +338,8 @@ def markdown(data: dict, notes: str) -> str:
         f"< {TARGETS['image_mb']:g} MB | {reached(image_mb < TARGETS['image_mb'] if image_mb else None)} |")
     build_s = b.get("clean_build_s")
     add(f"| 7. clean release build (`cargo build --release`, dependencies already fetched) | "
-        f"{fmt(build_s, 0) + ' s' if build_s else 'not measured'}"
-        f"{' (' + b['clean_build_note'] + ')' if b.get('clean_build_note') else ''} on {m['cpus']} CPUs | "
+        f"{fmt(build_s, 0) + ' s on ' + str(m['cpus']) + ' CPUs' if build_s else 'not measured'}"
+        f"{' (' + b['clean_build_note'] + ')' if b.get('clean_build_note') else ''} | "
         f"(none) | not compared | | |")
     add("")
 
