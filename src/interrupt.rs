@@ -39,11 +39,6 @@ impl Interrupt {
         Ok(Interrupt { received })
     }
 
-    /// The first signal received, if any.
-    pub fn received(&self) -> Option<Signal> {
-        *self.received.borrow()
-    }
-
     /// Resolves when a signal arrives.
     pub async fn wait(&self) -> Signal {
         let mut received = self.received.clone();

@@ -73,12 +73,6 @@ impl Status {
             Status::Interrupted(_) => "interrupted",
         }
     }
-
-    /// Whether the result is what the user asked for (green), as opposed to a failure or a wait
-    /// that ended before the operation did.
-    pub fn is_success(self) -> bool {
-        matches!(self, Status::Succeeded | Status::PreviewReady)
-    }
 }
 
 impl fmt::Display for Status {

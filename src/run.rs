@@ -69,7 +69,7 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
     tracing::info!(
         "reporting to {}; authenticating with {}",
         reporter.sink_name(),
-        source.kind()
+        source.describe()
     );
     let api = Api::new(http, Tokens::new(source));
     let backend = match interrupt

@@ -62,8 +62,14 @@ impl TokenSource {
         }
     }
 
-    pub fn kind(&self) -> &'static str {
-        self.credential.kind()
+    /// What the log says about the credential: its kind, and where a federated one comes from.
+    pub fn describe(&self) -> String {
+        match &self.credential {
+            Credential::Federated { assertion, .. } => {
+                format!("{} ({})", assertion.kind(), assertion.describe())
+            }
+            credential => credential.kind().to_owned(),
+        }
     }
 
     /// Whether asking again can give a different token (not so for a given access token).

@@ -66,16 +66,6 @@ impl Environment {
             .is_some_and(|value| value.eq_ignore_ascii_case("true"))
     }
 
-    pub fn with(mut self, name: &str, value: &str) -> Self {
-        self.vars.insert(name.to_owned(), value.to_owned());
-        self
-    }
-
-    pub fn without(mut self, name: &str) -> Self {
-        self.vars.remove(name);
-        self
-    }
-
     fn vars(&self) -> impl Iterator<Item = (&str, &str)> {
         self.vars
             .iter()

@@ -15,7 +15,6 @@ pub const MAX_MESSAGE_CHARS: usize = 4096;
 pub enum Severity {
     Error,
     Warning,
-    Notice,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

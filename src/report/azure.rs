@@ -59,7 +59,7 @@ impl CiSink for AzurePipelines {
     fn annotation(&self, annotation: &Annotation) -> String {
         let kind = match annotation.severity {
             Severity::Error => "error",
-            Severity::Warning | Severity::Notice => "warning",
+            Severity::Warning => "warning",
         };
         format!(
             "##vso[task.logissue type={kind}]{}",

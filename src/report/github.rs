@@ -82,7 +82,6 @@ impl CiSink for GitHub {
         let command = match annotation.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
-            Severity::Notice => "notice",
         };
         format!(
             "::{command} title={}::{}",

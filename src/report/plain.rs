@@ -12,7 +12,6 @@ pub fn plain_annotation(annotation: &Annotation) -> String {
     let label = match annotation.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
-        Severity::Notice => "note",
     };
     let mut lines = annotation.message.lines();
     let mut text = format!(
