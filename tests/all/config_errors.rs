@@ -243,3 +243,38 @@ fn an_invalid_result_file_is_not_written() {
         .collect();
     assert!(written.is_empty(), "{written:?}");
 }
+
+#[test]
+fn ssl_cert_file_adds_roots_or_is_an_input_error() {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/extra-root.pem");
+    let server = simple_server();
+    step()
+        .github()
+        .against(&server)
+        .env("SSL_CERT_FILE", fixture)
+        .run()
+        .assert_code(0);
+
+    for (path, expected) in [
+        ("/nonexistent/roots.pem", "cannot read it"),
+        (
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
+            "no PEM certificates",
+        ),
+    ] {
+        let server = FakeServer::start();
+        let run = step()
+            .github()
+            .against(&server)
+            .env("SSL_CERT_FILE", path)
+            .run();
+        run.assert_code(2);
+        assert_eq!(run.output("status"), "invalid-input");
+        assert!(
+            run.stdout.contains("SSL_CERT_FILE") && run.stdout.contains(expected),
+            "{}",
+            run.dump()
+        );
+        assert!(server.requests().is_empty());
+    }
+}

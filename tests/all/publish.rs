@@ -44,6 +44,13 @@ fn publish_succeeds_with_migrated_location_and_object_body() {
             .header("user-agent")
             .is_some_and(|ua| ua.starts_with("publish-offer/"))
     );
+    // Compressed answers are welcome where the service offers them.
+    let poll = &server.requests_to("GET", &operation_path())[0];
+    assert!(
+        poll.header("accept-encoding")
+            .is_some_and(|e| e.contains("gzip")),
+        "{poll:?}"
+    );
     assert_eq!(server.requests_to("GET", &operation_path()).len(), 2);
     assert_no_unexpected(&server);
 }
@@ -515,4 +522,45 @@ fn progress_lines_only_when_a_step_changes() {
         "{}",
         run.dump()
     );
+}
+
+#[test]
+fn gzip_answers_are_decoded() {
+    use std::io::Write;
+    let body = operation(
+        "complete",
+        json!([cpp_step("cert", "Certification", "complete", 100)]),
+    )
+    .to_string();
+    let mut gzip = std::process::Command::new("gzip")
+        .arg("-c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("gzip(1)");
+    gzip.stdin
+        .take()
+        .expect("stdin")
+        .write_all(body.as_bytes())
+        .expect("write");
+    let compressed = gzip.wait_with_output().expect("gzip").stdout;
+
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    serve_publish(&server, vec![]);
+    server.route(
+        "GET",
+        &operation_path(),
+        vec![Reply::Respond {
+            status: 200,
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("Content-Encoding".into(), "gzip".into()),
+            ],
+            body: compressed,
+        }],
+    );
+    let run = step().github().against(&server).run();
+    run.assert_code(0);
+    assert_eq!(run.output("status"), "succeeded");
 }
