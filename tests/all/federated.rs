@@ -375,12 +375,7 @@ fn entra_refusals_explain_what_to_configure() {
     run.assert_code(1)
         .assert_no_secret(&[REQUEST_TOKEN, "signature-"]);
     assert_eq!(run.output("status"), "error");
-    let error = run
-        .commands()
-        .into_iter()
-        .find(|l| l.starts_with("::error title=get token from Microsoft Entra ID::"))
-        .unwrap_or_default()
-        .to_owned();
+    let error = run.command_starting("::error title=get token from Microsoft Entra ID::");
     assert!(
         error.contains("AADSTS70021: No matching federated identity record"),
         "{}",

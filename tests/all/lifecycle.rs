@@ -33,10 +33,7 @@ fn go_live_when_the_preview_is_ready() {
         server.route(
             "POST",
             &offer_path("golive"),
-            vec![Reply::empty(202).header(
-                "Location",
-                &format!("{}?api-version=2017-10-31", operation_path()),
-            )],
+            vec![accepted_at(&operation_path())],
         );
         server.route(
             "GET",
@@ -84,12 +81,7 @@ fn go_live_is_refused_before_the_preview_is_ready() {
         server.requests_to("POST", "/api/").is_empty(),
         "no go-live request"
     );
-    let error = run
-        .commands()
-        .into_iter()
-        .find(|l| l.starts_with("::error title=go live::"))
-        .unwrap_or_default()
-        .to_owned();
+    let error = run.command_starting("::error title=go live::");
     assert!(
         error.contains("not waiting for publisher review (its status is Running)"),
         "{}",
@@ -116,10 +108,7 @@ fn cancel_done_at_once_or_followed() {
     server.route(
         "POST",
         &offer_path("cancel"),
-        vec![Reply::empty(202).header(
-            "Location",
-            &format!("{}?api-version=2017-10-31", operation_path()),
-        )],
+        vec![accepted_at(&operation_path())],
     );
     server.route(
         "GET",

@@ -294,12 +294,7 @@ fn token_endpoint_refusal_quotes_entra_and_not_the_secret() {
     let run = step().github().against(&server).run();
     run.assert_code(1).assert_no_secret(&[CLIENT_SECRET]);
     assert_eq!(run.output("status"), "error");
-    let error = run
-        .commands()
-        .into_iter()
-        .find(|line| line.starts_with("::error title=get token from Microsoft Entra ID::"))
-        .unwrap_or_else(|| panic!("{}", run.dump()))
-        .to_owned();
+    let error = run.command_starting("::error title=get token from Microsoft Entra ID::");
     assert!(error.contains("HTTP 401"), "{error}");
     assert!(
         error.contains("AADSTS7000215: Invalid client secret provided"),

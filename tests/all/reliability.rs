@@ -39,10 +39,7 @@ fn gateway_503_and_429_with_retry_after_are_retried() {
                 json!({"error": {"code": "TooManyRequests", "message": "slow down"}}),
             )
             .header("Retry-After", &date),
-            Reply::empty(202).header(
-                "Location",
-                &format!("{}?api-version=2017-10-31", operation_path()),
-            ),
+            accepted_at(&operation_path()),
         ],
     );
     server.route(
@@ -172,12 +169,7 @@ fn a_second_401_is_an_auth_error_naming_the_causes() {
     run.assert_code(1)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
     assert_eq!(run.output("status"), "error");
-    let error = run
-        .commands()
-        .into_iter()
-        .find(|l| l.starts_with("::error title=get operation status::"))
-        .unwrap_or_default()
-        .to_owned();
+    let error = run.command_starting("::error title=get operation status::");
     assert!(
         error.contains("HTTP 401")
             && error.contains("expired")
@@ -257,12 +249,7 @@ fn status_failing_until_the_time_limit_is_unknown_not_failed() {
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
     assert_eq!(run.output("status"), "unknown");
     assert_eq!(run.output("timed-out"), "true");
-    let error = run
-        .commands()
-        .into_iter()
-        .find(|l| l.starts_with("::error title=get operation status::"))
-        .unwrap_or_default()
-        .to_owned();
+    let error = run.command_starting("::error title=get operation status::");
     assert!(error.contains("HTTP 503: backend down"), "{}", run.dump());
     assert!(
         run.stdout
@@ -477,12 +464,7 @@ fn ambiguous_failure_with_nothing_running_says_a_publish_may_be_running() {
     run.assert_code(1);
     assert_eq!(publishes(&server), 1);
     assert_eq!(run.output("status"), "error");
-    let error = run
-        .commands()
-        .into_iter()
-        .find(|l| l.starts_with("::error title=publish offer::"))
-        .unwrap_or_default()
-        .to_owned();
+    let error = run.command_starting("::error title=publish offer::");
     assert!(
         error.contains("a publish may be running") && error.contains("command: status"),
         "{}",
@@ -541,12 +523,7 @@ fn location_on_another_origin_is_refused_and_gets_no_token() {
         elsewhere.requests().is_empty(),
         "the other origin was contacted"
     );
-    let error = run
-        .commands()
-        .into_iter()
-        .find(|l| l.starts_with("::error title=publish offer::"))
-        .unwrap_or_default()
-        .to_owned();
+    let error = run.command_starting("::error title=publish offer::");
     assert!(
         error.contains("refused to send the token to") && error.contains(&elsewhere.url()),
         "{}",
@@ -631,10 +608,7 @@ fn cancel_on_interrupt_asks_the_service_to_cancel() {
     server.route(
         "POST",
         &offer_path("cancel"),
-        vec![Reply::empty(202).header(
-            "Location",
-            &format!("{}?api-version=2017-10-31", operation_path()),
-        )],
+        vec![accepted_at(&operation_path())],
     );
     let step = step()
         .github()

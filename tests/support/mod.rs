@@ -180,6 +180,16 @@ impl Finished {
             .unwrap_or_else(|| panic!("no output {name}\n{}", self.dump()))
     }
 
+    /// The workflow command that starts with `prefix` (`::error title=publish offer::`).
+    #[track_caller]
+    pub fn command_starting(&self, prefix: &str) -> String {
+        self.commands()
+            .into_iter()
+            .find(|line| line.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no command starting {prefix:?}\n{}", self.dump()))
+            .to_owned()
+    }
+
     /// Stdout lines that are workflow commands.
     pub fn commands(&self) -> Vec<&str> {
         self.stdout
@@ -277,15 +287,17 @@ pub fn serve_tokens(server: &FakeServer) -> Arc<AtomicUsize> {
     issued
 }
 
+/// `202 Accepted` with the `Location` of `path`, as CPP answers a request that starts something.
+pub fn accepted_at(path: &str) -> Reply {
+    Reply::empty(202).header("Location", &format!("{path}?api-version=2017-10-31"))
+}
+
 /// Publish answers 202 with the migrated Location; the operation walks through `states`.
 pub fn serve_publish(server: &FakeServer, states: Vec<Value>) {
     server.route(
         "POST",
         &offer_path("publish"),
-        vec![Reply::empty(202).header(
-            "Location",
-            &format!("{}?api-version=2017-10-31", operation_path()),
-        )],
+        vec![accepted_at(&operation_path())],
     );
     if !states.is_empty() {
         server.route(
