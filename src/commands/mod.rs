@@ -29,6 +29,8 @@ use crate::wait::{Ended, Plan, wait};
 const MIN_CALL_BUDGET: Duration = Duration::from_secs(60);
 /// `cancel-on-interrupt` must finish inside the runner's grace period (7.5 s to SIGTERM).
 const CANCEL_ON_INTERRUPT_BUDGET: Duration = Duration::from_secs(5);
+const CANCELED_ON_TIMEOUT: &str =
+    "the time limit passed and the operation was canceled (cancel-on-timeout)";
 /// How long `cancel-on-timeout` waits for the service to confirm.
 const CANCEL_ON_TIMEOUT_BUDGET: Duration = Duration::from_secs(60);
 
@@ -319,10 +321,7 @@ async fn cancel_after_timeout(context: &mut Context<'_>, handle: &Handle, outcom
         match context.backend.cancel(Some(handle), emails, deadline).await {
             Ok(Cancellation::Done) => {
                 outcome.status = Status::Canceled;
-                outcome.note = Some(
-                    "the time limit passed and the operation was canceled (cancel-on-timeout)"
-                        .to_owned(),
-                );
+                outcome.note = Some(CANCELED_ON_TIMEOUT.to_owned());
                 return;
             }
             Ok(Cancellation::Follow(cancellation)) => (cancellation, false),
@@ -340,13 +339,11 @@ async fn cancel_after_timeout(context: &mut Context<'_>, handle: &Handle, outcom
         wait_until: WaitUntil::Complete,
     };
     let ended = wait(&context.backend, &watched, &plan, context.reporter).await;
-    let canceled_note =
-        "the time limit passed and the operation was canceled (cancel-on-timeout)".to_owned();
     match ended {
         Ended::Terminal(state) if is_the_operation => {
             let ended = outcome_of(context, Ended::Terminal(state));
             outcome.note = Some(if ended.status == Status::Canceled {
-                canceled_note
+                CANCELED_ON_TIMEOUT.to_owned()
             } else {
                 format!(
                     "the time limit passed; the operation ended {} before the cancel took effect",
@@ -359,7 +356,7 @@ async fn cancel_after_timeout(context: &mut Context<'_>, handle: &Handle, outcom
         }
         Ended::Terminal(state) if state.status != OperationStatus::Failed => {
             outcome.status = Status::Canceled;
-            outcome.note = Some(canceled_note);
+            outcome.note = Some(CANCELED_ON_TIMEOUT.to_owned());
         }
         _ => {
             outcome.note = Some(
