@@ -220,9 +220,13 @@ fn live_display_in_a_terminal() {
     let command = command.env_remove("CI").env("TERM", "xterm");
     let mut script = std::process::Command::new("script");
     script.args(["-qec", binary, "/dev/null"]);
+    // script(1) starts the binary through $SHELL, and dash drops variables whose names hold a
+    // hyphen (INPUT_OFFER-ID), so the inputs go in their underscore form, which the runner's
+    // hyphen form is read as anyway; SHELL is pinned so the test does not depend on the machine.
+    script.env("SHELL", "/bin/sh");
     for (name, value) in command.get_envs() {
         if let (Some(value), Some(name)) = (value, name.to_str()) {
-            script.env(name, value);
+            script.env(name.replace('-', "_"), value);
         }
     }
     let output = script
