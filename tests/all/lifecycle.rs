@@ -428,6 +428,20 @@ fn ingestion_path(tail: &str) -> String {
     format!("/rp/product-ingestion/{tail}")
 }
 
+/// Where the ingestion API answers about (or cancels) the job `JOB`.
+fn job_path(action: &str) -> String {
+    ingestion_path(&format!("configure/{JOB}/{action}"))
+}
+
+/// The job's status URL as the program reports it in `operation-url`.
+fn job_url(server: &FakeServer) -> String {
+    format!(
+        "{}{}?%24version=2022-03-01-preview2",
+        server.url(),
+        job_path("status")
+    )
+}
+
 fn serve_graph_tokens(server: &FakeServer) {
     server.route_fn("POST", &format!("/{TENANT}/oauth2/token"), |request, call| {
         let resource = request.form().get("resource").cloned().unwrap_or_default();
@@ -480,7 +494,7 @@ fn ingestion_publish_to_preview_and_wait_for_the_job() {
     );
     server.route(
         "GET",
-        &ingestion_path(&format!("configure/{JOB}/status")),
+        &job_path("status"),
         vec![
             job("running", "pending", json!([])),
             job("completed", "succeeded", json!([])),
@@ -492,14 +506,7 @@ fn ingestion_publish_to_preview_and_wait_for_the_job() {
     // The preview job is done: the preview is ready and go-live comes next, as with CPP.
     assert_eq!(run.output("status"), "preview-ready");
     assert_eq!(run.output("operation-id"), JOB);
-    assert_eq!(
-        run.output("operation-url"),
-        format!(
-            "{}{}?%24version=2022-03-01-preview2",
-            server.url(),
-            ingestion_path(&format!("configure/{JOB}/status"))
-        )
-    );
+    assert_eq!(run.output("operation-url"), job_url(&server));
 
     let token = &server.requests_to("POST", &format!("/{TENANT}/oauth2/token"))[0];
     assert_eq!(token.form()["resource"], "https://graph.microsoft.com");
@@ -544,7 +551,7 @@ fn ingestion_job_failure_maps_errors_to_annotations() {
     );
     server.route(
         "GET",
-        &ingestion_path(&format!("configure/{JOB}/status")),
+        &job_path("status"),
         vec![job("completed", "failed", json!([{"code": "BusinessValidationError", "message": "The plan 'gen2' has no technical configuration"}]))],
     );
     let run = ingestion_step(&server).run();
@@ -586,7 +593,7 @@ fn ingestion_go_live_uses_the_ready_preview_submission() {
     );
     server.route(
         "GET",
-        &ingestion_path(&format!("configure/{JOB}/status")),
+        &job_path("status"),
         vec![job("completed", "succeeded", json!([]))],
     );
     let run = ingestion_step(&server).input("command", "go-live").run();
@@ -645,19 +652,15 @@ fn ingestion_status_lists_the_submissions() {
 fn ingestion_cancel_and_wait_use_the_job_url() {
     let server = FakeServer::start();
     serve_graph_tokens(&server);
-    let job_url = format!(
-        "{}{}?%24version=2022-03-01-preview2",
-        server.url(),
-        ingestion_path(&format!("configure/{JOB}/status"))
-    );
+    let url = job_url(&server);
     server.route(
         "POST",
-        &ingestion_path(&format!("configure/{JOB}/cancel")),
+        &job_path("cancel"),
         vec![Reply::json(200, json!({}))],
     );
     server.route(
         "GET",
-        &ingestion_path(&format!("configure/{JOB}/status")),
+        &job_path("status"),
         vec![
             job("running", "pending", json!([])),
             job("completed", "cancelled", json!([])),
@@ -665,16 +668,11 @@ fn ingestion_cancel_and_wait_use_the_job_url() {
     );
     let run = ingestion_step(&server)
         .input("command", "cancel")
-        .input("operation-url", &job_url)
+        .input("operation-url", &url)
         .run();
     run.assert_code(0);
     assert_eq!(run.output("status"), "succeeded");
-    assert_eq!(
-        server
-            .requests_to("POST", &ingestion_path(&format!("configure/{JOB}/cancel")))
-            .len(),
-        1
-    );
+    assert_eq!(server.requests_to("POST", &job_path("cancel")).len(), 1);
 
     let run = ingestion_step(&server).input("command", "cancel").run();
     run.assert_code(2);
@@ -688,19 +686,15 @@ fn ingestion_cancel_and_wait_use_the_job_url() {
     serve_graph_tokens(&server);
     server.route(
         "GET",
-        &ingestion_path(&format!("configure/{JOB}/status")),
+        &job_path("status"),
         vec![job("completed", "succeeded", json!([]))],
     );
-    let job_url = format!(
-        "{}{}?%24version=2022-03-01-preview2",
-        server.url(),
-        ingestion_path(&format!("configure/{JOB}/status"))
-    );
+    let url = job_url(&server);
     let run = ingestion_step(&server)
         .without("INPUT_PUBLISHER-ID")
         .without("INPUT_OFFER-ID")
         .input("command", "wait")
-        .input("operation-url", &job_url)
+        .input("operation-url", &url)
         .run();
     run.assert_code(0);
     assert_eq!(run.output("operation-id"), JOB);
@@ -723,7 +717,7 @@ fn api_auto_picks_the_api_that_has_the_offer_and_keeps_tokens_apart() {
     );
     graph.route(
         "GET",
-        &ingestion_path(&format!("configure/{JOB}/status")),
+        &job_path("status"),
         vec![job("completed", "succeeded", json!([]))],
     );
     let run = step()
@@ -829,24 +823,20 @@ fn cancel_on_timeout_reports_how_the_operation_really_ended() {
 fn ingestion_cancel_that_comes_too_late_is_rejected() {
     let server = FakeServer::start();
     serve_graph_tokens(&server);
-    let job_url = format!(
-        "{}{}?%24version=2022-03-01-preview2",
-        server.url(),
-        ingestion_path(&format!("configure/{JOB}/status"))
-    );
+    let url = job_url(&server);
     server.route(
         "POST",
-        &ingestion_path(&format!("configure/{JOB}/cancel")),
+        &job_path("cancel"),
         vec![Reply::json(200, json!({}))],
     );
     server.route(
         "GET",
-        &ingestion_path(&format!("configure/{JOB}/status")),
+        &job_path("status"),
         vec![job("completed", "succeeded", json!([]))],
     );
     let run = ingestion_step(&server)
         .input("command", "cancel")
-        .input("operation-url", &job_url)
+        .input("operation-url", &url)
         .run();
     run.assert_code(1);
     assert_eq!(run.output("status"), "rejected");
