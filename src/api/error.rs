@@ -27,6 +27,10 @@ pub enum ApiError {
         /// The connection was never made, so the request certainly did not reach the service.
         before_sending: bool,
     },
+    /// The server's TLS certificate was refused. Not retried: it will not change by waiting, and
+    /// the request never left.
+    #[error("{call} failed: {detail}")]
+    UntrustedCertificate { call: &'static str, detail: String },
     /// A success status with a body that is not what the call returns (a proxy's HTML page).
     #[error("{call}: unexpected answer (HTTP {status}): {detail}")]
     UnexpectedBody {
@@ -64,6 +68,7 @@ impl ApiError {
         match self {
             ApiError::Status { call, .. }
             | ApiError::Transport { call, .. }
+            | ApiError::UntrustedCertificate { call, .. }
             | ApiError::UnexpectedBody { call, .. }
             | ApiError::OffOrigin { call, .. }
             | ApiError::Local { call, .. } => call,
@@ -108,6 +113,12 @@ impl ApiError {
             ApiError::Status { status: 404, .. } => {
                 Some("check publisher-id and offer-id (and api-url)".to_owned())
             }
+            ApiError::UntrustedCertificate { .. } => Some(
+                "the server's certificate is not trusted: when a TLS-inspecting proxy sits \
+                 between the runner and the service, set SSL_CERT_FILE to a PEM file with its \
+                 root certificate; otherwise check api-url and authority-host"
+                    .to_owned(),
+            ),
             ApiError::Local { help, .. } => help.clone(),
             _ => None,
         }

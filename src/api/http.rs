@@ -1,7 +1,7 @@
 //! The HTTP client and the one loop that sends a request, retrying what the policy in
 //! [`super::retry`] calls transient, within the time the caller allows.
 
-use std::error::Error as _;
+use std::error::Error;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -234,10 +234,19 @@ impl HttpClient {
             Body::Form(fields) => builder.form(fields),
         };
 
-        let transport = |error: reqwest::Error| ApiError::Transport {
-            call: request.call,
-            before_sending: error.is_connect(),
-            detail: describe(&error),
+        let transport = |error: reqwest::Error| {
+            if is_certificate_refusal(&error) {
+                ApiError::UntrustedCertificate {
+                    call: request.call,
+                    detail: describe(&error),
+                }
+            } else {
+                ApiError::Transport {
+                    call: request.call,
+                    before_sending: error.is_connect(),
+                    detail: describe(&error),
+                }
+            }
         };
         let mut response = builder.send().await.map_err(transport)?;
         let status = response.status().as_u16();
@@ -268,6 +277,33 @@ impl HttpClient {
             headers,
             body: Bytes::from(body),
         })
+    }
+}
+
+/// Whether the TLS handshake failed because the server's certificate was refused (unknown issuer,
+/// wrong name, expired).
+fn is_certificate_refusal(error: &reqwest::Error) -> bool {
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if matches!(
+            tls_error(cause),
+            Some(rustls::Error::InvalidCertificate(_) | rustls::Error::UnsupportedNameType)
+        ) {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// The rustls error in `cause`. The connector wraps it in `io::Error`s (two deep), whose
+/// `source()` skips the wrapped error, so they are opened with `get_ref`.
+fn tls_error<'a>(mut cause: &'a (dyn Error + 'static)) -> Option<&'a rustls::Error> {
+    loop {
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        cause = cause.downcast_ref::<std::io::Error>()?.get_ref()?;
     }
 }
 

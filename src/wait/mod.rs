@@ -60,7 +60,9 @@ pub fn is_transient(error: &ApiError) -> bool {
     match error {
         ApiError::Transport { .. } | ApiError::UnexpectedBody { .. } => true,
         ApiError::Status { status, .. } => is_transient_status(*status),
-        ApiError::OffOrigin { .. } | ApiError::Local { .. } => false,
+        ApiError::UntrustedCertificate { .. }
+        | ApiError::OffOrigin { .. }
+        | ApiError::Local { .. } => false,
     }
 }
 

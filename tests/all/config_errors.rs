@@ -246,14 +246,38 @@ fn an_invalid_result_file_is_not_written() {
 
 #[test]
 fn ssl_cert_file_adds_roots_or_is_an_input_error() {
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/extra-root.pem");
-    let server = simple_server();
-    step()
+    // The server's certificate comes from a CA that only SSL_CERT_FILE names, as with a
+    // TLS-inspecting proxy: trusted with it, the whole run (token, publish, polls) goes over TLS.
+    let test_ca = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/ca.pem");
+    let server = serve_simple(FakeServer::start_tls());
+    let run = step()
         .github()
         .against(&server)
-        .env("SSL_CERT_FILE", fixture)
-        .run()
-        .assert_code(0);
+        .env("SSL_CERT_FILE", test_ca)
+        .run();
+    run.assert_code(0);
+    assert_eq!(run.output("status"), "succeeded");
+    assert!(
+        server.requests_to("GET", "/api/").len() >= 2,
+        "{}",
+        run.dump()
+    );
+
+    // Without it, the built-in roots do not know that CA: no request gets through, the error
+    // says why and points at SSL_CERT_FILE, and waiting would not help, so there is no retry.
+    let server = serve_simple(FakeServer::start_tls());
+    let run = step().github().against(&server).run();
+    run.assert_code(1);
+    assert_eq!(run.output("status"), "error");
+    assert!(server.requests().is_empty(), "{}", run.dump());
+    let error = run.command_starting("::error title=get token from Microsoft Entra ID::");
+    assert!(
+        error.contains("invalid peer certificate: UnknownIssuer")
+            && error.contains("SSL_CERT_FILE"),
+        "{}",
+        run.dump()
+    );
+    assert!(!run.stderr.contains("retrying"), "{}", run.dump());
 
     for (path, expected) in [
         ("/nonexistent/roots.pem", "cannot read it"),

@@ -10,9 +10,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use rustls::ServerConfig;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
 
 /// A request as the server received it.
 #[derive(Debug, Clone)]
@@ -143,6 +147,7 @@ struct State {
 
 pub struct FakeServer {
     address: SocketAddr,
+    tls: bool,
     state: Arc<Mutex<State>>,
     // Dropping the runtime stops the server.
     _runtime: tokio::runtime::Runtime,
@@ -161,6 +166,32 @@ impl FakeServer {
 
     /// On a given loopback port (0: any free one).
     pub fn start_on(port: u16) -> FakeServer {
+        Self::start_with(port, None)
+    }
+
+    /// Speaking HTTPS with the certificate in `tests/fixtures/tls/server.pem` (127.0.0.1 and
+    /// localhost), which only the test CA `tests/fixtures/tls/ca.pem` vouches for.
+    pub fn start_tls() -> FakeServer {
+        let fixture =
+            |name: &str| format!("{}/tests/fixtures/tls/{name}", env!("CARGO_MANIFEST_DIR"));
+        let certificates = CertificateDer::pem_file_iter(fixture("server.pem"))
+            .expect("server.pem")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("server.pem certificates");
+        let key = PrivateKeyDer::from_pem_file(fixture("server-key.pem")).expect("server-key.pem");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(certificates, key)
+            .expect("server certificate");
+        // This server speaks HTTP/1.1 only; the client offers h2 too.
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Self::start_with(0, Some(TlsAcceptor::from(Arc::new(config))))
+    }
+
+    fn start_with(port: u16, tls: Option<TlsAcceptor>) -> FakeServer {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -172,24 +203,36 @@ impl FakeServer {
             .expect("bind loopback");
         let address = listener.local_addr().expect("local address");
         let shared = Arc::clone(&state);
+        let is_tls = tls.is_some();
         runtime.spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
-                tokio::spawn(serve(stream, Arc::clone(&shared)));
+                let state = Arc::clone(&shared);
+                match tls.clone() {
+                    None => tokio::spawn(serve(stream, state)),
+                    // A failed handshake (the client did not trust us) ends the connection.
+                    Some(acceptor) => tokio::spawn(async move {
+                        if let Ok(stream) = acceptor.accept(stream).await {
+                            serve(stream, state).await;
+                        }
+                    }),
+                };
             }
         });
         FakeServer {
             address,
+            tls: is_tls,
             state,
             _runtime: runtime,
         }
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT`, or `https://` when started with TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.address)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.address)
     }
 
     /// Answers `method path` with the replies in order; the last one repeats.
@@ -238,7 +281,24 @@ impl FakeServer {
     }
 }
 
-async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
+/// A connection the server answers on: plain TCP or TLS over it.
+trait Connection: AsyncRead + AsyncWrite + Unpin + Send {
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl Connection for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl Connection for tokio_rustls::server::TlsStream<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref().0
+    }
+}
+
+async fn serve(mut stream: impl Connection, state: Arc<Mutex<State>>) {
     let mut buffer = Vec::new();
     loop {
         let Some(request) = read_request(&mut stream, &mut buffer).await else {
@@ -273,7 +333,7 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
 }
 
 /// Applies a reply; false when the connection is closed afterwards.
-async fn send(stream: &mut TcpStream, mut reply: Reply) -> bool {
+async fn send(stream: &mut impl Connection, mut reply: Reply) -> bool {
     loop {
         match reply {
             Reply::Delay(delay, inner) => {
@@ -281,7 +341,7 @@ async fn send(stream: &mut TcpStream, mut reply: Reply) -> bool {
                 reply = *inner;
             }
             Reply::Reset => {
-                let _ = stream.set_zero_linger();
+                let _ = stream.tcp().set_zero_linger();
                 return false;
             }
             Reply::Close => {
@@ -329,7 +389,7 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Recorded> {
+async fn read_request(stream: &mut impl Connection, buffer: &mut Vec<u8>) -> Option<Recorded> {
     loop {
         let mut headers = [httparse::EMPTY_HEADER; 64];
         let mut parsed = httparse::Request::new(&mut headers);

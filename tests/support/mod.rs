@@ -313,7 +313,11 @@ pub fn serve_publish(server: &FakeServer, states: Vec<Value>) {
 
 /// A server with tokens, publish and an operation that runs once and then completes.
 pub fn simple_server() -> FakeServer {
-    let server = FakeServer::start();
+    serve_simple(FakeServer::start())
+}
+
+/// Gives `server` the routes of [`simple_server`].
+pub fn serve_simple(server: FakeServer) -> FakeServer {
     serve_tokens(&server);
     serve_publish(
         &server,
