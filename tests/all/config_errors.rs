@@ -248,12 +248,11 @@ fn an_invalid_result_file_is_not_written() {
 fn ssl_cert_file_adds_roots_or_is_an_input_error() {
     // The server's certificate comes from a CA that only SSL_CERT_FILE names, as with a
     // TLS-inspecting proxy: trusted with it, the whole run (token, publish, polls) goes over TLS.
-    let test_ca = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/ca.pem");
     let server = serve_simple(FakeServer::start_tls());
     let run = step()
         .github()
         .against(&server)
-        .env("SSL_CERT_FILE", test_ca)
+        .env("SSL_CERT_FILE", TEST_CA)
         .run();
     run.assert_code(0);
     assert_eq!(run.output("status"), "succeeded");

@@ -820,3 +820,48 @@ fn a_signal_while_the_publish_request_is_in_flight() {
         run.dump()
     );
 }
+
+#[test]
+fn https_proxy_carries_every_call_and_no_proxy_bypasses_it() {
+    // Behind a corporate proxy: every call (token, publish, status) goes through a CONNECT tunnel,
+    // with TLS end to end to the service.
+    let server = serve_simple(FakeServer::start_tls());
+    let proxy = FakeProxy::start();
+    let service = server.url().replace("https://", "");
+    let run = step()
+        .github()
+        .against(&server)
+        .env("SSL_CERT_FILE", TEST_CA)
+        .env("HTTPS_PROXY", &proxy.url())
+        .run();
+    run.assert_code(0);
+    assert_eq!(run.output("status"), "succeeded");
+    let tunnels = proxy.tunnels();
+    assert!(
+        !tunnels.is_empty(),
+        "nothing went through the proxy\n{}",
+        run.dump()
+    );
+    assert!(
+        tunnels.iter().all(|target| *target == service),
+        "{tunnels:?}"
+    );
+    assert!(
+        server.requests_to("GET", "/api/").len() >= 2,
+        "{}",
+        run.dump()
+    );
+
+    // NO_PROXY names the service: straight there, the proxy sees nothing more.
+    let server = serve_simple(FakeServer::start_tls());
+    let run = step()
+        .github()
+        .against(&server)
+        .env("SSL_CERT_FILE", TEST_CA)
+        .env("HTTPS_PROXY", &proxy.url())
+        .env("NO_PROXY", "127.0.0.1")
+        .run();
+    run.assert_code(0);
+    assert_eq!(proxy.tunnels().len(), tunnels.len(), "{}", run.dump());
+    assert!(!server.requests().is_empty());
+}

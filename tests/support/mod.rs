@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod fake_proxy;
 pub mod fake_server;
 
 use std::collections::HashMap;
@@ -12,7 +13,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 
+pub use fake_proxy::FakeProxy;
 pub use fake_server::{FakeServer, Reply};
+
+/// The test CA, which alone vouches for the certificate of [`FakeServer::start_tls`].
+pub const TEST_CA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/ca.pem");
 
 pub const TENANT: &str = "contoso.onmicrosoft.com";
 pub const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
