@@ -235,16 +235,15 @@ impl HttpClient {
         };
 
         let transport = |error: reqwest::Error| {
+            let call = request.call;
+            let detail = describe(&error);
             if is_certificate_refusal(&error) {
-                ApiError::UntrustedCertificate {
-                    call: request.call,
-                    detail: describe(&error),
-                }
+                ApiError::UntrustedCertificate { call, detail }
             } else {
                 ApiError::Transport {
-                    call: request.call,
+                    call,
                     before_sending: error.is_connect(),
-                    detail: describe(&error),
+                    detail,
                 }
             }
         };
