@@ -49,16 +49,41 @@ impl fmt::Display for Secret {
     }
 }
 
+/// A way output escapes text (Markdown, a workflow command's data, JSON), which changes how a
+/// secret inside it is spelled: `a_b` is `a\_b` in the summary.
+pub type Escape = fn(&str) -> String;
+
 #[derive(Default)]
 struct Registry {
-    /// Every value registered so far, longest first so that a secret containing another is
-    /// replaced whole.
+    /// Every value registered so far.
+    values: Vec<String>,
+    escapes: Vec<Escape>,
+    /// Each value as written and as every escape spells it, longest first so that a secret
+    /// containing another is replaced whole.
     known: Vec<String>,
     /// Registered values the reporter has not yet asked the CI system to mask.
     unmasked: Vec<String>,
 }
 
+impl Registry {
+    fn rebuild_known(&mut self) {
+        let mut known: Vec<String> = self
+            .values
+            .iter()
+            .flat_map(|value| {
+                std::iter::once(value.clone())
+                    .chain(self.escapes.iter().map(|escape| escape(value)))
+            })
+            .collect();
+        known.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        known.dedup();
+        self.known = known;
+    }
+}
+
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    values: Vec::new(),
+    escapes: Vec::new(),
     known: Vec::new(),
     unmasked: Vec::new(),
 });
@@ -76,14 +101,20 @@ pub fn register(value: &str) {
         return;
     }
     let mut registry = registry();
-    if registry.known.iter().any(|known| known == value) {
+    if registry.values.iter().any(|known| known == value) {
         return;
     }
-    registry.known.push(value.to_owned());
-    registry
-        .known
-        .sort_by_key(|known| std::cmp::Reverse(known.len()));
+    registry.values.push(value.to_owned());
+    registry.rebuild_known();
     registry.unmasked.push(value.to_owned());
+}
+
+/// Redacts secrets also as these escapes spell them: output is escaped before it is written and
+/// redacted, and an escaped secret would not match itself.
+pub fn redact_escaped_forms(escapes: &[Escape]) {
+    let mut registry = registry();
+    registry.escapes = escapes.to_vec();
+    registry.rebuild_known();
 }
 
 /// Secrets registered since the last call, for the CI system's mask command.
@@ -131,6 +162,19 @@ mod tests {
             "a *** and *** here"
         );
         assert!(matches!(redact("nothing secret"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn escaped_forms_are_redacted_too() {
+        fn markdownish(text: &str) -> String {
+            text.replace('_', "\\_")
+        }
+        register("escaped_secret_value");
+        redact_escaped_forms(&[markdownish]);
+        assert_eq!(
+            redact("as is escaped_secret_value, escaped escaped\\_secret\\_value"),
+            "as is ***, escaped ***"
+        );
     }
 
     #[test]

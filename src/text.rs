@@ -180,10 +180,12 @@ pub fn markdown(text: &str) -> String {
     escaped
 }
 
-/// At most `max` characters, ending in `…` when cut.
+/// At most `max` characters, ending in `…` when cut. Secrets are redacted first: a cut through
+/// one would leave a piece that redaction no longer recognises.
 pub fn truncate(text: &str, max: usize) -> String {
+    let text = crate::secret::redact(text);
     if text.chars().count() <= max {
-        return text.to_owned();
+        return text.into_owned();
     }
     let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
     cut.push('…');

@@ -206,8 +206,20 @@ pub struct Reporter {
     seen_operation: Option<(OperationRef, bool)>,
 }
 
+/// Every way a sink escapes text before writing it, whichever sink runs: a secret echoed by the
+/// service must be redacted however it ends up spelled.
+const ESCAPES: [secret::Escape; 6] = [
+    crate::text::markdown,
+    github::escape_data,
+    github::escape_property,
+    azure::escape_data,
+    azure::escape_property,
+    result_file::json_string,
+];
+
 impl Reporter {
     pub fn new(sink: Box<dyn CiSink>, result_file: Option<PathBuf>) -> Self {
+        secret::redact_escaped_forms(&ESCAPES);
         Reporter {
             sink,
             out: Box::new(io::stdout()),

@@ -42,6 +42,13 @@ fn state(state: &OperationState) -> Value {
     })
 }
 
+/// `text` as it appears inside a JSON string of the file (quotes, backslashes and control
+/// characters escaped).
+pub fn json_string(text: &str) -> String {
+    let quoted = Value::String(text.to_owned()).to_string();
+    quoted[1..quoted.len() - 1].to_owned()
+}
+
 pub fn render(outcome: &Outcome, outputs: &[(Output, String)], elapsed: Duration) -> String {
     let outputs: serde_json::Map<String, Value> = outputs
         .iter()

@@ -347,3 +347,62 @@ fn plain_multi_line_messages_cannot_start_commands() {
         );
     }
 }
+
+#[test]
+fn secrets_echoed_by_the_service_are_redacted_however_escaped() {
+    // The service quotes the token back in its error. Each output escapes the message its own way
+    // (Markdown `\_`, `%25` in commands, JSON); the token must be `***` in every one of them.
+    let token = "eyJ0eXAi_tok~en%with:odd,chars]and;more_AAAA";
+    let echo = |server: &FakeServer| {
+        server.route(
+            "POST",
+            &offer_path("publish"),
+            vec![Reply::json(
+                400,
+                json!({"error": {"code": "BadRequest", "message": format!("bad header: Bearer {token}")}}),
+            )],
+        );
+    };
+    let server = FakeServer::start();
+    echo(&server);
+    let run = step()
+        .github()
+        .against(&server)
+        .input("access-token", token)
+        .without("INPUT_CLIENT-SECRET")
+        .run();
+    run.assert_code(1);
+    assert!(
+        run.summary.contains("bad header: Bearer \\*\\*\\*"),
+        "{}",
+        run.dump()
+    );
+    run.assert_no_secret(&[token]);
+
+    let server = FakeServer::start();
+    echo(&server);
+    let step = step()
+        .env("TF_BUILD", "True")
+        .against(&server)
+        .input("access-token", token)
+        .without("INPUT_CLIENT-SECRET")
+        .input("result-file", "result.json");
+    let temp = step.dir().join("agent-temp");
+    std::fs::create_dir_all(&temp).expect("agent temp dir");
+    let step = step.env("AGENT_TEMPDIRECTORY", &temp.display().to_string());
+    let run = step.run();
+    run.assert_code(1);
+    let masks: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|line| !line.starts_with("##vso[task.setsecret]"))
+        .collect();
+    assert_no_secret_in("stdout", &masks.join("\n"), &[token], &run.dump());
+    for file in std::fs::read_dir(&temp).expect("temp dir").flatten() {
+        let summary = std::fs::read_to_string(file.path()).expect("summary");
+        assert_no_secret_in("uploaded summary", &summary, &[token], &summary);
+    }
+    let result = std::fs::read_to_string(step.dir().join("result.json")).expect("result file");
+    assert!(result.contains("bad header: Bearer ***"), "{result}");
+    assert_no_secret_in("result file", &result, &[token], &result);
+}
