@@ -74,6 +74,16 @@ impl Backend<'_> {
         }
     }
 
+    /// The name of the request that starts an operation of `kind`: the one request that is not
+    /// idempotent. Only its failures can mean that an operation started (or already runs).
+    pub fn start_call(&self, kind: StartKind) -> &'static str {
+        match (self, kind) {
+            (Backend::Cpp(_), StartKind::Publish) => cpp::PUBLISH_CALL,
+            (Backend::Cpp(_), StartKind::GoLive) => cpp::GO_LIVE_CALL,
+            (Backend::Ingestion(_), _) => ingestion::CONFIGURE_CALL,
+        }
+    }
+
     /// The shortest pause between status reads worth making against the real service.
     pub fn min_poll_interval(&self) -> Duration {
         match self {

@@ -88,11 +88,12 @@ fn is_conflict(error: &ApiError) -> bool {
             .any(|phrase| message.contains(phrase)))
 }
 
-/// Whether the request may have reached the service although no answer says so.
+/// Whether the request may have reached the service although no answer says so: no answer, a
+/// 5xx, or a 408, which some gateways send after passing the request on.
 fn is_ambiguous(error: &ApiError) -> bool {
     match error {
         ApiError::Transport { before_sending, .. } => !before_sending,
-        ApiError::Status { status, .. } => *status >= 500,
+        ApiError::Status { status, .. } => *status >= 500 || *status == 408,
         _ => false,
     }
 }
@@ -128,8 +129,10 @@ async fn start(context: &mut Context<'_>, kind: StartKind) -> Outcome {
             }
             Err(error) => error,
         };
+        // A failure before the start request (the token, the product lookup) started nothing.
+        let from_start_request = error.call() == context.backend.start_call(kind);
 
-        if is_conflict(&error) {
+        if from_start_request && is_conflict(&error) {
             match context.settings.if_running {
                 IfRunning::Attach => {
                     let reason =
@@ -157,7 +160,7 @@ async fn start(context: &mut Context<'_>, kind: StartKind) -> Outcome {
                 IfRunning::CancelAndRestart => {}
             }
         }
-        if is_ambiguous(&error) {
+        if from_start_request && is_ambiguous(&error) {
             let reason = format!(
                 "the {} request may have reached the service ({error}); it is not sent again",
                 verb(kind)
@@ -283,6 +286,7 @@ mod tests {
     #[test]
     fn ambiguity() {
         assert!(is_ambiguous(&status(503, "")));
+        assert!(is_ambiguous(&status(408, "")));
         assert!(!is_ambiguous(&status(429, "")));
         assert!(is_ambiguous(&ApiError::Transport {
             call: "publish offer",

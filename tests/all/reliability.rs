@@ -374,34 +374,67 @@ fn a_400_saying_in_progress_also_attaches() {
 
 #[test]
 fn ambiguous_publish_failure_attaches_instead_of_publishing_again() {
+    // The request reaches the service, which starts the publish, but the answer is lost, or a
+    // gateway gives up waiting for it (408) after passing the request on.
+    for lost in [
+        Reply::Reset,
+        Reply::json(408, json!({"error": {"message": "request timeout"}})),
+    ] {
+        let server = FakeServer::start();
+        serve_tokens(&server);
+        server.route("POST", &offer_path("publish"), vec![lost]);
+        server.route(
+            "GET",
+            &offer_path("submissions/"),
+            vec![Reply::json(
+                200,
+                json!([{"id": OPERATION_ID, "status": "running"}]),
+            )],
+        );
+        server.route(
+            "GET",
+            &operation_path(),
+            vec![Reply::json(200, running()), Reply::json(200, complete())],
+        );
+        let run = step().github().against(&server).run();
+        run.assert_code(0)
+            .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
+        assert_eq!(
+            publishes(&server),
+            1,
+            "an ambiguous publish is never sent again"
+        );
+        assert_eq!(run.output("attached"), "true");
+        assert!(
+            run.stderr.contains("may have reached the service"),
+            "{}",
+            run.dump()
+        );
+    }
+}
+
+#[test]
+fn a_failure_before_the_publish_request_is_not_taken_for_a_publish() {
+    // The token request fails with a 5xx that is not retried: nothing was published, so there
+    // is nothing to look for and no "a publish may be running".
     let server = FakeServer::start();
-    serve_tokens(&server);
-    // The request reaches the service, which starts the publish, but the answer is lost.
-    server.route("POST", &offer_path("publish"), vec![Reply::Reset]);
     server.route(
-        "GET",
-        &offer_path("submissions/"),
-        vec![Reply::json(
-            200,
-            json!([{"id": OPERATION_ID, "status": "running"}]),
-        )],
-    );
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![Reply::json(200, running()), Reply::json(200, complete())],
+        "POST",
+        &format!("/{TENANT}/oauth2/token"),
+        vec![Reply::json(501, json!({"error": "not_implemented"}))],
     );
     let run = step().github().against(&server).run();
-    run.assert_code(0)
-        .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
-    assert_eq!(
-        publishes(&server),
-        1,
-        "an ambiguous publish is never sent again"
-    );
-    assert_eq!(run.output("attached"), "true");
+    run.assert_code(1);
+    assert_eq!(run.output("status"), "error");
     assert!(
-        run.stderr.contains("may have reached the service"),
+        server.requests_to("GET", "/api/").is_empty() && publishes(&server) == 0,
+        "{}",
+        run.dump()
+    );
+    assert!(!run.stdout.contains("may have reached"), "{}", run.dump());
+    assert!(
+        run.command_starting("::error title=get token from Microsoft Entra ID::")
+            .contains("HTTP 501"),
         "{}",
         run.dump()
     );
