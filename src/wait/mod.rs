@@ -104,8 +104,10 @@ pub async fn wait(
         let now = Instant::now();
         if now >= plan.deadline {
             // One failed reading at the end does not make a status read a moment ago unknown.
-            let fresh =
-                last_read.is_some_and(|at| now.duration_since(at) <= freshness(plan.poll_interval));
+            // Measured to the limit, not to now: the last reading may have hung past the limit.
+            let fresh = last_read.is_some_and(|at| {
+                plan.deadline.saturating_duration_since(at) <= freshness(plan.poll_interval)
+            });
             return if fresh {
                 Ended::TimedOut {
                     last,

@@ -292,6 +292,32 @@ fn one_failed_reading_at_the_limit_does_not_make_the_status_unknown() {
 }
 
 #[test]
+fn a_reading_that_hangs_at_the_limit_does_not_make_the_status_unknown() {
+    // The last reading, made at the time limit, hangs until the request gives up (10 s): the
+    // status read just before the limit still stands.
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    serve_publish(&server, vec![]);
+    let started = Instant::now();
+    server.route_fn("GET", &operation_path(), move |_, _| {
+        if started.elapsed() < Duration::from_millis(700) {
+            Reply::json(200, running())
+        } else {
+            Reply::json(200, running()).after(Duration::from_secs(30))
+        }
+    });
+    let run = step()
+        .github()
+        .against(&server)
+        .input("timeout", "1s")
+        .input("poll-interval", "200ms")
+        .run();
+    run.assert_code(0);
+    assert_eq!(run.output("status"), "running", "{}", run.dump());
+    assert_eq!(run.output("timed-out"), "true");
+}
+
+#[test]
 fn status_never_read_is_unknown() {
     let server = FakeServer::start();
     serve_tokens(&server);
