@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use crate::api::backend::{Backend, Cancellation, Handle};
 use crate::api::error::ApiError;
-use crate::api::model::OperationStatus;
+use crate::api::model::{OperationState, OperationStatus};
 use crate::api::{cpp, ingestion};
 use crate::config::duration::format_duration;
 use crate::config::{Command, Settings, WaitUntil};
@@ -327,9 +327,17 @@ async fn cancel_after_timeout(context: &mut Context<'_>, handle: &Handle, outcom
             Ok(Cancellation::Follow(cancellation)) => (cancellation, false),
             Ok(Cancellation::Operation(operation)) => (operation, true),
             Err(error) => {
-                outcome.note = Some(format!(
-                    "the time limit passed and the cancel request failed: {error}"
-                ));
+                // The service may refuse because the operation has just ended: look once more.
+                match context.backend.poll(handle, deadline).await {
+                    Ok(polled) if polled.state.status.is_terminal() => {
+                        report_ended_meanwhile(context, polled.state, outcome);
+                    }
+                    _ => {
+                        outcome.note = Some(format!(
+                            "the time limit passed and the cancel request failed: {error}"
+                        ));
+                    }
+                }
                 return;
             }
         };
@@ -341,18 +349,7 @@ async fn cancel_after_timeout(context: &mut Context<'_>, handle: &Handle, outcom
     let ended = wait(&context.backend, &watched, &plan, context.reporter).await;
     match ended {
         Ended::Terminal(state) if is_the_operation => {
-            let ended = outcome_of(context, Ended::Terminal(state));
-            outcome.note = Some(if ended.status == Status::Canceled {
-                CANCELED_ON_TIMEOUT.to_owned()
-            } else {
-                format!(
-                    "the time limit passed; the operation ended {} before the cancel took effect",
-                    ended.status
-                )
-            });
-            outcome.status = ended.status;
-            outcome.state = ended.state;
-            outcome.timed_out = false;
+            report_ended_meanwhile(context, state, outcome);
         }
         Ended::Terminal(state) if state.status != OperationStatus::Failed => {
             outcome.status = Status::Canceled;
@@ -364,6 +361,22 @@ async fn cancel_after_timeout(context: &mut Context<'_>, handle: &Handle, outcom
             );
         }
     }
+}
+
+/// The operation reached `state` (an end) after the time limit: it is reported as it ended.
+fn report_ended_meanwhile(context: &Context<'_>, state: OperationState, outcome: &mut Outcome) {
+    let ended = outcome_of(context, Ended::Terminal(state));
+    outcome.note = Some(if ended.status == Status::Canceled {
+        CANCELED_ON_TIMEOUT.to_owned()
+    } else {
+        format!(
+            "the time limit passed; the operation ended {} before the cancel took effect",
+            ended.status
+        )
+    });
+    outcome.status = ended.status;
+    outcome.state = ended.state;
+    outcome.timed_out = false;
 }
 
 /// `cancel-on-interrupt`: one cancel request for the operation the run knows of, within the
