@@ -150,6 +150,16 @@ pub struct OperationRef {
     pub url: Option<Url>,
 }
 
+/// How to keep following `operation` after this run: `wait` needs its URL, which is not always
+/// known (a run attached through the offer's status).
+pub fn how_to_follow(operation: Option<&OperationRef>) -> &'static str {
+    if operation.is_some_and(|operation| operation.url.is_some()) {
+        "follow it with command: wait and the operation-url output"
+    } else {
+        "check it with command: status (its operation URL is not known)"
+    }
+}
+
 /// How a run ended: everything the reporter needs for outputs, annotations and the summary.
 #[derive(Debug, Clone)]
 pub struct Outcome {

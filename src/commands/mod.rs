@@ -21,7 +21,7 @@ use crate::api::{cpp, ingestion};
 use crate::config::duration::format_duration;
 use crate::config::{Command, Settings, WaitUntil};
 use crate::interrupt::Interrupt;
-use crate::outcome::{ExitPolicy, Outcome, Problem, Status};
+use crate::outcome::{ExitPolicy, Outcome, Problem, Status, how_to_follow};
 use crate::report::Reporter;
 use crate::wait::{Ended, Plan, wait};
 
@@ -145,10 +145,14 @@ async fn follow(context: &mut Context<'_>, handle: &Handle, attached: bool) -> O
 
     let settings = context.settings;
     if settings.timeout.is_zero() && settings.command != Command::Wait {
+        let note = format!(
+            "timeout is 0: not waiting; {}",
+            how_to_follow(Some(&operation))
+        );
         return Outcome {
             operation: Some(operation),
             attached,
-            note: Some("timeout is 0: not waiting; follow the operation with command: wait and the operation-url output".to_owned()),
+            note: Some(note),
             ..context.outcome(Status::Running)
         };
     }

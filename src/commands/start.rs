@@ -174,6 +174,8 @@ async fn start(context: &mut Context<'_>, kind: StartKind) -> Outcome {
     }
 }
 
+const ATTACHED_THROUGH_OFFER_STATUS: &str = "publish-offer: attached to the running publish through the offer's status (its operation URL is not known)";
+
 /// Finds the operation that runs and follows it; failing that, the offer's status while it says
 /// running. When neither tells anything, the run fails saying a publish may be running.
 async fn attach(
@@ -185,10 +187,13 @@ async fn attach(
     tracing::warn!("{reason}; looking for the running operation");
     match context.backend.find_running(deadline).await {
         Ok(Some(handle)) => {
-            context.reporter.line(&format!(
-                "publish-offer: attached to the operation already running: {}",
-                describe(&handle.reference())
-            ));
+            context.reporter.line(&match handle {
+                Handle::OfferStatus => ATTACHED_THROUGH_OFFER_STATUS.to_owned(),
+                _ => format!(
+                    "publish-offer: attached to the operation already running: {}",
+                    describe(&handle.reference())
+                ),
+            });
             return follow(context, &handle, true).await;
         }
         Ok(None) => {}
@@ -197,9 +202,7 @@ async fn attach(
 
     let seen = match context.backend.offer_state(deadline).await {
         Ok(polled) if polled.state.status == OperationStatus::Running => {
-            context.reporter.line(
-                "publish-offer: attached to the running publish through the offer's status (its operation URL is not known)",
-            );
+            context.reporter.line(ATTACHED_THROUGH_OFFER_STATUS);
             return follow(context, &Handle::OfferStatus, true).await;
         }
         Ok(polled) => format!("the offer's status is {}", polled.state.status_text),

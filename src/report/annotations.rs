@@ -5,7 +5,7 @@
 
 use crate::api::model::{Level, StepStatus};
 use crate::config::OnTimeout;
-use crate::outcome::{Outcome, Status};
+use crate::outcome::{Outcome, Status, how_to_follow};
 use crate::text::{defuse, truncate};
 
 pub const MAX_PER_SEVERITY: usize = 10;
@@ -118,7 +118,8 @@ pub fn select(outcome: &Outcome) -> (Vec<Annotation>, Dropped) {
                 .clone()
                 .unwrap_or_else(|| "the time limit passed".to_owned());
             let message = format!(
-                "{message}; the operation goes on: follow it with command: wait and the operation-url output"
+                "{message}; the operation goes on: {}",
+                how_to_follow(outcome.operation.as_ref())
             );
             if outcome.policy.on_timeout == OnTimeout::Fail && !outcome.policy.report_only {
                 errors.push(annotation(Severity::Error, "time limit reached", &message));
@@ -135,9 +136,12 @@ pub fn select(outcome: &Outcome) -> (Vec<Annotation>, Dropped) {
             "interrupted",
             &format!(
                 "{} stopped the run; an operation it started may still be running on the \
-                 service: check with command: status, or resume with command: wait and the \
-                 operation-url output",
-                signal.name()
+                 service: {}",
+                signal.name(),
+                match outcome.operation.as_ref().and_then(|operation| operation.url.as_ref()) {
+                    Some(_) => "check with command: status, or resume with command: wait and the operation-url output",
+                    None => "check with command: status",
+                }
             ),
         )),
         _ => {}

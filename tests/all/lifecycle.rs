@@ -649,6 +649,50 @@ fn ingestion_status_lists_the_submissions() {
 }
 
 #[test]
+fn ingestion_conflict_attaches_through_the_submissions() {
+    // The configure job is refused because a submission is in progress: the run follows the
+    // offer's submissions, and says so, since there is no job URL to name.
+    let server = FakeServer::start();
+    serve_graph_tokens(&server);
+    serve_product(&server);
+    server.route(
+        "POST",
+        &ingestion_path("configure"),
+        vec![Reply::json(
+            409,
+            json!({"error": {"code": "Conflict", "message": "a submission is already in progress"}}),
+        )],
+    );
+    let guid = PRODUCT.trim_start_matches("product/");
+    serve_submissions(
+        &server,
+        json!([{"id": format!("submission/{guid}/3"), "target": {"targetType": "preview"}, "status": "running", "result": "pending"}]),
+    );
+    let run = ingestion_step(&server).input("timeout", "500ms").run();
+    run.assert_code(0);
+    assert_eq!(run.output("status"), "running");
+    assert_eq!(run.output("attached"), "true");
+    assert!(
+        run.stdout
+            .contains("attached to the running publish through the offer's status"),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        run.command_starting("::warning title=time limit reached::")
+            .contains("check it with command: status"),
+        "{}",
+        run.dump()
+    );
+    assert_eq!(
+        server
+            .requests_to("POST", &ingestion_path("configure"))
+            .len(),
+        1
+    );
+}
+
+#[test]
 fn ingestion_cancel_and_wait_use_the_job_url() {
     let server = FakeServer::start();
     serve_graph_tokens(&server);

@@ -499,6 +499,33 @@ fn ambiguous_5xx_without_operation_list_waits_on_the_offer_status() {
     assert_eq!(run.output("attached"), "true");
     assert_eq!(run.output("operation-url"), "");
     assert!(server.requests_to("GET", &offer_path("status")).len() >= 3);
+
+    // Still running at the time limit: with no operation URL to resume from, the advice is the
+    // status command, not an empty operation-url output.
+    server.route(
+        "GET",
+        &offer_path("status"),
+        vec![Reply::json(200, json!({"status": "Running", "steps": []}))],
+    );
+    let run = step()
+        .github()
+        .against(&server)
+        .input("timeout", "500ms")
+        .run();
+    run.assert_code(0);
+    assert_eq!(run.output("status"), "running");
+    let warning = run.command_starting("::warning title=time limit reached::");
+    assert!(
+        warning.contains("check it with command: status") && !warning.contains("operation-url"),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        run.stdout
+            .contains("attached to the running publish through the offer's status"),
+        "{}",
+        run.dump()
+    );
 }
 
 #[test]
