@@ -99,6 +99,7 @@ struct State {
 
 pub struct Sandbox {
     address: SocketAddr,
+    scenario: Scenario,
 }
 
 impl Sandbox {
@@ -127,7 +128,7 @@ impl Sandbox {
                 });
             }
         });
-        Ok(Sandbox { address })
+        Ok(Sandbox { address, scenario })
     }
 
     /// Points the run at the simulated service: URLs, ids and credentials are the sandbox's;
@@ -152,6 +153,10 @@ impl Sandbox {
         }
         if inputs.get("timeout").is_none() {
             set(inputs, "timeout", "2m");
+        }
+        // The preview stays ready until someone goes live: only a wait until preview ends there.
+        if self.scenario == Scenario::PreviewReady && inputs.get("wait-until").is_none() {
+            set(inputs, "wait-until", "preview");
         }
     }
 }

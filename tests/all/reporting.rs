@@ -249,11 +249,8 @@ fn sandbox_runs_the_whole_flow_without_credentials() {
         run.dump()
     );
 
-    let run = step()
-        .github()
-        .arg("--sandbox=preview-ready")
-        .input("wait-until", "preview")
-        .run();
+    // As the README runs it: no inputs, and it ends at the ready preview.
+    let run = step().github().arg("--sandbox=preview-ready").run();
     run.assert_code(0);
     assert_eq!(run.output("status"), "preview-ready");
 }
