@@ -157,7 +157,18 @@ pub fn inert(text: &str) -> String {
 
 /// Breaks apart the command markers that CI systems scan for anywhere in a line (`##vso[`,
 /// `##[`), keeping line breaks: for text that an escaping step keeps on one line afterwards.
+/// Other control characters (terminal escapes, bells) become spaces.
 pub fn defuse(text: &str) -> String {
+    let text: String = text
+        .replace("\r\n", "\n")
+        .chars()
+        .map(|c| match c {
+            '\n' => '\n',
+            '\u{2028}' | '\u{2029}' | '\u{85}' => '\n',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect();
     text.replace("##vso[", "## vso[").replace("##[", "## [")
 }
 
@@ -196,6 +207,14 @@ pub fn truncate(text: &str, max: usize) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn defuse_keeps_line_breaks_only() {
+        assert_eq!(
+            defuse("a\u{1b}[31mred\u{7}\r\nnext\u{2028}##vso[task.complete]"),
+            "a [31mred \nnext\n## vso[task.complete]"
+        );
+    }
 
     #[test]
     fn html_is_reduced_to_text() {
