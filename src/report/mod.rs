@@ -145,7 +145,24 @@ pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Opt
             });
             return None;
         }
-        Some(PathBuf::from(&value.value))
+        let path = PathBuf::from(&value.value);
+        // Found out now rather than after an hour's wait, when the file cannot be written.
+        if let Some(directory) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+            && !directory.is_dir()
+        {
+            error.get_or_insert_with(|| {
+                ConfigError::new(format!(
+                    "invalid input {name} ({}): the folder {} does not exist; create it in an \
+                     earlier step or choose a path in an existing folder",
+                    value.source,
+                    directory.display()
+                ))
+            });
+            return None;
+        }
+        Some(path)
     };
     let result_file = path("result-file");
     let dotenv_file = path("dotenv-file").unwrap_or_else(|| PathBuf::from("publish-offer.env"));

@@ -229,19 +229,28 @@ fn a_bad_argument_is_reported_as_invalid_input_too() {
 #[test]
 fn an_invalid_result_file_is_not_written() {
     let server = FakeServer::start();
-    let step = step()
+    let one_line_too_many = step()
         .github()
         .against(&server)
         .input("result-file", "out\nfile.json");
-    let run = step.run();
+    let run = one_line_too_many.run();
     run.assert_code(2);
-    let written: Vec<_> = std::fs::read_dir(step.dir())
+    let written: Vec<_> = std::fs::read_dir(one_line_too_many.dir())
         .expect("dir")
         .flatten()
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .filter(|name| name.contains("file.json"))
         .collect();
     assert!(written.is_empty(), "{written:?}");
+
+    // A folder that does not exist is found at the start, not after the wait.
+    assert_invalid(
+        step()
+            .against(&server)
+            .input("result-file", "missing/result.json"),
+        &server,
+        &["result-file", "the folder missing does not exist"],
+    );
 }
 
 #[test]
