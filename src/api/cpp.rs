@@ -161,7 +161,7 @@ impl<'a> Cpp<'a> {
                 call,
                 status: 202,
                 detail: "the service accepted the request but sent no Location header, so the \
-                         operation cannot be followed; it is probably running: check with command: status"
+                         operation cannot be followed"
                     .to_owned(),
             }),
         }

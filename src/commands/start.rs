@@ -89,12 +89,14 @@ fn is_conflict(error: &ApiError) -> bool {
 }
 
 /// Whether the request may have reached the service although no answer says so: no answer, a
-/// 5xx, or a 408, which some gateways send after passing the request on.
+/// 5xx, a 408 (some gateways send it after passing the request on), or an acceptance whose
+/// operation cannot be followed (no Location, or one that names no operation on the API).
 fn is_ambiguous(error: &ApiError) -> bool {
     match error {
         ApiError::Transport { before_sending, .. } => !before_sending,
         ApiError::Status { status, .. } => *status >= 500 || *status == 408,
-        _ => false,
+        ApiError::UnexpectedBody { .. } | ApiError::OffOrigin { .. } => true,
+        ApiError::UntrustedCertificate { .. } | ApiError::Local { .. } => false,
     }
 }
 

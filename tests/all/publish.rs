@@ -263,18 +263,48 @@ fn refusals_of_the_publish_request() {
 }
 
 #[test]
-fn accepted_without_location_is_an_error() {
+fn accepted_without_a_location_to_follow_attaches_to_the_running_operation() {
+    // The service took the publish but its answer names no operation to follow: the publish is
+    // running, so the run finds it as it would after a lost answer, and does not publish again.
+    for accepted in [
+        Reply::empty(202),
+        Reply::empty(202).header("Location", "/api/operations/not%20an%20id"),
+    ] {
+        let server = FakeServer::start();
+        serve_tokens(&server);
+        server.route("POST", &offer_path("publish"), vec![accepted]);
+        server.route(
+            "GET",
+            &offer_path("submissions/"),
+            vec![Reply::json(
+                200,
+                json!([{"id": OPERATION_ID, "status": "running"}]),
+            )],
+        );
+        server.route(
+            "GET",
+            &operation_path(),
+            vec![Reply::json(200, operation("complete", json!([])))],
+        );
+        let run = step().github().against(&server).run();
+        run.assert_code(0);
+        assert_eq!(run.output("status"), "succeeded", "{}", run.dump());
+        assert_eq!(run.output("attached"), "true");
+        assert_eq!(run.output("operation-id"), OPERATION_ID);
+        assert_eq!(server.requests_to("POST", &offer_path("publish")).len(), 1);
+    }
+
+    // Nothing to be found: the run says that the publish is probably running.
     let server = FakeServer::start();
     serve_tokens(&server);
     server.route("POST", &offer_path("publish"), vec![Reply::empty(202)]);
+    serve_nothing_running(&server);
     let run = step().github().against(&server).run();
     run.assert_code(1);
     assert_eq!(run.output("status"), "error");
     assert!(
         run.stdout.contains("sent no Location header")
-            && run
-                .stdout
-                .contains("it is probably running: check with command: status"),
+            && run.stdout.contains("a publish may be running"),
         "{}",
         run.dump()
     );

@@ -602,6 +602,7 @@ fn location_on_another_origin_is_refused_and_gets_no_token() {
             ),
         )],
     );
+    serve_nothing_running(&server);
     let run = step().github().against(&server).run();
     run.assert_code(1);
     assert_eq!(run.output("status"), "error");

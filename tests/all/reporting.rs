@@ -275,6 +275,7 @@ fn a_location_cannot_forge_commands() {
             "/api/operations/x%0A::error%20title=FORGED::injected",
         )],
     );
+    serve_nothing_running(&server);
     let run = step().github().against(&server).run();
     run.assert_code(1);
     assert_eq!(run.output("status"), "error");
@@ -287,7 +288,7 @@ fn a_location_cannot_forge_commands() {
     }
     assert!(run.outputs()["operation-id"].is_empty());
     assert!(
-        server.requests_to("GET", "/api/").is_empty(),
+        server.requests_to("GET", "/api/operations").is_empty(),
         "the Location was not followed"
     );
 }

@@ -330,6 +330,24 @@ pub fn serve_publish(server: &FakeServer, states: Vec<Value>) {
     }
 }
 
+/// The offer has no running operation: the list is empty and its status says the last publish
+/// succeeded, so a run that looks for one finds nothing.
+pub fn serve_nothing_running(server: &FakeServer) {
+    server.route(
+        "GET",
+        &offer_path("submissions/"),
+        vec![Reply::json(200, json!([]))],
+    );
+    server.route(
+        "GET",
+        &offer_path("status"),
+        vec![Reply::json(
+            200,
+            json!({"status": "Succeeded", "steps": []}),
+        )],
+    );
+}
+
 /// A server with tokens, publish and an operation that runs once and then completes.
 pub fn simple_server() -> FakeServer {
     serve_simple(FakeServer::start())
