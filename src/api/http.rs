@@ -166,7 +166,16 @@ impl HttpClient {
                     }
                 },
                 Ok(response) => {
-                    let (code, message) = service_message(&response.body);
+                    let (code, mut message) = service_message(&response.body);
+                    if let (300..400, Some(location)) =
+                        (response.status, response.header("location"))
+                    {
+                        // Only a redirect the client refused to follow comes back here.
+                        message = format!(
+                            "redirected to {}, which is not followed: the token goes only to the origin it was asked for",
+                            crate::text::one_line(location)
+                        );
+                    }
                     let hint = response.retry_after();
                     let error = ApiError::Status {
                         call: request.call,

@@ -635,6 +635,12 @@ fn redirects_to_another_origin_are_not_followed() {
         elsewhere.requests().is_empty(),
         "followed a redirect to another origin"
     );
+    assert!(
+        run.command_starting("::error title=get operation status::")
+            .contains("redirected to http://127.0.0.1:"),
+        "{}",
+        run.dump()
+    );
 }
 
 fn send_signal(child: &std::process::Child, signal: &str) {
