@@ -167,13 +167,13 @@ impl HttpClient {
                 },
                 Ok(response) => {
                     let (code, mut message) = service_message(&response.body);
-                    if let (300..400, Some(location)) =
+                    if let (301 | 302 | 303 | 307 | 308, Some(location)) =
                         (response.status, response.header("location"))
                     {
                         // Only a redirect the client refused to follow comes back here.
                         message = format!(
                             "redirected to {}, which is not followed: the token goes only to the origin it was asked for",
-                            crate::text::one_line(location)
+                            crate::text::truncate(&crate::text::one_line(location), 500)
                         );
                     }
                     let hint = response.retry_after();

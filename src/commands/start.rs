@@ -94,9 +94,26 @@ fn is_conflict(error: &ApiError) -> bool {
 fn is_ambiguous(error: &ApiError) -> bool {
     match error {
         ApiError::Transport { before_sending, .. } => !before_sending,
-        ApiError::Status { status, .. } => *status >= 500 || *status == 408,
-        ApiError::UnexpectedBody { .. } | ApiError::OffOrigin { .. } => true,
+        ApiError::Status { status, .. } => is_ambiguous_status(*status),
+        // Also a refusal whose body was too large to read: its status still decides.
+        ApiError::UnexpectedBody { status, .. } => {
+            is_accepted(error) || is_ambiguous_status(*status)
+        }
+        ApiError::OffOrigin { .. } => true,
         ApiError::UntrustedCertificate { .. } | ApiError::Local { .. } => false,
+    }
+}
+
+fn is_ambiguous_status(status: u16) -> bool {
+    status >= 500 || status == 408
+}
+
+/// The service accepted the request, but its answer names no operation that can be followed.
+fn is_accepted(error: &ApiError) -> bool {
+    match error {
+        ApiError::UnexpectedBody { status, .. } => (200..300).contains(status),
+        ApiError::OffOrigin { .. } => true,
+        _ => false,
     }
 }
 
@@ -163,10 +180,17 @@ async fn start(context: &mut Context<'_>, kind: StartKind) -> Outcome {
             }
         }
         if from_start_request && is_ambiguous(&error) {
-            let reason = format!(
-                "the {} request may have reached the service ({error}); it is not sent again",
-                verb(kind)
-            );
+            let reason = if is_accepted(&error) {
+                format!(
+                    "the service accepted the {} request, but its answer names no operation to follow ({error})",
+                    verb(kind)
+                )
+            } else {
+                format!(
+                    "the {} request may have reached the service ({error}); it is not sent again",
+                    verb(kind)
+                )
+            };
             return attach(context, &reason, deadline, &error).await;
         }
         return Outcome {
@@ -292,6 +316,14 @@ mod tests {
     fn ambiguity() {
         assert!(is_ambiguous(&status(503, "")));
         assert!(is_ambiguous(&status(408, "")));
+        let body = |status| ApiError::UnexpectedBody {
+            call: "publish offer",
+            status,
+            detail: "the body is larger than 8 MiB".into(),
+        };
+        assert!(is_ambiguous(&body(202)));
+        assert!(is_ambiguous(&body(502)));
+        assert!(!is_ambiguous(&body(400)));
         assert!(!is_ambiguous(&status(429, "")));
         assert!(is_ambiguous(&ApiError::Transport {
             call: "publish offer",

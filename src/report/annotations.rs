@@ -138,10 +138,7 @@ pub fn select(outcome: &Outcome) -> (Vec<Annotation>, Dropped) {
                 "{} stopped the run; an operation it started may still be running on the \
                  service: {}",
                 signal.name(),
-                match outcome.operation.as_ref().and_then(|operation| operation.url.as_ref()) {
-                    Some(_) => "check with command: status, or resume with command: wait and the operation-url output",
-                    None => "check with command: status",
-                }
+                how_to_follow(outcome.operation.as_ref())
             ),
         )),
         _ => {}

@@ -134,39 +134,6 @@ pub trait CiSink {
 /// (and not used).
 pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Option<ConfigError>) {
     let mut error = None;
-    let mut path = |name: &str| -> Option<PathBuf> {
-        let value = inputs.get(name)?;
-        if value.value.len() > 4096 || value.value.chars().any(char::is_control) {
-            error.get_or_insert_with(|| {
-                ConfigError::new(format!(
-                    "invalid input {name} ({}): must be a file path on one line, at most 4096 bytes",
-                    value.source
-                ))
-            });
-            return None;
-        }
-        let path = PathBuf::from(&value.value);
-        // Found out now rather than after an hour's wait, when the file cannot be written.
-        if let Some(directory) = path
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
-            && !directory.is_dir()
-        {
-            error.get_or_insert_with(|| {
-                ConfigError::new(format!(
-                    "invalid input {name} ({}): the folder {} does not exist; create it in an \
-                     earlier step or choose a path in an existing folder",
-                    value.source,
-                    directory.display()
-                ))
-            });
-            return None;
-        }
-        Some(path)
-    };
-    let result_file = path("result-file");
-    let dotenv_file = path("dotenv-file").unwrap_or_else(|| PathBuf::from("publish-offer.env"));
-
     let chosen = inputs.get("ci");
     let name = match chosen
         .map(|value| value.value.to_ascii_lowercase())
@@ -182,6 +149,42 @@ pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Opt
         }
         None => detect(environment).to_owned(),
     };
+
+    // A path is checked where it is used: the dotenv file only matters on GitLab.
+    let mut path = |name: &str, written: bool| -> Option<PathBuf> {
+        let value = inputs.get(name)?;
+        if value.value.len() > 4096 || value.value.chars().any(char::is_control) {
+            error.get_or_insert_with(|| {
+                ConfigError::new(format!(
+                    "invalid input {name} ({}): must be a file path on one line, at most 4096 bytes",
+                    value.source
+                ))
+            });
+            return None;
+        }
+        let path = PathBuf::from(&value.value);
+        // Found out now rather than after an hour's wait, when the file cannot be written.
+        if written
+            && let Some(directory) = path
+                .parent()
+                .filter(|parent| !parent.as_os_str().is_empty())
+            && !directory.is_dir()
+        {
+            error.get_or_insert_with(|| {
+                ConfigError::new(format!(
+                    "invalid input {name} ({}): {} is not an existing folder; create it in an \
+                     earlier step or choose a path in an existing folder",
+                    value.source,
+                    directory.display()
+                ))
+            });
+            return None;
+        }
+        Some(path)
+    };
+    let result_file = path("result-file", true);
+    let dotenv_file =
+        path("dotenv-file", name == "gitlab").unwrap_or_else(|| PathBuf::from("publish-offer.env"));
     let sink: Box<dyn CiSink> = match name.as_str() {
         "github" => Box::new(github::GitHub::from_environment(environment)),
         "azure-pipelines" => Box::new(azure::AzurePipelines::from_environment(environment)),

@@ -249,8 +249,29 @@ fn an_invalid_result_file_is_not_written() {
             .against(&server)
             .input("result-file", "missing/result.json"),
         &server,
-        &["result-file", "the folder missing does not exist"],
+        &["result-file", "missing is not an existing folder"],
     );
+    // The dotenv file is written only on GitLab, so only there does its folder matter.
+    let gitlab = step()
+        .env("GITLAB_CI", "true")
+        .against(&server)
+        .input("dotenv-file", "missing/vars.env");
+    let run = gitlab.run();
+    run.assert_code(2);
+    assert!(
+        run.stdout.contains("invalid input dotenv-file")
+            && run.stdout.contains("missing is not an existing folder"),
+        "{}",
+        run.dump()
+    );
+    assert!(server.requests().is_empty());
+    let elsewhere = simple_server();
+    step()
+        .github()
+        .against(&elsewhere)
+        .input("dotenv-file", "missing/vars.env")
+        .run()
+        .assert_code(0);
 }
 
 #[test]

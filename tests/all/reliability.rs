@@ -689,6 +689,12 @@ fn sigterm_and_sigint_during_a_wait_report_interrupted() {
             "{}",
             run.summary
         );
+        assert!(
+            run.command_starting("::error title=interrupted::")
+                .contains("follow it with command: wait and the operation-url output"),
+            "{}",
+            run.dump()
+        );
         assert!(server.requests_to("POST", &offer_path("cancel")).is_empty());
     }
 }
