@@ -273,14 +273,7 @@ fn accepted_without_a_location_to_follow_attaches_to_the_running_operation() {
         let server = FakeServer::start();
         serve_tokens(&server);
         server.route("POST", &offer_path("publish"), vec![accepted]);
-        server.route(
-            "GET",
-            &offer_path("submissions/"),
-            vec![Reply::json(
-                200,
-                json!([{"id": OPERATION_ID, "status": "running"}]),
-            )],
-        );
+        serve_running_operation(&server);
         server.route(
             "GET",
             &operation_path(),

@@ -409,14 +409,7 @@ fn ambiguous_publish_failure_attaches_instead_of_publishing_again() {
         let server = FakeServer::start();
         serve_tokens(&server);
         server.route("POST", &offer_path("publish"), vec![lost]);
-        server.route(
-            "GET",
-            &offer_path("submissions/"),
-            vec![Reply::json(
-                200,
-                json!([{"id": OPERATION_ID, "status": "running"}]),
-            )],
-        );
+        serve_running_operation(&server);
         server.route(
             "GET",
             &operation_path(),

@@ -330,6 +330,18 @@ pub fn serve_publish(server: &FakeServer, states: Vec<Value>) {
     }
 }
 
+/// The list of running operations names `OPERATION_ID`, for a run that looks for one.
+pub fn serve_running_operation(server: &FakeServer) {
+    server.route(
+        "GET",
+        &offer_path("submissions/"),
+        vec![Reply::json(
+            200,
+            json!([{"id": OPERATION_ID, "status": "running"}]),
+        )],
+    );
+}
+
 /// The offer has no running operation: the list is empty and its status says the last publish
 /// succeeded, so a run that looks for one finds nothing.
 pub fn serve_nothing_running(server: &FakeServer) {
