@@ -12,6 +12,8 @@ pub mod github;
 pub mod gitlab;
 pub mod live;
 pub mod plain;
+#[cfg(test)]
+mod redaction_tests;
 pub mod result_file;
 pub mod summary;
 
