@@ -229,11 +229,15 @@ fn live_display_in_a_terminal() {
             script.env(name.replace('-', "_"), value);
         }
     }
-    let output = script
+    let child = script
         .env_remove("CI")
         .current_dir(step.dir())
-        .output()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("script");
+    let output = wait_bounded(child);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{text}");
     assert!(text.contains("Certification: inProgress"), "{text}");
