@@ -425,10 +425,12 @@ mod tests {
         assert!(!OperationState::with_status("Running").is_preview_ready());
     }
 
+    #[allow(clippy::needless_pass_by_value)]
     fn step_json(status: &str, messages: Value) -> Value {
         serde_json::json!({"id": status, "stepName": "", "status": status, "messages": messages})
     }
 
+    #[allow(clippy::needless_pass_by_value)]
     fn state_with_steps(steps: Vec<Value>) -> OperationState {
         let body = serde_json::json!({"status": "failed", "steps": steps});
         parse_operation(body.to_string().as_bytes()).expect("valid")

@@ -231,7 +231,8 @@ mod tests {
         };
         let failed = state("failed", vec![step("s", "failed", messages())], messages());
         // (status, what is shown): errors only on a failed run; warnings always; information never.
-        let table: [(Status, Vec<(Severity, &str, &str)>); 3] = [
+        type Shown<'a> = Vec<(Severity, &'a str, &'a str)>;
+        let table: [(Status, Shown); 3] = [
             (
                 Status::Failed,
                 vec![

@@ -145,7 +145,7 @@ impl Step {
         self.finished(wait_bounded(child))
     }
 
-    pub fn finished(&self, output: std::process::Output) -> Finished {
+    pub fn finished(&self, output: Output) -> Finished {
         Finished {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
