@@ -556,6 +556,7 @@ mod tests {
             (serde_json::json!(100), Some(100)),
             (serde_json::json!(45.5), Some(46)),
             (serde_json::json!(45.4), Some(45)),
+            (serde_json::json!(0.0), Some(0)),
             (serde_json::json!(0.4), Some(0)),
             (serde_json::json!(99.6), Some(100)),
             (serde_json::json!(100.5), Some(100)),
