@@ -10,28 +10,48 @@ use crate::sandbox::Scenario;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Invocation {
-    Run { sandbox: Option<Scenario> },
+    Run {
+        sandbox: Option<Scenario>,
+    },
+    /// `--sandbox=list`: the scenarios.
+    SandboxList,
     Help,
     Version,
 }
 
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, String> {
     let mut invocation = Invocation::Run { sandbox: None };
-    for arg in args {
+    let mut args = args.into_iter().peekable();
+    while let Some(arg) = args.next() {
         let Some(arg) = arg.to_str() else {
             return Err(format!("unexpected argument {arg:?}: see --help"));
         };
         invocation = match arg {
             "-h" | "--help" => return Ok(Invocation::Help),
             "-V" | "--version" => return Ok(Invocation::Version),
-            "--sandbox" => Invocation::Run {
-                sandbox: Some(Scenario::Succeeded),
-            },
+            "--sandbox" => {
+                // `--sandbox failed`: the scenario belongs after an `=`, as in cargo's `--color=`.
+                if let Some(name) = args
+                    .peek()
+                    .and_then(|next| next.to_str())
+                    .filter(|next| *next == "list" || Scenario::parse(next).is_some())
+                {
+                    return Err(format!(
+                        "unexpected argument '{name}': to choose a sandbox scenario, write \
+                         --sandbox={name}"
+                    ));
+                }
+                Invocation::Run {
+                    sandbox: Some(Scenario::Succeeded),
+                }
+            }
             _ => match arg.strip_prefix("--sandbox=") {
+                Some("list") => return Ok(Invocation::SandboxList),
                 Some(name) => Invocation::Run {
                     sandbox: Some(Scenario::parse(name).ok_or_else(|| {
                         format!(
-                            "unknown sandbox scenario '{}': use one of {}",
+                            "unknown sandbox scenario '{}': use one of {} (--sandbox=list \
+                             describes them)",
                             name.escape_debug(),
                             Scenario::NAMES.join(", ")
                         )
@@ -140,6 +160,12 @@ mod tests {
             })
         );
         assert!(parse(args(&["--sandbox=nope"])).is_err());
+        assert_eq!(
+            parse(args(&["--sandbox=list"])),
+            Ok(Invocation::SandboxList)
+        );
+        let spaced = parse(args(&["--sandbox", "failed"])).expect_err("a scenario after a space");
+        assert!(spaced.contains("--sandbox=failed"), "{spaced}");
         assert!(parse(args(&["--offer-id=x"])).is_err());
     }
 

@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let sandbox = match cli::parse(std::env::args_os().skip(1)) {
         Ok(Invocation::Run { sandbox }) => sandbox,
         Ok(Invocation::Help) => return print(&cli::help()),
+        Ok(Invocation::SandboxList) => return print(&publish_offer::sandbox::list()),
         Ok(Invocation::Version) => return print(&format!("{}\n", cli::version())),
         Err(message) => {
             eprintln!("publish-offer: {message}");

@@ -24,7 +24,7 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
     let mut inputs = merge_inputs(&environment);
 
     let _sandbox = match sandbox {
-        Some(scenario) => match Sandbox::start(scenario).await {
+        Some(scenario) => match Sandbox::start(scenario, &inputs).await {
             Ok(sandbox) => {
                 sandbox.configure(&mut inputs);
                 Some(sandbox)
