@@ -15,8 +15,8 @@ fn main() -> ExitCode {
         Ok(Invocation::SandboxList) => return print(&publish_offer::sandbox::list()),
         Ok(Invocation::Version) => return print(&format!("{}\n", cli::version())),
         Err(message) => {
-            eprintln!("publish-offer: {message}");
-            // Still a step: the CI system gets its status output like for any invalid input.
+            // Still a step: the CI system gets its status output like for any invalid input,
+            // and the error is printed once, by the reporter, as every other error is.
             let code = run::invalid_arguments(&Environment::from_process(), &message);
             return ExitCode::from(code);
         }

@@ -41,11 +41,14 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
     // system's way (status output, error annotation).
     let (mut reporter, report_error) = report::setup(&inputs, &environment);
 
-    let settings =
-        match report_error.map_or_else(|| Settings::from_inputs(&inputs, &environment), Err) {
-            Ok(settings) => settings,
-            Err(error) => return invalid_input(&mut reporter, &error),
-        };
+    // Every problem in one report: the reporting inputs' and the others'.
+    let settings = match (report_error, Settings::from_inputs(&inputs, &environment)) {
+        (None, Ok(settings)) => settings,
+        (Some(error), Ok(_)) | (None, Err(error)) => return invalid_input(&mut reporter, &error),
+        (Some(report_error), Err(error)) => {
+            return invalid_input(&mut reporter, &report_error.and(error));
+        }
+    };
     let http = match HttpClient::new(
         settings.extra_root_certificates.as_deref(),
         RetryPolicy::default(),

@@ -133,7 +133,7 @@ pub trait CiSink {
 /// environment. A bad `ci`, `result-file` or `dotenv-file` is returned as the error to report
 /// (and not used).
 pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Option<ConfigError>) {
-    let mut error = None;
+    let mut errors = Vec::new();
     let chosen = inputs.get("ci");
     let name = match chosen
         .map(|value| value.value.to_ascii_lowercase())
@@ -141,9 +141,10 @@ pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Opt
     {
         Some(name @ ("github" | "azure-pipelines" | "gitlab" | "plain")) => name.to_owned(),
         Some(_) => {
-            error = Some(ConfigError::new(format!(
-                "invalid input ci ({}): must be one of github, azure-pipelines, gitlab, plain",
-                chosen.map_or("ci", |value| value.source.as_str())
+            errors.push(ConfigError::new(format!(
+                "ci ({}='{}'): must be one of github, azure-pipelines, gitlab, plain",
+                chosen.map_or("ci", |value| value.source.as_str()),
+                chosen.map_or(String::new(), |value| value.value.escape_debug().collect())
             )));
             detect(environment).to_owned()
         }
@@ -153,34 +154,16 @@ pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Opt
     // A path is checked where it is used: the dotenv file only matters on GitLab.
     let mut path = |name: &str, written: bool| -> Option<PathBuf> {
         let value = inputs.get(name)?;
-        if value.value.len() > 4096 || value.value.chars().any(char::is_control) {
-            error.get_or_insert_with(|| {
-                ConfigError::new(format!(
-                    "invalid input {name} ({}): must be a file path on one line, at most 4096 bytes",
+        match file_path_problem(&value.value, written) {
+            Some(problem) => {
+                errors.push(ConfigError::new(format!(
+                    "{name} ({}): {problem}",
                     value.source
-                ))
-            });
-            return None;
+                )));
+                None
+            }
+            None => Some(PathBuf::from(&value.value)),
         }
-        let path = PathBuf::from(&value.value);
-        // Found out now rather than after an hour's wait, when the file cannot be written.
-        if written
-            && let Some(directory) = path
-                .parent()
-                .filter(|parent| !parent.as_os_str().is_empty())
-            && !directory.is_dir()
-        {
-            error.get_or_insert_with(|| {
-                ConfigError::new(format!(
-                    "invalid input {name} ({}): {} is not an existing folder; create it in an \
-                     earlier step or choose a path in an existing folder",
-                    value.source,
-                    directory.display()
-                ))
-            });
-            return None;
-        }
-        Some(path)
     };
     let result_file = path("result-file", true);
     let dotenv_file =
@@ -191,7 +174,40 @@ pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Opt
         "gitlab" => Box::new(gitlab::GitLab::new(dotenv_file)),
         _ => Box::new(plain::Plain),
     };
-    (Reporter::new(sink, result_file), error)
+    (
+        Reporter::new(sink, result_file),
+        ConfigError::combine(errors),
+    )
+}
+
+/// Why `value` cannot be the path of a file this run writes (`written`) or names, if it cannot.
+/// Found out now rather than after an hour's wait, when the file cannot be written.
+fn file_path_problem(value: &str, written: bool) -> Option<String> {
+    if value.len() > 4096 || value.chars().any(char::is_control) {
+        return Some("must be a file path on one line, at most 4096 bytes".to_owned());
+    }
+    if !written {
+        return None;
+    }
+    let path = std::path::Path::new(value);
+    if path.is_dir() {
+        return Some(format!(
+            "{} is a folder; name a file in it, like {}",
+            path.display(),
+            path.join("publish-offer.json").display()
+        ));
+    }
+    match path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
+        Some(directory) if !directory.is_dir() => Some(format!(
+            "{} is not an existing folder; create it in an earlier step or choose a path in an \
+             existing folder",
+            directory.display()
+        )),
+        _ => None,
+    }
 }
 
 fn detect(environment: &Environment) -> &'static str {
