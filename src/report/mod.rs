@@ -240,6 +240,8 @@ pub struct Reporter {
     /// signal drops the command wherever it is).
     seen_state: Option<OperationState>,
     seen_operation: Option<(OperationRef, bool)>,
+    /// Preview and live links already printed.
+    printed_links: Vec<String>,
 }
 
 /// Every way a sink escapes text before writing it, whichever sink runs: a secret echoed by the
@@ -268,6 +270,7 @@ impl Reporter {
             live: None,
             seen_state: None,
             seen_operation: None,
+            printed_links: Vec::new(),
         }
     }
 
@@ -406,10 +409,38 @@ impl Reporter {
             }
             self.line(&line);
         }
+        self.links(state);
         if let Some(live) = &self.live {
             live.set_status(current_activity(state));
         }
         self.seen_state = Some(state.clone());
+    }
+
+    /// Preview and live links as soon as they are known: a heading, then one plain URL per line,
+    /// which terminals and CI logs make clickable. Only `https://` URLs are printed; anything else
+    /// the service sent stays in the outputs and the summary.
+    fn links(&mut self, state: &OperationState) {
+        for (heading, links) in [
+            (
+                "preview links (check the preview before going live):",
+                &state.preview_links,
+            ),
+            ("live links:", &state.live_links),
+        ] {
+            let new: Vec<String> = links
+                .iter()
+                .filter(|link| is_printable_link(link) && !self.printed_links.contains(link))
+                .cloned()
+                .collect();
+            if new.is_empty() {
+                continue;
+            }
+            self.line(&format!("publish-offer: {heading}"));
+            for link in new {
+                self.line(&link);
+                self.printed_links.push(link);
+            }
+        }
     }
 
     /// The steps and their messages, in a collapsible group of the CI log: the whole story for
@@ -482,6 +513,7 @@ impl Reporter {
 
         if let Some(state) = &outcome.state {
             self.details(state);
+            self.links(state);
         }
         self.line(&closing_line(outcome, self.elapsed()));
 
@@ -557,6 +589,13 @@ pub fn output_values(outcome: &Outcome) -> Vec<(Output, String)> {
             (*name, value)
         })
         .collect()
+}
+
+/// A link worth printing on a line of its own: one `https://` URL, no spaces or controls.
+fn is_printable_link(link: &str) -> bool {
+    link.len() <= 2048
+        && !link.chars().any(|c| c.is_whitespace() || c.is_control())
+        && url::Url::parse(link).is_ok_and(|url| url.scheme() == "https" && url.host().is_some())
 }
 
 fn level_name(level: Level) -> &'static str {

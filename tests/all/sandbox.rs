@@ -188,3 +188,32 @@ fn sandbox_list_and_a_misplaced_scenario() {
         run.dump()
     );
 }
+
+#[test]
+fn preview_and_live_links_are_printed_one_plain_url_per_line() {
+    let run = step().arg("--sandbox=preview-ready").run();
+    run.assert_code(0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let heading = lines
+        .iter()
+        .position(|line| line.starts_with("publish-offer: preview links"))
+        .unwrap_or_else(|| panic!("no preview links\n{}", run.dump()));
+    assert!(
+        lines[heading + 1].starts_with("https://") && !lines[heading + 1].contains(' '),
+        "{}",
+        run.dump()
+    );
+    // Printed once, though the state is read many times.
+    assert_eq!(
+        run.stdout.matches(lines[heading + 1]).count(),
+        1,
+        "{}",
+        run.dump()
+    );
+    let run = step().arg("--sandbox").run();
+    assert!(
+        run.stdout.contains("publish-offer: live links:\nhttps://"),
+        "{}",
+        run.dump()
+    );
+}
