@@ -2,12 +2,14 @@
 //! (default info for this program, warn for libraries), debug when the runner asks for debug
 //! logging (`RUNNER_DEBUG=1`, Azure Pipelines `SYSTEM_DEBUG=true`).
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
+use std::sync::OnceLock;
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::config::Environment;
+use crate::report::plain;
 use crate::secret;
 use crate::text::inert;
 
@@ -24,8 +26,12 @@ impl Write for RedactedStderr {
             Some(event) => (event, "\n"),
             None => (text.as_ref(), ""),
         };
-        let line = format!("{}{end}", inert(event));
-        io::stderr().lock().write_all(line.as_bytes())?;
+        let mut line = format!("{}{end}", inert(event));
+        if STDERR_COLOUR.get() == Some(&true) {
+            line = colour_level(&line);
+        }
+        // Above the live display, never across it.
+        crate::report::live::suspend(|| io::stderr().lock().write_all(line.as_bytes()))?;
         Ok(buf.len())
     }
 
@@ -44,7 +50,26 @@ impl<'a> MakeWriter<'a> for RedactedStderrMaker {
 
 struct RedactedStderrMaker;
 
+/// Whether stderr is coloured (a person at a terminal; see [`plain::colour_wanted`]).
+static STDERR_COLOUR: OnceLock<bool> = OnceLock::new();
+
+/// ` WARN message` -> the level in colour (after the line was made inert, so the codes are ours).
+fn colour_level(line: &str) -> String {
+    for (level, colour) in [("ERROR", "\x1b[1;31m"), ("WARN", "\x1b[1;33m")] {
+        let body = line.trim_start_matches(' ');
+        if let Some(rest) = body.strip_prefix(level) {
+            let indent = &line[..line.len() - body.len()];
+            return format!("{indent}{colour}{level}\x1b[0m{rest}");
+        }
+    }
+    line.to_owned()
+}
+
 pub fn init(environment: &Environment) {
+    let _ = STDERR_COLOUR.set(plain::colour_wanted(
+        environment,
+        io::stderr().is_terminal(),
+    ));
     let debug = environment.get("RUNNER_DEBUG") == Some("1") || environment.is_true("SYSTEM_DEBUG");
     let filter = match environment.get("RUST_LOG") {
         Some(directives) => EnvFilter::builder().parse_lossy(directives),

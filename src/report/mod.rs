@@ -16,7 +16,7 @@ pub mod result_file;
 pub mod summary;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
 use tokio::time::Instant;
@@ -109,6 +109,11 @@ pub trait CiSink {
     /// An error or warning as the system displays it. `message` may hold line breaks.
     fn annotation(&self, annotation: &Annotation) -> String;
 
+    /// A line as shown to the reader: the plain sink adds colour for a terminal.
+    fn decorate<'a>(&self, line: &'a str) -> std::borrow::Cow<'a, str> {
+        std::borrow::Cow::Borrowed(line)
+    }
+
     fn group_start(&self, _title: &str) -> Option<String> {
         None
     }
@@ -172,7 +177,10 @@ pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Opt
         "github" => Box::new(github::GitHub::from_environment(environment)),
         "azure-pipelines" => Box::new(azure::AzurePipelines::from_environment(environment)),
         "gitlab" => Box::new(gitlab::GitLab::new(dotenv_file)),
-        _ => Box::new(plain::Plain),
+        _ => Box::new(plain::Plain::new(plain::colour_wanted(
+            environment,
+            io::stdout().is_terminal(),
+        ))),
     };
     (
         Reporter::new(sink, result_file),
@@ -339,6 +347,7 @@ impl Reporter {
     fn write(&mut self, text: &str) {
         self.mask_new_secrets();
         let text = secret::redact(text);
+        let text = self.sink.decorate(&text);
         match &self.live {
             Some(live) => live.println(&text),
             None => {
