@@ -118,6 +118,9 @@ pub fn help() -> String {
         head.push_str(&notes.join("; "));
         let _ = writeln!(text, "{}", head.trim_end());
         let _ = writeln!(text, "      {}", spec.description);
+        if !spec.details.is_empty() {
+            let _ = writeln!(text, "      {}", spec.details);
+        }
         let _ = writeln!(text, "      {}", spec.variable_names().join(", "));
     }
     let _ = writeln!(

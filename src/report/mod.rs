@@ -88,7 +88,7 @@ impl Output {
             Output::PreviewLinks => "preview links, one per line",
             Output::LiveLinks => "live links, one per line",
             Output::Attached => "true when the run waited on an operation that was already running",
-            Output::OfferStatus => "the offer's status as the service reports it (command: status)",
+            Output::OfferStatus => "the offer's status as the service reports it (command: status or validate)",
         }
     }
 }
