@@ -84,8 +84,9 @@ pub fn help() -> String {
          ingestion API), waits for the operation, and reports the outcome to the CI system.\n\n\
          USAGE:\n\
          \x20 publish-offer                       run with the inputs found in the environment\n\
-         \x20 publish-offer --sandbox[=SCENARIO]  run against a simulated service on loopback; no\n\
-         \x20                                     credentials or network needed. SCENARIO: {}\n\
+         \x20 publish-offer --sandbox[=SCENARIO]  run any command against a simulated service on\n\
+         \x20                                     loopback; no credentials or network needed.\n\
+         \x20                                     SCENARIO: {} (--sandbox=list)\n\
          \x20 publish-offer --help | --version\n\n\
          Inputs are read from the environment: INPUT_<NAME> as GitHub Actions writes it\n\
          (INPUT_PUBLISHER-ID; INPUT_PUBLISHER_ID also works), then MARKETPLACE_<NAME>\n\
@@ -98,7 +99,7 @@ pub fn help() -> String {
          \x20 status    report the offer's state (exit 0)      needs publisher-id, offer-id, credentials\n\
          \x20 validate  check credentials and offer, no change needs publisher-id, offer-id, credentials\n\
          \x20 wait      resume waiting on an operation         needs operation-url, credentials\n\
-         \x20 (publisher-id is not needed with api: ingestion)\n\n\
+         \x20 (publisher-id is not needed with api: ingestion; cancel with api: ingestion needs operation-url)\n\n\
          CREDENTIALS (input auth, default auto: the first configured wins):\n\
          \x20 access-token > client-secret (+ tenant-id, client-id) > AZURE_FEDERATED_TOKEN_FILE >\n\
          \x20 GitHub OIDC (permissions: id-token: write) > Azure Pipelines OIDC (service-connection-id)\n\n\

@@ -88,7 +88,9 @@ impl Output {
             Output::PreviewLinks => "preview links, one per line",
             Output::LiveLinks => "live links, one per line",
             Output::Attached => "true when the run waited on an operation that was already running",
-            Output::OfferStatus => "the offer's status as the service reports it (command: status or validate)",
+            Output::OfferStatus => {
+                "the offer's status as the service reports it (command: status or validate)"
+            }
         }
     }
 }
@@ -430,10 +432,7 @@ impl Reporter {
     /// the service sent stays in the outputs and the summary.
     fn links(&mut self, state: &OperationState) {
         for (heading, links) in [
-            (
-                "preview links (check the preview before going live):",
-                &state.preview_links,
-            ),
+            ("preview links:", &state.preview_links),
             ("live links:", &state.live_links),
         ] {
             let new: Vec<String> = links

@@ -125,7 +125,11 @@ fn help_shows_every_input_as_documented() {
         assert!(help.contains(spec.description), "{}", spec.name);
         assert!(help.contains(spec.details), "{}", spec.name);
         if let Some(default) = spec.default {
-            assert!(help.contains(&format!("default {default}")), "{}", spec.name);
+            assert!(
+                help.contains(&format!("default {default}")),
+                "{}",
+                spec.name
+            );
         }
     }
 }
