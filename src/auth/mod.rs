@@ -17,11 +17,15 @@ use url::{Origin, Url};
 
 use crate::api::error::ApiError;
 use crate::api::http::HttpClient;
-use crate::config::{AssertionSource, Credential};
+use crate::config::{AssertionSource, AzurePipelinesRenewal, Credential};
 use crate::secret::Secret;
 
 /// Refresh this long before expiry at most...
 const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// A wait shorter than this needs no token refresh: Entra's access tokens live an hour or more
+/// and are refreshed at most 5 minutes early.
+const SHORTEST_TOKEN_LIFE: Duration = Duration::from_secs(50 * 60);
 
 /// An API a token is for: the resource Entra issues it for, and the only origin it is sent to.
 #[derive(Debug, Clone)]
@@ -70,6 +74,29 @@ impl TokenSource {
             }
             credential => credential.kind().to_owned(),
         }
+    }
+
+    /// A warning for a wait that may outlive the credential: AzureCLI@2's idToken lives minutes,
+    /// and without the OIDC request endpoint the first token refresh (after about an hour:
+    /// Entra's tokens live 60 to 90 minutes) cannot get a new one.
+    pub fn lifetime_warning(&self, wait: Duration) -> Option<String> {
+        let Credential::Federated {
+            assertion:
+                AssertionSource::AzurePipelines {
+                    renewal: AzurePipelinesRenewal::Unavailable { missing },
+                    ..
+                },
+            ..
+        } = &self.credential
+        else {
+            return None;
+        };
+        (wait > SHORTEST_TOKEN_LIFE).then(|| {
+            format!(
+                "the idToken of AzureCLI@2 lives minutes and cannot be renewed ({missing}): a wait \
+                 past the first access token's life (about an hour) will fail"
+            )
+        })
     }
 
     /// Whether asking again can give a different token (not so for a given access token).
@@ -239,10 +266,29 @@ impl AssertionSource {
             AssertionSource::GitHub { audience, .. } => {
                 format!("GitHub Actions OIDC token (audience {audience})")
             }
-            AssertionSource::AzurePipelines {
-                service_connection_id,
-                ..
-            } => format!("Azure Pipelines OIDC token (service connection {service_connection_id})"),
+            AssertionSource::AzurePipelines { id_token, renewal } => match (id_token, renewal) {
+                (
+                    _,
+                    AzurePipelinesRenewal::Request {
+                        service_connection_id,
+                        ..
+                    },
+                ) => {
+                    let given = if id_token.is_some() {
+                        "the idToken of AzureCLI@2, then "
+                    } else {
+                        ""
+                    };
+                    format!(
+                        "Azure Pipelines OIDC token: {given}from service connection {service_connection_id}"
+                    )
+                }
+                (_, AzurePipelinesRenewal::Unavailable { .. }) => {
+                    "Azure Pipelines OIDC token: the idToken of AzureCLI@2, not renewable"
+                        .to_owned()
+                }
+            },
+            AssertionSource::GitLab { variable } => format!("GitLab ID token from {variable}"),
             AssertionSource::TokenFile(path) => {
                 format!("federated token file {}", path.display())
             }

@@ -12,8 +12,8 @@ use super::duration::parse_duration;
 use super::env::{Environment, MergedInputs};
 use super::inputs::spec;
 use super::{
-    ApiChoice, AssertionSource, Command, Credential, IfRunning, OfferRef, OnTimeout, RawInputs,
-    Settings, WaitUntil,
+    ApiChoice, AssertionSource, AzurePipelinesRenewal, Command, Credential, IfRunning, OfferRef,
+    OnTimeout, RawInputs, Settings, WaitUntil,
 };
 use crate::secret::Secret;
 
@@ -526,7 +526,7 @@ fn operation_url_on_api(
 }
 
 /// Picks the one way to authenticate. With `auth: auto` the first configured source wins:
-/// access-token > client-secret > token-file > github-oidc > azure-pipelines-oidc.
+/// access-token > client-secret > token-file > github-oidc > azure-pipelines-oidc > gitlab-oidc.
 fn credential(
     check: &Checker<'_>,
     raw: &RawInputs,
@@ -540,6 +540,7 @@ fn credential(
         TokenFile,
         GitHub,
         AzurePipelines,
+        GitLab,
     }
     let auth = check.choice(
         &raw.auth,
@@ -552,8 +553,13 @@ fn credential(
             ("token-file", Auth::TokenFile),
             ("github-oidc", Auth::GitHub),
             ("azure-pipelines-oidc", Auth::AzurePipelines),
+            ("gitlab-oidc", Auth::GitLab),
         ],
     )?;
+    let gitlab_variable = raw
+        .oidc_token_variable
+        .as_deref()
+        .unwrap_or("GITLAB_OIDC_TOKEN");
 
     let chosen = match auth {
         Auth::Auto => {
@@ -565,15 +571,19 @@ fn credential(
                 Auth::TokenFile
             } else if environment.get("ACTIONS_ID_TOKEN_REQUEST_URL").is_some() {
                 Auth::GitHub
-            } else if environment.get("SYSTEM_OIDCREQUESTURI").is_some()
-                && raw.service_connection_id.is_some()
+            } else if environment.get(AZURE_CLI_ID_TOKEN).is_some()
+                || (environment.get("SYSTEM_OIDCREQUESTURI").is_some()
+                    && raw.service_connection_id.is_some())
             {
                 Auth::AzurePipelines
+            } else if environment.is_true("GITLAB_CI") && environment.get(gitlab_variable).is_some()
+            {
+                Auth::GitLab
             } else {
                 let mut error = ConfigError::new(
                     "no credentials: set access-token, or tenant-id + client-id + client-secret, \
-                     or configure federated credentials (GitHub OIDC, Azure Pipelines OIDC, or \
-                     AZURE_FEDERATED_TOKEN_FILE)",
+                     or configure federated credentials (GitHub OIDC, Azure Pipelines OIDC, \
+                     GitLab OIDC, or AZURE_FEDERATED_TOKEN_FILE)",
                 );
                 if raw.client_id.is_some() && environment.get("GITHUB_ACTIONS").is_some() {
                     error = error.with_help(
@@ -662,6 +672,7 @@ fn credential(
         }
         Auth::GitHub => github_oidc(check, raw, environment)?,
         Auth::AzurePipelines => azure_pipelines_oidc(check, raw, environment)?,
+        Auth::GitLab => gitlab_oidc(check, gitlab_variable, environment)?,
         Auth::Auto | Auth::Token => unreachable!("resolved above"),
     };
     Ok(Credential::Federated {
@@ -732,11 +743,42 @@ fn github_oidc(
     })
 }
 
+/// The variable AzureCLI@2 sets, with `addSpnToEnvironment: true` and a workload identity
+/// service connection, to the OIDC token it logged in with.
+const AZURE_CLI_ID_TOKEN: &str = "idToken";
+
 fn azure_pipelines_oidc(
     check: &Checker<'_>,
     raw: &RawInputs,
     environment: &Environment,
 ) -> Result<AssertionSource, ConfigError> {
+    let id_token = match environment.get(AZURE_CLI_ID_TOKEN) {
+        Some(token) => Some(federated_jwt(token, AZURE_CLI_ID_TOKEN)?),
+        None => None,
+    };
+    let renewal = azure_pipelines_renewal(check, raw, environment);
+    match (id_token, renewal) {
+        (None, Err(error)) => Err(error),
+        (id_token, Ok(renewal)) => Ok(AssertionSource::AzurePipelines { id_token, renewal }),
+        // The idToken serves for minutes; past them, the run fails saying what was missing.
+        (Some(id_token), Err(error)) => Ok(AssertionSource::AzurePipelines {
+            id_token: Some(id_token),
+            renewal: AzurePipelinesRenewal::Unavailable {
+                missing: match error.help() {
+                    Some(help) => format!("{error}; {help}"),
+                    None => error.to_string(),
+                },
+            },
+        }),
+    }
+}
+
+/// What asking the OIDC request endpoint for a fresh token needs, or the first thing missing.
+fn azure_pipelines_renewal(
+    check: &Checker<'_>,
+    raw: &RawInputs,
+    environment: &Environment,
+) -> Result<AzurePipelinesRenewal, ConfigError> {
     let request_url = environment.get("SYSTEM_OIDCREQUESTURI").ok_or_else(|| {
         ConfigError::new("Azure Pipelines OIDC is not available: SYSTEM_OIDCREQUESTURI is not set")
             .with_help("run the step in an Azure Pipelines job")
@@ -745,11 +787,6 @@ fn azure_pipelines_oidc(
         .ok()
         .filter(|url| url.scheme() == "https" || is_loopback(url))
         .ok_or_else(|| ConfigError::new("SYSTEM_OIDCREQUESTURI is not an https:// URL"))?;
-    let access_token = environment.get("SYSTEM_ACCESSTOKEN").ok_or_else(|| {
-        ConfigError::new("Azure Pipelines OIDC needs SYSTEM_ACCESSTOKEN, which is not set").with_help(
-            "map it into the step's environment: `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)`",
-        )
-    })?;
     let service_connection_id = check.required(
         &raw.service_connection_id,
         "service-connection-id",
@@ -761,11 +798,69 @@ fn azure_pipelines_oidc(
             "must be the service connection's ID, a GUID",
         ));
     }
-    Ok(AssertionSource::AzurePipelines {
+    let access_token = environment.get("SYSTEM_ACCESSTOKEN").ok_or_else(|| {
+        ConfigError::new("Azure Pipelines OIDC needs SYSTEM_ACCESSTOKEN, which is not set").with_help(
+            "map it into the step's environment: `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)`",
+        )
+    })?;
+    Ok(AzurePipelinesRenewal::Request {
         request_url,
         access_token: Secret::new(access_token),
         service_connection_id: service_connection_id.to_owned(),
     })
+}
+
+/// GitLab's ID token is a variable of the job: checked here, and read again at every exchange.
+fn gitlab_oidc(
+    check: &Checker<'_>,
+    variable: &str,
+    environment: &Environment,
+) -> Result<AssertionSource, ConfigError> {
+    let mut chars = variable.chars();
+    let is_variable_name = variable.len() <= 128
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !is_variable_name {
+        return Err(check.invalid(
+            "oidc-token-variable",
+            "must be the name of the id_tokens variable, like GITLAB_OIDC_TOKEN: letters, digits and '_'",
+        ));
+    }
+    let token = environment.get(variable).ok_or_else(|| {
+        ConfigError::new(format!(
+            "GitLab OIDC is not available: the variable {variable} is not set"
+        ))
+        .with_help(format!(
+            "declare the ID token in the job: `id_tokens: {{ {variable}: {{ aud: api://AzureADTokenExchange }} }}` (the audience of the app registration's federated credential)"
+        ))
+    })?;
+    // Registered for redaction now, though it is read again when it is exchanged.
+    federated_jwt(token, variable)?;
+    Ok(AssertionSource::GitLab {
+        variable: variable.to_owned(),
+    })
+}
+
+/// A JWT from a CI system's variable: three base64url parts. The value is never echoed.
+fn federated_jwt(value: &str, variable: &str) -> Result<Secret, ConfigError> {
+    let token = Secret::new(value);
+    let parts: Vec<&str> = value.split('.').collect();
+    let is_jwt = value.len() <= MAX_TOKEN_LEN
+        && parts.len() == 3
+        && parts[..2].iter().all(|part| !part.is_empty())
+        && parts.iter().all(|part| {
+            part.bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'='))
+        });
+    if is_jwt {
+        Ok(token)
+    } else {
+        Err(ConfigError::new(format!(
+            "{variable} does not hold a JWT (three base64url parts separated by '.')"
+        )))
+    }
 }
 
 #[cfg(test)]
