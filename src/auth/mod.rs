@@ -93,8 +93,8 @@ impl TokenSource {
         };
         (wait > SHORTEST_TOKEN_LIFE).then(|| {
             format!(
-                "the idToken of AzureCLI@2 lives minutes and cannot be renewed ({missing}): a wait \
-                 past the first access token's life (about an hour) will fail"
+                "the idToken of AzureCLI@2 lives minutes and cannot be renewed, so a wait past the \
+                 first access token's life (about an hour) will fail: {missing}"
             )
         })
     }
