@@ -94,7 +94,7 @@ async fn azure_pipelines_token(
         } => (request_url, access_token, service_connection_id),
         AzurePipelinesRenewal::Unavailable { missing } => {
             let detail = if had_id_token {
-                "the idToken from AzureCLI@2 has expired (it lives minutes) and a fresh one cannot be requested"
+                "the idToken of AzureCLI@2 has expired or is about to (it lives minutes), and a fresh one cannot be requested"
             } else {
                 "no Azure Pipelines OIDC token can be requested"
             };
@@ -302,7 +302,12 @@ mod tests {
     #[test]
     fn a_token_without_a_readable_expiry_is_left_to_entra() {
         let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        for claims in [r#"{"sub":"x"}"#, r#"{"exp":"soon"}"#, r#"{"exp":-5}"#, "not json"] {
+        for claims in [
+            r#"{"sub":"x"}"#,
+            r#"{"exp":"soon"}"#,
+            r#"{"exp":-5}"#,
+            "not json",
+        ] {
             let token = jwt_with(claims);
             assert_eq!(expires_at(&token), None, "{claims}");
             assert!(still_fresh(&token, now), "{claims}");

@@ -764,10 +764,7 @@ fn azure_pipelines_oidc(
         (Some(id_token), Err(error)) => Ok(AssertionSource::AzurePipelines {
             id_token: Some(id_token),
             renewal: AzurePipelinesRenewal::Unavailable {
-                missing: match error.help() {
-                    Some(help) => format!("{error}; {help}"),
-                    None => error.to_string(),
-                },
+                missing: error.to_string(),
             },
         }),
     }

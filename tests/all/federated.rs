@@ -659,7 +659,11 @@ fn azure_cli_id_token_is_exchanged_with_the_task_ids() {
         let exchange = &server.requests_to("POST", &format!("/{TENANT}/oauth2/v2.0/token"))[0];
         assert_eq!(exchange.form()["client_id"], CLIENT_ID, "{how}");
         assert_eq!(assertions_sent(&server), [id_token], "{how}");
-        assert_eq!(endpoint.load(Ordering::SeqCst), 0, "{how}: a fresh idToken serves");
+        assert_eq!(
+            endpoint.load(Ordering::SeqCst),
+            0,
+            "{how}: a fresh idToken serves"
+        );
         assert_no_unexpected(&server);
     }
 }
@@ -698,7 +702,11 @@ fn a_stale_azure_cli_id_token_is_renewed_through_the_oidc_endpoint() {
         renewed,
         "each later assertion came from the endpoint"
     );
-    assert_ne!(assertions.last(), Some(&id_token), "a stale idToken was sent");
+    assert_ne!(
+        assertions.last(),
+        Some(&id_token),
+        "a stale idToken was sent"
+    );
     let request = &server.requests_to("POST", "/azp/oidctoken")[0];
     assert_eq!(request.query_pairs()["serviceConnectionId"], CONNECTION);
     assert_secrets_stay_home(&server);
@@ -730,7 +738,8 @@ fn a_stale_azure_cli_id_token_without_system_accesstoken_fails_saying_how_to_ren
         run.dump()
     );
     assert!(
-        run.stdout.contains("SYSTEM_ACCESSTOKEN: $(System.AccessToken)"),
+        run.stdout
+            .contains("SYSTEM_ACCESSTOKEN: $(System.AccessToken)"),
         "{}",
         run.dump()
     );

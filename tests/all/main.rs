@@ -10,6 +10,7 @@ mod support;
 mod ci_systems;
 mod config_errors;
 mod federated;
+mod gitlab_component;
 mod lifecycle;
 mod packaging;
 mod publish;
