@@ -78,6 +78,30 @@ pub async fn assertion(
     }
 }
 
+/// Entra's answer to an assertion past its `exp` (or before its `nbf`).
+pub fn is_expired_assertion(error: &ApiError) -> bool {
+    matches!(error, ApiError::Status { message, .. } if message.contains("AADSTS700024"))
+}
+
+/// After Entra found `sent` expired: a newly requested token, when `sent` was one the CI system
+/// handed over (AzureCLI@2's idToken) and a new one can be requested; else `None`.
+pub async fn renewed(
+    http: &HttpClient,
+    source: &AssertionSource,
+    sent: &Secret,
+    deadline: Instant,
+) -> Result<Option<Secret>, ApiError> {
+    match source {
+        AssertionSource::AzurePipelines {
+            id_token: Some(given),
+            renewal: renewal @ AzurePipelinesRenewal::Request { .. },
+        } if given == sent => azure_pipelines_token(http, true, renewal, deadline)
+            .await
+            .map(Some),
+        _ => Ok(None),
+    }
+}
+
 /// A fresh token from the Azure Pipelines OIDC request endpoint, when it can be asked; `had_id_token`
 /// says the AzureCLI@2 token was there but is too old (the error then says so).
 async fn azure_pipelines_token(

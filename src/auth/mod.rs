@@ -138,17 +138,30 @@ impl TokenSource {
             } => {
                 // A fresh assertion for every exchange: OIDC tokens live minutes, a wait hours.
                 let jwt = federated::assertion(http, assertion, deadline).await?;
-                entra::federated_token(
-                    http,
-                    &self.authority,
-                    tenant_id,
-                    client_id,
-                    &jwt,
-                    audience.resource,
-                    deadline,
-                )
-                .await
-                .map_err(|error| federated::explain(error, &jwt))
+                let exchange = |jwt| {
+                    entra::federated_token(
+                        http,
+                        &self.authority,
+                        tenant_id,
+                        client_id,
+                        jwt,
+                        audience.resource,
+                        deadline,
+                    )
+                };
+                match exchange(&jwt).await {
+                    // A token the CI system handed over that Entra finds expired (its clock is
+                    // ahead of the runner's): once more with a freshly requested one, if possible.
+                    Err(error) if federated::is_expired_assertion(&error) => {
+                        match federated::renewed(http, assertion, &jwt, deadline).await? {
+                            Some(fresh) => exchange(&fresh)
+                                .await
+                                .map_err(|error| federated::explain(error, &fresh)),
+                            None => Err(federated::explain(error, &jwt)),
+                        }
+                    }
+                    result => result.map_err(|error| federated::explain(error, &jwt)),
+                }
             }
         }
     }

@@ -767,3 +767,60 @@ fn a_long_wait_on_an_azure_cli_id_token_that_cannot_be_renewed_is_warned_of() {
         run.dump()
     );
 }
+
+#[test]
+fn an_azure_cli_id_token_entra_finds_expired_is_replaced_by_a_requested_one() {
+    // The runner's clock is behind Entra's: the idToken looks fresh here but is refused.
+    let server = FakeServer::start();
+    let endpoint = serve_azure_pipelines_oidc(&server);
+    server.route_fn(
+        "POST",
+        &format!("/{TENANT}/oauth2/v2.0/token"),
+        move |request, _| {
+            if request.form()["client_assertion"].ends_with("signature-ci-1") {
+                Reply::json(
+                    400,
+                    refused(
+                        "AADSTS700024",
+                        "Client assertion is not within its valid time range.",
+                    ),
+                )
+            } else {
+                Reply::json(
+                    200,
+                    json!({"expires_in": 3599, "access_token": format!("{TOKEN_PREFIX}1")}),
+                )
+            }
+        },
+    );
+    serve_publish(&server, vec![operation("complete", json!([]))]);
+    let id_token = azure_cli_jwt(Duration::from_secs(600), 1);
+    let run = azure_cli_step(&server, &id_token)
+        .env("SYSTEM_ACCESSTOKEN", AZP_ACCESS_TOKEN)
+        .run();
+    run.assert_code(0)
+        .assert_no_secret(&["signature-ci-", AZP_ACCESS_TOKEN, TOKEN_PREFIX]);
+    assert_eq!(endpoint.load(Ordering::SeqCst), 1, "{}", run.dump());
+    let assertions = assertions_sent(&server);
+    assert_eq!(assertions.len(), 2);
+    assert_eq!(assertions[0], id_token);
+    assert_eq!(assertions[1], azure_cli_jwt(Duration::from_secs(600), 101));
+
+    // Without a way to request one, Entra's refusal is the error, with what to check.
+    let server = FakeServer::start();
+    server.route(
+        "POST",
+        &format!("/{TENANT}/oauth2/v2.0/token"),
+        vec![Reply::json(
+            400,
+            refused(
+                "AADSTS700024",
+                "Client assertion is not within its valid time range.",
+            ),
+        )],
+    );
+    let run = azure_cli_step(&server, &id_token).run();
+    run.assert_code(1);
+    assert!(run.stdout.contains("AADSTS700024"), "{}", run.dump());
+    assert!(server.requests_to("POST", "/azp/oidctoken").is_empty());
+}
