@@ -1059,6 +1059,76 @@ mod tests {
         );
     }
 
+    const JWT: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+
+    fn without_secret(extra: &[(&'static str, &'static str)]) -> Result<Settings, ConfigError> {
+        let mut pairs = base();
+        pairs.retain(|(name, _)| *name != "INPUT_CLIENT-SECRET");
+        pairs.extend_from_slice(extra);
+        settings_from(&pairs)
+    }
+
+    #[test]
+    fn auto_takes_azure_cli_id_token_and_says_what_renewal_lacks() {
+        let settings = without_secret(&[
+            ("idToken", JWT),
+            (
+                "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID",
+                "99999999-8888-7777-6666-555555555555",
+            ),
+            (
+                "SYSTEM_OIDCREQUESTURI",
+                "https://dev.azure.com/contoso/_apis/oidc",
+            ),
+        ])
+        .expect("valid");
+        match settings.credential {
+            Credential::Federated {
+                assertion:
+                    AssertionSource::AzurePipelines {
+                        id_token: Some(token),
+                        renewal: AzurePipelinesRenewal::Unavailable { missing },
+                    },
+                ..
+            } => {
+                assert_eq!(token.expose(), JWT);
+                assert!(missing.contains("SYSTEM_ACCESSTOKEN"), "{missing}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let message = without_secret(&[("idToken", "not-a-jwt-at-all")])
+            .map(|_| ())
+            .expect_err("refused")
+            .to_string();
+        assert!(message.contains("idToken does not hold a JWT"), "{message}");
+        assert!(!message.contains("not-a-jwt-at-all"), "{message}");
+    }
+
+    #[test]
+    fn auto_takes_the_gitlab_id_token_only_under_gitlab_and_after_a_secret() {
+        let gitlab =
+            without_secret(&[("GITLAB_CI", "true"), ("GITLAB_OIDC_TOKEN", JWT)]).expect("valid");
+        assert_eq!(gitlab.credential.kind(), "gitlab-oidc");
+        assert!(without_secret(&[("GITLAB_OIDC_TOKEN", JWT)]).is_err());
+        let mut pairs = base();
+        pairs.extend([("GITLAB_CI", "true"), ("GITLAB_OIDC_TOKEN", JWT)]);
+        assert_eq!(
+            settings_from(&pairs).expect("valid").credential.kind(),
+            "secret"
+        );
+        let renamed = without_secret(&[
+            ("GITLAB_CI", "true"),
+            ("INPUT_OIDC-TOKEN-VARIABLE", "AZURE_ID_TOKEN"),
+            ("AZURE_ID_TOKEN", JWT),
+        ])
+        .expect("valid");
+        assert!(
+            matches!(&renamed.credential, Credential::Federated { assertion: AssertionSource::GitLab { variable }, .. } if variable == "AZURE_ID_TOKEN"),
+            "{:?}",
+            renamed.credential
+        );
+    }
+
     #[test]
     fn github_oidc_without_permission_says_what_to_add() {
         let pairs = [
