@@ -77,8 +77,8 @@ impl TokenSource {
     }
 
     /// A warning for a wait that may outlive the credential: AzureCLI@2's idToken lives minutes,
-    /// and without the OIDC request endpoint the first token refresh (after about an hour:
-    /// Entra's tokens live 60 to 90 minutes) cannot get a new one.
+    /// and without the OIDC request endpoint the first token refresh (after about an hour: Entra's
+    /// tokens live an hour or more) cannot get a new one.
     pub fn lifetime_warning(&self, wait: Duration) -> Option<String> {
         let Credential::Federated {
             assertion:
@@ -279,24 +279,20 @@ impl AssertionSource {
             AssertionSource::GitHub { audience, .. } => {
                 format!("GitHub Actions OIDC token (audience {audience})")
             }
-            AssertionSource::AzurePipelines { id_token, renewal } => match (id_token, renewal) {
-                (
-                    _,
-                    AzurePipelinesRenewal::Request {
-                        service_connection_id,
-                        ..
-                    },
-                ) => {
-                    let given = if id_token.is_some() {
-                        "the idToken of AzureCLI@2, then "
-                    } else {
-                        ""
+            AssertionSource::AzurePipelines { id_token, renewal } => match renewal {
+                AzurePipelinesRenewal::Request {
+                    service_connection_id,
+                    ..
+                } => {
+                    let given = match id_token {
+                        Some(_) => "the idToken of AzureCLI@2, then ",
+                        None => "",
                     };
                     format!(
                         "Azure Pipelines OIDC token: {given}from service connection {service_connection_id}"
                     )
                 }
-                (_, AzurePipelinesRenewal::Unavailable { .. }) => {
+                AzurePipelinesRenewal::Unavailable { .. } => {
                     "Azure Pipelines OIDC token: the idToken of AzureCLI@2, not renewable"
                         .to_owned()
                 }

@@ -174,8 +174,8 @@ pub enum AzurePipelinesRenewal {
         access_token: Secret,
         service_connection_id: String,
     },
-    /// What is missing to ask for one, for the error when a fresh token is needed.
-    Unavailable { missing: String },
+    /// What is missing to ask for one: the error when a fresh token is needed.
+    Unavailable { missing: ConfigError },
 }
 
 impl AssertionSource {

@@ -756,55 +756,64 @@ fn azure_pipelines_oidc(
         Some(token) => Some(federated_jwt(token, AZURE_CLI_ID_TOKEN)?),
         None => None,
     };
-    let renewal = azure_pipelines_renewal(check, raw, environment);
-    match (id_token, renewal) {
-        (None, Err(error)) => Err(error),
-        (id_token, Ok(renewal)) => Ok(AssertionSource::AzurePipelines { id_token, renewal }),
-        // The idToken serves for minutes; past them, the run fails saying what was missing.
-        (Some(id_token), Err(error)) => Ok(AssertionSource::AzurePipelines {
-            id_token: Some(id_token),
-            renewal: AzurePipelinesRenewal::Unavailable {
-                missing: error.to_string(),
-            },
-        }),
+    match (id_token, azure_pipelines_renewal(check, raw, environment)?) {
+        (None, AzurePipelinesRenewal::Unavailable { missing }) => Err(missing),
+        // With an idToken, what renewal lacks is an error only once a fresh token is needed.
+        (id_token, renewal) => Ok(AssertionSource::AzurePipelines { id_token, renewal }),
     }
 }
 
-/// What asking the OIDC request endpoint for a fresh token needs, or the first thing missing.
+/// How to ask the OIDC request endpoint for a fresh token, or the first thing missing for it. A
+/// value given but invalid is an error either way.
 fn azure_pipelines_renewal(
     check: &Checker<'_>,
     raw: &RawInputs,
     environment: &Environment,
 ) -> Result<AzurePipelinesRenewal, ConfigError> {
-    let request_url = environment.get("SYSTEM_OIDCREQUESTURI").ok_or_else(|| {
-        ConfigError::new("Azure Pipelines OIDC is not available: SYSTEM_OIDCREQUESTURI is not set")
-            .with_help("run the step in an Azure Pipelines job")
-    })?;
-    let request_url = Url::parse(request_url)
-        .ok()
-        .filter(|url| url.scheme() == "https" || is_loopback(url))
-        .ok_or_else(|| ConfigError::new("SYSTEM_OIDCREQUESTURI is not an https:// URL"))?;
-    let service_connection_id = check.required(
-        &raw.service_connection_id,
-        "service-connection-id",
-        " (the Azure Pipelines service connection whose federated credential is used)",
-    )?;
-    if !is_guid(service_connection_id) {
-        return Err(check.invalid(
-            "service-connection-id",
-            "must be the service connection's ID, a GUID",
-        ));
-    }
-    let access_token = environment.get("SYSTEM_ACCESSTOKEN").ok_or_else(|| {
-        ConfigError::new("Azure Pipelines OIDC needs SYSTEM_ACCESSTOKEN, which is not set").with_help(
-            "map it into the step's environment: `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)`",
+    let request_url = match environment.get("SYSTEM_OIDCREQUESTURI") {
+        None => None,
+        Some(text) => Some(
+            Url::parse(text)
+                .ok()
+                .filter(|url| url.scheme() == "https" || is_loopback(url))
+                .ok_or_else(|| ConfigError::new("SYSTEM_OIDCREQUESTURI is not an https:// URL"))?,
+        ),
+    };
+    let service_connection_id = match raw.service_connection_id.as_deref() {
+        None => None,
+        Some(id) if is_guid(id) => Some(id.to_owned()),
+        Some(_) => {
+            return Err(check.invalid(
+                "service-connection-id",
+                "must be the service connection's ID, a GUID",
+            ));
+        }
+    };
+    let access_token = environment.get("SYSTEM_ACCESSTOKEN").map(Secret::new);
+    let missing = match (request_url, access_token, service_connection_id) {
+        (Some(request_url), Some(access_token), Some(service_connection_id)) => {
+            return Ok(AzurePipelinesRenewal::Request {
+                request_url,
+                access_token,
+                service_connection_id,
+            });
+        }
+        (None, _, _) => ConfigError::new(
+            "Azure Pipelines OIDC is not available: SYSTEM_OIDCREQUESTURI is not set",
         )
-    })?;
-    Ok(AzurePipelinesRenewal::Request {
-        request_url,
-        access_token: Secret::new(access_token),
-        service_connection_id: service_connection_id.to_owned(),
-    })
+        .with_help("run the step in an Azure Pipelines job"),
+        (_, None, _) => ConfigError::new(
+            "Azure Pipelines OIDC needs SYSTEM_ACCESSTOKEN, which is not set",
+        )
+        .with_help(
+            "map it into the step's environment: `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)`",
+        ),
+        (_, _, None) => check.missing(
+            "service-connection-id",
+            " (the Azure Pipelines service connection whose federated credential is used)",
+        ),
+    };
+    Ok(AzurePipelinesRenewal::Unavailable { missing })
 }
 
 /// GitLab's ID token is a variable of the job: checked here, and read again at every exchange.
@@ -1092,10 +1101,22 @@ mod tests {
                 ..
             } => {
                 assert_eq!(token.expose(), JWT);
-                assert!(missing.contains("SYSTEM_ACCESSTOKEN"), "{missing}");
+                assert!(
+                    missing.to_string().contains("SYSTEM_ACCESSTOKEN"),
+                    "{missing}"
+                );
             }
             other => panic!("{other:?}"),
         }
+        // A value given but invalid is refused, idToken or not.
+        let message = without_secret(&[("idToken", JWT), ("INPUT_SERVICE-CONNECTION-ID", "conn")])
+            .map(|_| ())
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            message.contains("invalid input service-connection-id"),
+            "{message}"
+        );
         let message = without_secret(&[("idToken", "not-a-jwt-at-all")])
             .map(|_| ())
             .expect_err("refused")
