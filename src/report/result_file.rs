@@ -19,6 +19,7 @@ fn messages(messages: &[Message]) -> Value {
                     Level::Information => "information",
                 },
                 "text": message.text,
+                "title": message.title,
             })
         })
         .collect()

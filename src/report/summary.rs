@@ -139,7 +139,7 @@ pub fn render(context: &Context<'_>, outcome: &Outcome) -> String {
         .flat_map(|step| {
             step.messages
                 .iter()
-                .map(move |m| (step.label(), m.level, m.text.as_str()))
+                .map(move |m| (m.title.as_deref().unwrap_or(step.label()), m.level, m.text.as_str()))
         })
         .chain(
             state
