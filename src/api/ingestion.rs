@@ -302,7 +302,8 @@ fn product_guid(product: &str) -> Option<&str> {
 /// `submission/<guid>/<number>` -> the number, when the id has that shape.
 fn submission_number(id: &str) -> Option<u64> {
     let (guid, number) = id.strip_prefix("submission/")?.split_once('/')?;
-    let digits = !number.is_empty() && number.len() <= 20 && number.bytes().all(|b| b.is_ascii_digit());
+    let digits =
+        !number.is_empty() && number.len() <= 20 && number.bytes().all(|b| b.is_ascii_digit());
     if !is_service_id(guid) || !digits {
         return None;
     }
@@ -342,7 +343,12 @@ pub fn parse_job(value: &Value) -> Result<OperationState, ParseError> {
         other => other,
     };
     let mut messages = Vec::new();
-    for error in value.get("errors").and_then(Value::as_array).into_iter().flatten() {
+    for error in value
+        .get("errors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         error_leaves(error, None, 0, &mut messages);
     }
     // The job as one step, so that its progress shows like CPP's steps do.
@@ -631,8 +637,8 @@ mod tests {
     fn submission(number: u64, target: &str, status: &str, result: &str) -> Submission {
         Submission::parse(&json!({"id": format!("submission/{P}/{number}"),
             "target": {"targetType": target}, "status": status, "result": result}))
-            .expect("valid")
-            .expect("not the draft")
+        .expect("valid")
+        .expect("not the draft")
     }
 
     fn draft() -> Value {
@@ -712,13 +718,11 @@ mod tests {
         for level in 0..40 {
             error = json!({"code": format!("level{level}"), "message": "m", "details": [error]});
         }
-        let job = parse_job(&json!({"jobStatus": "completed", "jobResult": "failed", "errors": [error]}))
-            .expect("job");
+        let job =
+            parse_job(&json!({"jobStatus": "completed", "jobResult": "failed", "errors": [error]}))
+                .expect("job");
         assert_eq!(job.steps[0].messages.len(), 1);
-        assert_eq!(
-            job.steps[0].messages[0].title.as_deref(),
-            Some("level32")
-        );
+        assert_eq!(job.steps[0].messages[0].title.as_deref(), Some("level32"));
         // Wide: capped.
         let many: Vec<Value> = (0..1000)
             .map(|n| json!({"code": "c", "message": format!("m{n}")}))
@@ -732,7 +736,16 @@ mod tests {
     fn ids_from_the_service_are_checked() {
         assert!(is_service_id("d4261631-c583-4949-a612-5150882632e9"));
         assert!(is_service_id(P));
-        for bad in ["", "../x", "a/b", "a?b", "a%2Fb", "-x", "a b", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "../x",
+            "a/b",
+            "a?b",
+            "a%2Fb",
+            "-x",
+            "a b",
+            &"a".repeat(65),
+        ] {
             assert!(!is_service_id(bad), "{bad:?}");
         }
         assert_eq!(product_guid(&format!("product/{P}")), Some(P));
@@ -741,20 +754,38 @@ mod tests {
             submission_number(&format!("submission/{P}/1152921515689847470")),
             Some(1_152_921_515_689_847_470)
         );
-        for bad in ["submission/x/", "submission/x/1a", "submission/../1", "submission/x/99999999999999999999", "plan/x/1"] {
+        for bad in [
+            "submission/x/",
+            "submission/x/1a",
+            "submission/../1",
+            "submission/x/99999999999999999999",
+            "plan/x/1",
+        ] {
             assert_eq!(submission_number(bad), None, "{bad}");
         }
         assert_eq!(job_id(&json!({"jobId": "a/../b"})), None);
-        assert!(parse_submissions(&json!({"value": [{"id": "submission/x/1?y", "target": {"targetType": "preview"}}]})).is_err());
-        assert!(parse_submissions(&json!({"value": [{"id": "submission/x/1", "target": {"targetType": "elsewhere"}}]})).is_err());
+        assert!(
+            parse_submissions(
+                &json!({"value": [{"id": "submission/x/1?y", "target": {"targetType": "preview"}}]})
+            )
+            .is_err()
+        );
+        assert!(
+            parse_submissions(
+                &json!({"value": [{"id": "submission/x/1", "target": {"targetType": "elsewhere"}}]})
+            )
+            .is_err()
+        );
         assert!(parse_submissions(&json!({"items": []})).is_err());
     }
 
     #[test]
     fn the_draft_entry_is_not_a_submission() {
         // A hostile id on the draft entry does not matter: it is never used.
-        let list = parse_submissions(&json!({"value": [draft(), {"id": "x/..", "target": {"targetType": "draft"}}]}))
-            .expect("valid");
+        let list = parse_submissions(
+            &json!({"value": [draft(), {"id": "x/..", "target": {"targetType": "draft"}}]}),
+        )
+        .expect("valid");
         assert!(list.is_empty());
         assert_eq!(
             state_from_submissions(&list).status,
@@ -795,7 +826,12 @@ mod tests {
         assert_eq!(
             state(&[
                 submission(1_152_921_515_689_847_470, "live", "completed", "succeeded"),
-                submission(1_152_921_515_689_848_683, "preview", "completed", "succeeded")
+                submission(
+                    1_152_921_515_689_848_683,
+                    "preview",
+                    "completed",
+                    "succeeded"
+                )
             ]),
             OperationStatus::WaitingForPublisherReview
         );
@@ -828,10 +864,7 @@ mod tests {
             submission(3, "preview", "completed", "succeeded"),
             submission(4, "preview", "completed", "failed"),
         ];
-        assert_eq!(
-            ready_preview(&subs),
-            Some(format!("submission/{P}/3"))
-        );
+        assert_eq!(ready_preview(&subs), Some(format!("submission/{P}/3")));
         assert_eq!(ready_preview(&subs[..2]), None);
         assert_eq!(
             ready_preview(&[submission(7, "preview", "running", "pending")]),
