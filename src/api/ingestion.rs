@@ -412,9 +412,8 @@ fn error_leaves(error: &Value, resource: Option<&str>, depth: usize, out: &mut V
     }
     if out.len() == before {
         let code = text_of("code");
-        match text_of("message").or(code) {
-            Some(text) => push_leaf(out, code, resource, text),
-            None => {}
+        if let Some(text) = text_of("message").or(code) {
+            push_leaf(out, code, resource, text);
         }
     }
 }
