@@ -180,9 +180,13 @@ fn messages(md: &mut String, state: &OperationState, status: Status) {
         .steps
         .iter()
         .flat_map(|step| {
-            step.messages
-                .iter()
-                .map(move |m| (step.label(), m.level, m.text.as_str()))
+            step.messages.iter().map(move |m| {
+                (
+                    m.title.as_deref().unwrap_or(step.label()),
+                    m.level,
+                    m.text.as_str(),
+                )
+            })
         })
         .chain(
             state
@@ -281,10 +285,12 @@ mod tests {
         let warning = Message {
             level: Level::Warning,
             text: "lead management is not configured".to_owned(),
+            title: None,
         };
         let info = Message {
             level: Level::Information,
             text: "Step completed.".to_owned(),
+            title: None,
         };
         let md = render_with(
             Status::Succeeded,
