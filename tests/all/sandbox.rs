@@ -217,3 +217,38 @@ fn preview_and_live_links_are_printed_one_plain_url_per_line() {
         run.dump()
     );
 }
+
+#[test]
+fn every_command_runs_in_the_sandbox_with_either_api() {
+    for api in ["cpp", "ingestion"] {
+        let sandbox = || step().github().input("api", api).arg("--sandbox");
+        let started = sandbox().input("timeout", "0").run();
+        started.assert_code(0);
+        assert_eq!(started.output("status"), "running", "{}", started.dump());
+        let url = started.output("operation-url");
+        for (command, status) in [
+            ("go-live", "succeeded"),
+            ("status", "succeeded"),
+            ("validate", "succeeded"),
+            ("wait", "succeeded"),
+            ("cancel", "succeeded"),
+        ] {
+            let run = sandbox()
+                .input("command", command)
+                .input("operation-url", &url)
+                .run();
+            run.assert_code(0);
+            assert_eq!(
+                run.output("status"),
+                status,
+                "{api} {command}\n{}",
+                run.dump()
+            );
+            assert!(
+                !run.stdout.contains("not simulated"),
+                "{api} {command}\n{}",
+                run.dump()
+            );
+        }
+    }
+}
