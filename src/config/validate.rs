@@ -387,10 +387,21 @@ pub(super) fn settings(
     let raw: RawInputs = envy::from_iter(inputs.envy_pairs())
         .map_err(|error| ConfigError::new(format!("could not read the inputs: {error}")))?;
 
-    let target = check_target(&check, &raw);
-    let offer = target
-        .as_ref()
-        .and_then(|target| check_offer(&check, &raw, target));
+    let (command, api) = command_and_api(&check, &raw);
+    let target = check_target(&check, &raw, command, api);
+    // Checked even when a URL is bad: only the command and the API say what the offer needs.
+    let offer = match (command, api) {
+        (Some(command), Some(api)) => check_offer(
+            &check,
+            &raw,
+            command,
+            api,
+            target
+                .as_ref()
+                .and_then(|target| target.operation_url.as_ref()),
+        ),
+        _ => None,
+    };
     let notification_emails = check.keep(notification_emails(
         &check,
         raw.notification_emails.as_deref(),
@@ -459,7 +470,8 @@ struct Target {
     operation_url: Option<Url>,
 }
 
-fn check_target(check: &Checker<'_>, raw: &RawInputs) -> Option<Target> {
+/// The command and the API, read first: what else is needed depends on them.
+fn command_and_api(check: &Checker<'_>, raw: &RawInputs) -> (Option<Command>, Option<ApiChoice>) {
     let command =
         check.keep(check.choice(&raw.command, "command", Command::Publish, &Command::ALL));
     let api = check.keep(check.choice(
@@ -472,6 +484,15 @@ fn check_target(check: &Checker<'_>, raw: &RawInputs) -> Option<Target> {
             ("auto", ApiChoice::Auto),
         ],
     ));
+    (command, api)
+}
+
+fn check_target(
+    check: &Checker<'_>,
+    raw: &RawInputs,
+    command: Option<Command>,
+    api: Option<ApiChoice>,
+) -> Option<Target> {
     let api_url = check.keep(check.url(&raw.api_url, "api-url", UrlShape::Origin));
     let ingestion_url = check.keep(check.url(&raw.ingestion_url, "ingestion-url", UrlShape::Base));
     let authority_host =
@@ -508,8 +529,14 @@ fn check_target(check: &Checker<'_>, raw: &RawInputs) -> Option<Target> {
 }
 
 /// The offer: every command but `wait` names it; `wait` may, or takes it from a CPP operation URL.
-fn check_offer(check: &Checker<'_>, raw: &RawInputs, target: &Target) -> Option<Option<OfferRef>> {
-    if target.command == Command::Wait {
+fn check_offer(
+    check: &Checker<'_>,
+    raw: &RawInputs,
+    command: Command,
+    api: ApiChoice,
+    operation_url: Option<&Url>,
+) -> Option<Option<OfferRef>> {
+    if command == Command::Wait {
         // Not needed to follow the operation; a CPP operation URL names its offer, which a
         // cancel (cancel-on-timeout, cancel-on-interrupt) needs.
         let given = match (&raw.publisher_id, &raw.offer_id) {
@@ -523,14 +550,11 @@ fn check_offer(check: &Checker<'_>, raw: &RawInputs, target: &Target) -> Option<
             }
             _ => None,
         };
-        return Some(given.or_else(|| {
-            target
-                .operation_url
-                .as_ref()
-                .and_then(crate::api::cpp::offer_from_operation_url)
-        }));
+        return Some(
+            given.or_else(|| operation_url.and_then(crate::api::cpp::offer_from_operation_url)),
+        );
     }
-    let why = match target.command {
+    let why = match command {
         Command::Publish => "",
         _ => " (every command but wait names the offer)",
     };
@@ -539,7 +563,7 @@ fn check_offer(check: &Checker<'_>, raw: &RawInputs, target: &Target) -> Option<
             .required(&raw.offer_id, "offer-id", why)
             .and_then(|offer| check.identifier(offer, "offer-id")),
     );
-    let publisher_id = match (&raw.publisher_id, target.api) {
+    let publisher_id = match (&raw.publisher_id, api) {
         (Some(publisher), _) => check.keep(check.identifier(publisher, "publisher-id")),
         // The ingestion API finds the product by offer id within the token's account.
         (None, ApiChoice::Ingestion) => Some(String::new()),
@@ -1440,6 +1464,19 @@ mod tests {
             assert!(line.contains(variable), "{line}");
         }
         assert!(!message.contains("invalid input"), "{message}");
+        // A bad URL does not hide the inputs checked after it.
+        let message = settings_from(&[
+            ("MARKETPLACE_API_URL", "ftp://example.com"),
+            ("MARKETPLACE_PUBLISHER_ID", "p"),
+        ])
+        .map(|_| ())
+        .expect_err("refused")
+        .to_string();
+        assert!(
+            message.contains("api-url (MARKETPLACE_API_URL=")
+                && message.contains("offer-id is missing"),
+            "{message}"
+        );
         // In a shell, the hint points at --help and the sandbox.
         let help = error.help().unwrap_or_default();
         assert!(
