@@ -2,14 +2,96 @@
 //! (default info for this program, warn for libraries), debug when the runner asks for debug
 //! logging (`RUNNER_DEBUG=1`, Azure Pipelines `SYSTEM_DEBUG=true`).
 
+use std::collections::HashMap;
 use std::io::{self, Write};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::config::Environment;
 use crate::secret;
-use crate::text::inert;
+use crate::text::inert_line;
+
+/// An identical warning is printed at most once in this window; the repeats are counted.
+const REPEAT_WINDOW: Duration = Duration::from_secs(30);
+/// Distinct warnings remembered for counting; beyond this, the oldest are forgotten.
+const MAX_REMEMBERED: usize = 256;
+
+/// Identical warning lines seen recently: when each was last printed, and how many times it came
+/// again since without being printed.
+static REPEATS: Mutex<Option<HashMap<String, (Instant, u64)>>> = Mutex::new(None);
+
+/// What to print for the warning `line` arriving `now`: the line (with the count of repeats held
+/// back since it was last printed), or nothing when it was printed less than
+/// [`REPEAT_WINDOW`] ago.
+fn admit(line: &str, now: Instant) -> Option<String> {
+    let mut guard = REPEATS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let seen = guard.get_or_insert_with(HashMap::new);
+    match seen.get_mut(line) {
+        Some((printed, held)) if now.duration_since(*printed) < REPEAT_WINDOW => {
+            *held = held.saturating_add(1);
+            None
+        }
+        Some((printed, held)) => {
+            let text = match *held {
+                0 => line.to_owned(),
+                held => format!("{line} (and {held} more times like this since it was last printed)"),
+            };
+            *printed = now;
+            *held = 0;
+            Some(text)
+        }
+        None => {
+            if seen.len() >= MAX_REMEMBERED
+                && let Some(oldest) = seen
+                    .iter()
+                    .min_by_key(|(_, (printed, _))| *printed)
+                    .map(|(key, _)| key.clone())
+            {
+                seen.remove(&oldest);
+            }
+            seen.insert(line.to_owned(), (now, 0));
+            Some(line.to_owned())
+        }
+    }
+}
+
+/// The counts of warnings held back and not yet told, one line each: for the end of the run.
+fn held_back() -> Vec<String> {
+    let mut guard = REPEATS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let Some(seen) = guard.as_mut() else {
+        return Vec::new();
+    };
+    let mut lines: Vec<String> = seen
+        .iter_mut()
+        .filter(|(_, (_, held))| *held > 0)
+        .map(|(line, (_, held))| {
+            let text = format!("{line} (repeated {held} more times)");
+            *held = 0;
+            text
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// The one way text reaches stderr: every line redacted and made inert for the runner.
+pub fn stderr_line(text: &str) {
+    let text = secret::redact(text);
+    let mut stderr = io::stderr().lock();
+    for line in text.split('\n') {
+        let _ = writeln!(stderr, "{}", inert_line(line));
+    }
+}
+
+/// Tells how many times each warning held back came again. Called once, at the end of the run.
+pub fn flush_repeats() {
+    for line in held_back() {
+        stderr_line(&line);
+    }
+}
 
 /// Stderr, with every registered secret replaced by `***` and every event kept to one inert line
 /// (runners read stderr for commands too). The formatter writes each event in one call, so
@@ -24,8 +106,20 @@ impl Write for RedactedStderr {
             Some(event) => (event, "\n"),
             None => (text.as_ref(), ""),
         };
-        let line = format!("{}{end}", inert(event));
-        io::stderr().lock().write_all(line.as_bytes())?;
+        let line = inert_line(event);
+        // The formatter starts a warning's line with its level; identical warnings are counted,
+        // not printed each time (a retry loop must not flood the log).
+        let line = if line.trim_start().starts_with("WARN") {
+            match admit(&line, Instant::now()) {
+                Some(line) => line,
+                None => return Ok(buf.len()),
+            }
+        } else {
+            line
+        };
+        io::stderr()
+            .lock()
+            .write_all(format!("{line}{end}").as_bytes())?;
         Ok(buf.len())
     }
 
@@ -58,4 +152,32 @@ pub fn init(environment: &Environment) {
         .without_time()
         .with_ansi(false)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_warnings_are_counted_not_repeated() {
+        let start = Instant::now();
+        let line = " WARN unit-test warning: service busy; still waiting";
+        assert_eq!(admit(line, start).as_deref(), Some(line));
+        for seconds in 1..=5 {
+            assert_eq!(admit(line, start + Duration::from_secs(seconds)), None);
+        }
+        let other = " WARN unit-test warning: another";
+        assert_eq!(admit(other, start).as_deref(), Some(other));
+        let again = admit(line, start + REPEAT_WINDOW + Duration::from_secs(1));
+        assert_eq!(
+            again.as_deref(),
+            Some(
+                " WARN unit-test warning: service busy; still waiting (and 5 more times like \
+                 this since it was last printed)"
+            )
+        );
+        assert_eq!(admit(line, start + REPEAT_WINDOW + Duration::from_secs(2)), None);
+        let held = held_back();
+        assert!(held.contains(&format!("{line} (repeated 1 more times)")), "{held:?}");
+    }
 }

@@ -155,6 +155,23 @@ pub fn inert(text: &str) -> String {
     defuse(&one_line(text))
 }
 
+/// A whole line made inert for every CI runner's own parser, keeping its indentation: one line,
+/// `##vso[` and `##[` broken apart wherever they are (the Azure agent and the GitHub runner's v1
+/// parser look anywhere in a line), and a line that starts with `::` once leading blanks are
+/// trimmed (the GitHub runner's v2 parser, which trims Unicode whitespace first) turned into
+/// `: :`. The writers of stdout and stderr pass every line that is not a [command] through this.
+///
+/// [command]: crate::report::command::Command
+pub fn inert_line(line: &str) -> String {
+    let body = line.trim_start_matches(' ');
+    let indent = &line[..line.len() - body.len()];
+    let body = inert(body);
+    match body.strip_prefix("::") {
+        Some(rest) => format!("{indent}: :{rest}"),
+        None => format!("{indent}{body}"),
+    }
+}
+
 /// Breaks apart the command markers that CI systems scan for anywhere in a line (`##vso[`,
 /// `##[`), keeping line breaks: for text that an escaping step keeps on one line afterwards.
 /// Other control characters (terminal escapes, bells) become spaces.
@@ -264,6 +281,14 @@ mod tests {
     }
 
     #[test]
+    fn inert_line_defuses_a_leading_command_and_keeps_the_indent() {
+        assert_eq!(inert_line("  ::error::x: failed"), "  : :error::x: failed");
+        assert_eq!(inert_line("  \u{a0}::add-mask::y"), "  : :add-mask::y");
+        assert_eq!(inert_line("    info: a ::b"), "    info: a ::b");
+        assert_eq!(inert_line("x ##[group]y"), "x ## [group]y");
+    }
+
+    #[test]
     fn markdown_cannot_break_a_table() {
         assert_eq!(markdown("a|b\nc"), "a\\|b c");
         assert_eq!(markdown("<img src=x>"), "&lt;img src=x&gt;");
@@ -291,6 +316,14 @@ mod tests {
         fn inert_output_is_one_line_without_markers(input in "\\PC{0,100}|[\\r\\n:#\\[a-z]{0,60}") {
             let line = inert(&input);
             prop_assert!(!line.contains('\n') && !line.contains('\r'));
+            prop_assert!(!line.contains("##vso[") && !line.contains("##["));
+        }
+
+        #[test]
+        fn inert_lines_are_never_commands(input in "[ \\t\u{a0}\u{3000}]{0,3}(::|##\\[|##vso\\[)?\\PC{0,60}|[ :#\\[\\r\\n\u{2028}a-z]{0,40}") {
+            let line = inert_line(&input);
+            prop_assert!(!line.contains(['\n', '\r']));
+            prop_assert!(!line.trim_start().starts_with("::"));
             prop_assert!(!line.contains("##vso[") && !line.contains("##["));
         }
 

@@ -24,6 +24,14 @@ pub struct Context<'a> {
     pub dropped: Dropped,
 }
 
+/// Text for a code span inside a table cell: one line, no backtick to end the span, and `|`
+/// escaped, since GitHub splits table rows on a `|` even inside a code span.
+fn code_cell(text: &str) -> String {
+    crate::text::one_line(text)
+        .replace('`', "%60")
+        .replace('|', "\\|")
+}
+
 pub fn render(context: &Context<'_>, outcome: &Outcome) -> String {
     let mut md = String::new();
     let subject = if context.subject.is_empty() {
@@ -48,7 +56,7 @@ pub fn render(context: &Context<'_>, outcome: &Outcome) -> String {
             let _ = writeln!(
                 md,
                 "| Operation URL | `{}` |",
-                url.as_str().replace('`', "%60")
+                code_cell(url.as_str())
             );
         }
     }
