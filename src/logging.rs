@@ -27,7 +27,9 @@ static REPEATS: Mutex<Option<HashMap<String, (Instant, u64)>>> = Mutex::new(None
 /// back since it was last printed), or nothing when it was printed less than
 /// [`REPEAT_WINDOW`] ago.
 fn admit(line: &str, now: Instant) -> Option<String> {
-    let mut guard = REPEATS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut guard = REPEATS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let seen = guard.get_or_insert_with(HashMap::new);
     match seen.get_mut(line) {
         Some((printed, held)) if now.duration_since(*printed) < REPEAT_WINDOW => {
@@ -37,7 +39,9 @@ fn admit(line: &str, now: Instant) -> Option<String> {
         Some((printed, held)) => {
             let text = match *held {
                 0 => line.to_owned(),
-                held => format!("{line} (and {held} more times like this since it was last printed)"),
+                held => {
+                    format!("{line} (and {held} more times like this since it was last printed)")
+                }
             };
             *printed = now;
             *held = 0;
@@ -60,7 +64,9 @@ fn admit(line: &str, now: Instant) -> Option<String> {
 
 /// The counts of warnings held back and not yet told, one line each: for the end of the run.
 fn held_back() -> Vec<String> {
-    let mut guard = REPEATS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut guard = REPEATS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let Some(seen) = guard.as_mut() else {
         return Vec::new();
     };
@@ -176,8 +182,14 @@ mod tests {
                  this since it was last printed)"
             )
         );
-        assert_eq!(admit(line, start + REPEAT_WINDOW + Duration::from_secs(2)), None);
+        assert_eq!(
+            admit(line, start + REPEAT_WINDOW + Duration::from_secs(2)),
+            None
+        );
         let held = held_back();
-        assert!(held.contains(&format!("{line} (repeated 1 more times)")), "{held:?}");
+        assert!(
+            held.contains(&format!("{line} (repeated 1 more times)")),
+            "{held:?}"
+        );
     }
 }

@@ -152,7 +152,22 @@ pub fn one_line(text: &str) -> String {
 /// Service text made safe for a log line: one line, and the markers that CI systems scan for
 /// anywhere in a line (`##vso[`, `##[`) broken apart so they stay text.
 pub fn inert(text: &str) -> String {
-    defuse(&one_line(text))
+    defuse(&one_line(&without_ignorable(text)))
+}
+
+/// `text` without default-ignorable characters (U+200B, U+00AD, U+FEFF and the like). The
+/// runners are built without invariant globalization, so their `IndexOf("##vso[")` and
+/// `StartsWith("::")` compare culture-sensitively and skip these: `##\u{200B}vso[` could match.
+fn without_ignorable(text: &str) -> String {
+    text.chars()
+        .filter(|c| {
+            !matches!(*c as u32,
+                0xAD | 0x34F | 0x61C | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F
+                | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164
+                | 0xFE00..=0xFE0F | 0xFEFF | 0xFFA0 | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A
+                | 0xE0000..=0xE0FFF)
+        })
+        .collect()
 }
 
 /// A whole line made inert for every CI runner's own parser, keeping its indentation: one line,
@@ -286,6 +301,8 @@ mod tests {
         assert_eq!(inert_line("  \u{a0}::add-mask::y"), "  : :add-mask::y");
         assert_eq!(inert_line("    info: a ::b"), "    info: a ::b");
         assert_eq!(inert_line("x ##[group]y"), "x ## [group]y");
+        assert_eq!(inert_line("  \u{200b}::error::x"), "  : :error::x");
+        assert_eq!(inert_line("a ##\u{ad}vso[x.y]"), "a ## vso[x.y]");
     }
 
     #[test]

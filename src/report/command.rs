@@ -115,7 +115,12 @@ impl Command {
     }
 
     /// A GitLab collapsible section marker; the title is made inert.
-    pub fn gitlab_section(start: bool, at_seconds: u64, name: &'static str, title: &str) -> Command {
+    pub fn gitlab_section(
+        start: bool,
+        at_seconds: u64,
+        name: &'static str,
+        title: &str,
+    ) -> Command {
         let line = if start {
             format!(
                 "\u{1b}[0Ksection_start:{at_seconds}:{name}[collapsed=true]\r\u{1b}[0K{}",

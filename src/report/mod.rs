@@ -12,6 +12,8 @@ pub mod command;
 pub mod files;
 pub mod github;
 pub mod gitlab;
+#[cfg(test)]
+mod injection_tests;
 pub mod last_words;
 pub mod live;
 pub mod plain;
@@ -233,8 +235,11 @@ fn check_command_files(sink: &str, environment: &Environment) -> Option<ConfigEr
     };
     for variable in files {
         if let Some(value) = environment.get(variable).filter(|value| !value.is_empty())
-            && let Err(problem) =
-                files::check_writable(variable, "environment variable", std::path::Path::new(value))
+            && let Err(problem) = files::check_writable(
+                variable,
+                "environment variable",
+                std::path::Path::new(value),
+            )
         {
             return Some(ConfigError::new(problem));
         }

@@ -24,12 +24,14 @@ pub struct Context<'a> {
     pub dropped: Dropped,
 }
 
-/// Text for a code span inside a table cell: one line, no backtick to end the span, and `|`
-/// escaped, since GitHub splits table rows on a `|` even inside a code span.
-fn code_cell(text: &str) -> String {
-    crate::text::one_line(text)
+/// A URL for a code span inside a table cell: one line, and percent-encoded where Markdown
+/// would act: a backtick would end the span, and GitHub splits table rows on a `|` (even inside
+/// a code span, and after a `\\`, which escapes only itself).
+fn code_cell(url: &str) -> String {
+    crate::text::one_line(url)
         .replace('`', "%60")
-        .replace('|', "\\|")
+        .replace('|', "%7C")
+        .replace('\\', "%5C")
 }
 
 pub fn render(context: &Context<'_>, outcome: &Outcome) -> String {
@@ -53,11 +55,7 @@ pub fn render(context: &Context<'_>, outcome: &Outcome) -> String {
     if let Some(operation) = &outcome.operation {
         let _ = writeln!(md, "| Operation | {} |", markdown(&operation.id));
         if let Some(url) = &operation.url {
-            let _ = writeln!(
-                md,
-                "| Operation URL | `{}` |",
-                code_cell(url.as_str())
-            );
+            let _ = writeln!(md, "| Operation URL | `{}` |", code_cell(url.as_str()));
         }
     }
     if outcome.attached {
