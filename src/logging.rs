@@ -19,44 +19,85 @@ const REPEAT_WINDOW: Duration = Duration::from_secs(30);
 /// Distinct warnings remembered for counting; beyond this, the oldest are forgotten.
 const MAX_REMEMBERED: usize = 256;
 
-/// Identical warning lines seen recently: when each was last printed, and how many times it came
-/// again since without being printed.
-static REPEATS: Mutex<Option<HashMap<String, (Instant, u64)>>> = Mutex::new(None);
+/// A warning seen recently: when it was last printed, how many times it came again since
+/// without being printed, and its latest wording.
+struct Seen {
+    printed: Instant,
+    held: u64,
+    latest: String,
+}
+
+/// Warnings seen recently, by [`repeat_key`].
+static REPEATS: Mutex<Option<HashMap<String, Seen>>> = Mutex::new(None);
+
+/// Warnings that differ only in a duration (`retrying in 1s`, `retrying in 2s`) are the same
+/// warning repeated: each run of digits directly followed by a unit letter becomes `#`.
+fn repeat_key(line: &str) -> String {
+    let mut key = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if !c.is_ascii_digit() {
+            key.push(c);
+            continue;
+        }
+        let mut digits = String::from(c);
+        while let Some(&next) = chars.peek() {
+            if next.is_ascii_digit() || next == '.' {
+                digits.push(next);
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        match chars.peek() {
+            Some('m' | 's' | 'h' | 'd') => key.push('#'),
+            _ => key.push_str(&digits),
+        }
+    }
+    key
+}
 
 /// What to print for the warning `line` arriving `now`: the line (with the count of repeats held
-/// back since it was last printed), or nothing when it was printed less than
+/// back since it was last printed), or nothing when the same warning was printed less than
 /// [`REPEAT_WINDOW`] ago.
 fn admit(line: &str, now: Instant) -> Option<String> {
     let mut guard = REPEATS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let seen = guard.get_or_insert_with(HashMap::new);
-    match seen.get_mut(line) {
-        Some((printed, held)) if now.duration_since(*printed) < REPEAT_WINDOW => {
-            *held = held.saturating_add(1);
+    let key = repeat_key(line);
+    match seen.get_mut(&key) {
+        Some(known) if now.duration_since(known.printed) < REPEAT_WINDOW => {
+            known.held = known.held.saturating_add(1);
+            line.clone_into(&mut known.latest);
             None
         }
-        Some((printed, held)) => {
-            let text = match *held {
+        Some(known) => {
+            let text = match known.held {
                 0 => line.to_owned(),
-                held => {
-                    format!("{line} (and {held} more times like this since it was last printed)")
-                }
+                held => format!("{line} (and {held} more like it since it was last printed)"),
             };
-            *printed = now;
-            *held = 0;
+            known.printed = now;
+            known.held = 0;
             Some(text)
         }
         None => {
             if seen.len() >= MAX_REMEMBERED
                 && let Some(oldest) = seen
                     .iter()
-                    .min_by_key(|(_, (printed, _))| *printed)
+                    .min_by_key(|(_, known)| known.printed)
                     .map(|(key, _)| key.clone())
             {
                 seen.remove(&oldest);
             }
-            seen.insert(line.to_owned(), (now, 0));
+            seen.insert(
+                key,
+                Seen {
+                    printed: now,
+                    held: 0,
+                    latest: line.to_owned(),
+                },
+            );
             Some(line.to_owned())
         }
     }
@@ -71,11 +112,14 @@ fn held_back() -> Vec<String> {
         return Vec::new();
     };
     let mut lines: Vec<String> = seen
-        .iter_mut()
-        .filter(|(_, (_, held))| *held > 0)
-        .map(|(line, (_, held))| {
-            let text = format!("{line} (repeated {held} more times)");
-            *held = 0;
+        .values_mut()
+        .filter(|known| known.held > 0)
+        .map(|known| {
+            let text = format!(
+                "{} (and {} more like it, not printed)",
+                known.latest, known.held
+            );
+            known.held = 0;
             text
         })
         .collect();
@@ -178,18 +222,31 @@ mod tests {
         assert_eq!(
             again.as_deref(),
             Some(
-                " WARN unit-test warning: service busy; still waiting (and 5 more times like \
-                 this since it was last printed)"
+                " WARN unit-test warning: service busy; still waiting (and 5 more like it since \
+                 it was last printed)"
             )
         );
         assert_eq!(
             admit(line, start + REPEAT_WINDOW + Duration::from_secs(2)),
             None
         );
+
+        // A different delay is the same warning; a different status is not.
+        let retry = " WARN unit-test warning: HTTP 503; retrying in 1s";
+        assert!(admit(retry, start).is_some());
+        let later = " WARN unit-test warning: HTTP 503; retrying in 2.5s";
+        assert_eq!(admit(later, start), None);
+        assert!(admit(" WARN unit-test warning: HTTP 429; retrying in 1s", start).is_some());
+
         let held = held_back();
         assert!(
-            held.contains(&format!("{line} (repeated 1 more times)")),
+            held.contains(&format!("{line} (and 1 more like it, not printed)")),
             "{held:?}"
         );
+        assert!(
+            held.contains(&format!("{later} (and 1 more like it, not printed)")),
+            "{held:?}"
+        );
+        assert!(held_back().is_empty());
     }
 }
