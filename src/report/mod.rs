@@ -26,7 +26,7 @@ use std::path::PathBuf;
 
 use tokio::time::Instant;
 
-use crate::api::model::{Level, OperationState, StepStatus};
+use crate::api::model::{Level, OperationState, Step, StepStatus};
 use crate::config::duration::format_elapsed;
 use crate::config::{ConfigError, Environment, MergedInputs};
 use crate::outcome::{OperationRef, Outcome, Status};
@@ -463,49 +463,41 @@ impl Reporter {
         let mut lines = Vec::new();
         let mut changed = 0usize;
         for step in &state.steps {
-            let key = if step.id.is_empty() {
-                step.name.clone()
-            } else {
-                step.id.clone()
-            };
-            let previous = self.step_status.insert(key, step.status_text.clone());
-            if previous.as_ref() == Some(&step.status_text)
-                || (previous.is_none() && step.status == StepStatus::NotStarted)
-            {
+            if !self.changed(step) {
                 continue;
             }
-            let mut line = format!(
-                "  step {}: {}",
-                inert(step.label()),
-                inert(&step.status_text)
-            );
-            let open = !matches!(
-                step.status,
-                StepStatus::Complete
-                    | StepStatus::Failed
-                    | StepStatus::Rejected
-                    | StepStatus::Canceled
-            );
-            if let Some(progress) = step
-                .progress
-                .filter(|_| step.status == StepStatus::InProgress)
-            {
-                line.push_str(&format!(" {progress}%"));
-            }
-            if let Some(estimate) = step.estimate.as_ref().filter(|_| open) {
-                line.push_str(&format!(" (estimated {})", inert(estimate)));
-            }
             changed += 1;
+            // Only the lines that will be printed are built: a wide answer costs no more.
             if lines.len() < MAX_STEP_LINES_PER_POLL {
-                lines.push(line);
+                lines.push(progress_line(step));
             }
         }
         if changed > lines.len() {
-            lines.push(format!(
-                "  … {} more steps changed",
-                changed - MAX_STEP_LINES_PER_POLL
-            ));
+            lines.push(format!("  … {} more steps changed", changed - lines.len()));
         }
+        self.print_progress(lines);
+        if let Some(live) = &self.live {
+            live.set_status(inert_line(&current_activity(state)));
+        }
+        self.seen_state = Some(state.clone());
+    }
+
+    /// Whether `step` changed status since the last reading (a step first seen not started has
+    /// not).
+    fn changed(&mut self, step: &Step) -> bool {
+        let key = if step.id.is_empty() {
+            step.name.clone()
+        } else {
+            step.id.clone()
+        };
+        let previous = self.step_status.insert(key, step.status_text.clone());
+        !(previous.as_ref() == Some(&step.status_text)
+            || (previous.is_none() && step.status == StepStatus::NotStarted))
+    }
+
+    /// Prints progress lines up to [`MAX_PROGRESS_LINES`] in the run, then says once that it
+    /// stops.
+    fn print_progress(&mut self, lines: Vec<String>) {
         for line in lines {
             match self.progress_lines.cmp(&MAX_PROGRESS_LINES) {
                 std::cmp::Ordering::Less => self.line(&line),
@@ -517,10 +509,6 @@ impl Reporter {
             }
             self.progress_lines = self.progress_lines.saturating_add(1);
         }
-        if let Some(live) = &self.live {
-            live.set_status(current_activity(state));
-        }
-        self.seen_state = Some(state.clone());
     }
 
     /// The steps and their messages, in a collapsible group of the CI log: the whole story for
@@ -722,6 +710,29 @@ pub fn output_values(outcome: &Outcome) -> Vec<(Output, String)> {
             (*name, value)
         })
         .collect()
+}
+
+/// `  step Certification: inProgress 40% (estimated < 1 day)`.
+fn progress_line(step: &Step) -> String {
+    let mut line = format!(
+        "  step {}: {}",
+        inert(step.label()),
+        inert(&step.status_text)
+    );
+    let open = !matches!(
+        step.status,
+        StepStatus::Complete | StepStatus::Failed | StepStatus::Rejected | StepStatus::Canceled
+    );
+    if let Some(progress) = step
+        .progress
+        .filter(|_| step.status == StepStatus::InProgress)
+    {
+        line.push_str(&format!(" {progress}%"));
+    }
+    if let Some(estimate) = step.estimate.as_ref().filter(|_| open) {
+        line.push_str(&format!(" (estimated {})", inert(estimate)));
+    }
+    line
 }
 
 fn level_name(level: Level) -> &'static str {
