@@ -382,14 +382,20 @@ impl Reporter {
         }
     }
 
-    /// Text on stdout: the one way text reaches it. Each line is redacted, then made inert for
-    /// the runner (see [`inert_line`]), whatever it holds; the indentation is kept.
+    /// One line of text on stdout: redacted, then made inert for the runner (see
+    /// [`inert_line`]); whatever service text it carries stays on this one line. The
+    /// indentation is kept.
     pub fn line(&mut self, text: &str) {
         self.mask_new_secrets();
-        let text = secret::redact(text);
+        let line = inert_line(&secret::redact(text));
+        self.emit(&line);
+    }
+
+    /// Several lines of text (a plain annotation and its `  | ` continuation lines), each made
+    /// inert as by [`Reporter::line`].
+    fn lines(&mut self, text: &str) {
         for line in text.split('\n') {
-            let line = inert_line(line);
-            self.emit(&line);
+            self.line(line);
         }
     }
 
@@ -415,7 +421,7 @@ impl Reporter {
     fn say(&mut self, said: Said) {
         match said {
             Said::Command(command) => self.command(&command),
-            Said::Text(text) => self.line(&text),
+            Said::Text(text) => self.lines(&text),
         }
     }
 
