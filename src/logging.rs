@@ -206,17 +206,12 @@ pub fn init(environment: &Environment) {
         .try_init();
 }
 
-/// The runners' parsers, to read the log back in tests.
-#[cfg(test)]
-#[path = "../tests/support/runner_parsers.rs"]
-mod runner_parsers;
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    use super::runner_parsers;
+    use crate::report::runner_parsers;
 
     proptest! {
         #[test]

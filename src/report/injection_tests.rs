@@ -17,9 +17,7 @@ use crate::config::Environment;
 use crate::outcome::{ExitPolicy, OperationRef, Outcome, Problem, Status};
 use crate::secret;
 
-#[path = "../../tests/support/runner_parsers.rs"]
-mod runner_parsers;
-use runner_parsers::ParsedCommand;
+use super::runner_parsers::{self, ParsedCommand};
 
 /// Stdout as a buffer the test can read after the reporter is done.
 #[derive(Clone, Default)]

@@ -18,6 +18,10 @@ pub mod last_words;
 pub mod live;
 pub mod plain;
 pub mod result_file;
+/// The runners' own parsers (shared with the end-to-end tests), to read the log back in tests.
+#[cfg(test)]
+#[path = "../../tests/support/runner_parsers.rs"]
+pub(crate) mod runner_parsers;
 pub mod summary;
 
 use std::collections::{BTreeMap, HashMap};
