@@ -139,7 +139,7 @@ pub const INPUTS: &[InputSpec] = &[
         "poll-interval",
         Some("30s"),
         "",
-        "pause between status requests (any positive duration; a longer Retry-After from the service wins)",
+        "pause between status requests; a longer Retry-After from the service wins; at least 1s against CPP and 10s against the ingestion API (shorter values are raised, except on loopback)",
     ),
     input(
         "wait-until",

@@ -91,8 +91,9 @@ fn message() -> impl Strategy<Value = Message> {
             Just(Level::Information)
         ],
         hostile(),
+        proptest::option::of(hostile()),
     )
-        .prop_map(|(level, text)| Message { level, text })
+        .prop_map(|(level, text, title)| Message { level, text, title })
 }
 
 fn step() -> impl Strategy<Value = Step> {

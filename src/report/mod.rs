@@ -542,8 +542,13 @@ impl Reporter {
             self.line(&line);
             let shown = step.messages.len().min(messages_left);
             for message in &step.messages[..shown] {
+                let about = message
+                    .title
+                    .as_deref()
+                    .map(|title| format!(" ({})", inert(title)))
+                    .unwrap_or_default();
                 self.line(&format!(
-                    "    {}: {}",
+                    "    {}{about}: {}",
                     level_name(message.level),
                     inert(&message.text)
                 ));

@@ -9,6 +9,7 @@ mod support;
 
 mod ci_systems;
 mod config_errors;
+mod contract;
 mod federated;
 mod lifecycle;
 mod packaging;
