@@ -11,6 +11,7 @@ mod ci_systems;
 mod config_errors;
 mod contract;
 mod federated;
+mod gitlab_component;
 mod lifecycle;
 mod packaging;
 mod publish;
