@@ -2,9 +2,12 @@
 //! CI system, chosen at start, speaks that system's language (outputs, annotations, masks, the
 //! summary); the [`Reporter`] decides what to say, the same for all of them.
 //!
-//! Everything written passes through [`crate::secret::redact`], and every piece of service text
-//! through [`crate::text::inert`] or [`crate::text::markdown`], so neither a secret nor a forged
-//! CI command can reach the log.
+//! Stdout has two doors, both in [`Reporter`]: `line` for text, which redacts every line and
+//! makes it inert under the runners' own parsing rules ([`crate::text::inert_line`]), and
+//! `command` for a [`Command`], which only the typed constructors of [`command`] can build. So
+//! neither a secret nor a forged CI command can reach the log, whatever the service sends; stderr
+//! has its own single door in [`crate::logging`]. Summary cells go through
+//! [`crate::text::markdown`].
 
 mod annotations;
 pub mod azure;
