@@ -3,8 +3,10 @@
 //! Azure, GitLab and result-file equivalents), best effort, and one line of error, so that a
 //! later step never reads a missing status as a pass.
 
+use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Mutex, mpsc};
+use std::time::Duration;
 
 use super::command::{Command, LoggingCommand, WorkflowCommand};
 use super::{Output, files, gitlab};
@@ -39,46 +41,40 @@ pub fn install_panic_hook() {
             .location()
             .map(|location| format!(" at {}:{}", location.file(), location.line()))
             .unwrap_or_default();
-        leave_status(&format!(
+        let message = format!(
             "publish-offer: internal error (a bug in publish-offer): {what}{at}; status is error"
-        ));
+        );
+        // `try_lock`: a panic while the destinations are being recorded must not deadlock here.
+        let destinations = DESTINATIONS
+            .try_lock()
+            .ok()
+            .and_then(|guard| guard.clone())
+            .unwrap_or_default();
+        leave_status(&destinations);
+        tell(destinations, message);
     }));
 }
 
-/// Writes `status=error` wherever the CI system reads it, then `message` on stderr.
-fn leave_status(message: &str) {
-    // `try_lock`: a panic while the destinations are being recorded must not deadlock here.
-    let destinations = DESTINATIONS
-        .try_lock()
-        .ok()
-        .and_then(|guard| guard.clone())
-        .unwrap_or_default();
-    let mut commands = Vec::new();
+/// Writes `status=error` wherever the CI system reads it. Constant text only: nothing here
+/// needs a lock that the panicking code might hold.
+fn leave_status(destinations: &Destinations) {
+    let mut out = std::io::stdout().lock();
     match destinations.sink {
         "github" => {
             if let Some(path) = &destinations.github_output {
                 let _ = files::append(path, &format!("{}=error\n", Output::Status.name()));
             }
-            commands.push(Command::workflow(
-                WorkflowCommand::Error,
-                &[("title", "publish-offer internal error")],
-                message,
-            ));
         }
         "azure-pipelines" => {
-            commands.push(Command::logging(
+            let command = Command::logging(
                 LoggingCommand::SetVariable,
                 &[
                     ("variable", &super::azure::variable_name(Output::Status)),
                     ("isoutput", "true"),
                 ],
                 "error",
-            ));
-            commands.push(Command::logging(
-                LoggingCommand::LogIssue,
-                &[("type", "error")],
-                message,
-            ));
+            );
+            let _ = writeln!(out, "{}", command.as_str());
         }
         "gitlab" => {
             if let Some(path) = &destinations.dotenv_file {
@@ -90,22 +86,57 @@ fn leave_status(message: &str) {
         }
         _ => {}
     }
+    let _ = out.flush();
     if let Some(path) = &destinations.result_file {
-        let document = serde_json::json!({
-            "status": "error",
-            "outputs": { Output::Status.name(): "error" },
-            "problem": { "title": "internal error", "message": message },
-        });
-        let _ = files::replace(path, &format!("{document:#}\n"));
+        let _ = files::replace(path, &result_document("internal error"));
     }
-    {
-        use std::io::Write;
-        let mut stdout = std::io::stdout().lock();
-        for command in commands {
-            let line = crate::secret::redact(command.as_str()).into_owned();
-            let _ = writeln!(stdout, "{line}");
+}
+
+/// The result file after a panic.
+fn result_document(message: &str) -> String {
+    let document = serde_json::json!({
+        "status": "error",
+        "outputs": { Output::Status.name(): "error" },
+        "problem": { "title": "internal error", "message": message },
+    });
+    format!("{document:#}\n")
+}
+
+/// Tells `message` (which may hold service text: it is redacted and made inert) as an error
+/// annotation, in the result file and on stderr. Redaction takes the secrets' lock, which the
+/// panicking code may hold: so this runs on a thread of its own, given a few seconds, and a run
+/// never hangs on it.
+fn tell(destinations: Destinations, message: String) {
+    let (done, finished) = mpsc::channel();
+    let teller = std::thread::Builder::new().spawn(move || {
+        let redacted = crate::secret::redact(&message).into_owned();
+        let command = match destinations.sink {
+            "github" => Some(Command::workflow(
+                WorkflowCommand::Error,
+                &[("title", "publish-offer internal error")],
+                &redacted,
+            )),
+            "azure-pipelines" => Some(Command::logging(
+                LoggingCommand::LogIssue,
+                &[("type", "error")],
+                &redacted,
+            )),
+            _ => None,
+        };
+        if let Some(command) = command {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", command.as_str());
+            let _ = out.flush();
         }
-        let _ = stdout.flush();
+        if let Some(path) = &destinations.result_file {
+            let _ = files::replace(path, &result_document(&redacted));
+        }
+        crate::logging::stderr_line(&redacted);
+        let _ = done.send(());
+    });
+    let told = teller.is_ok() && finished.recv_timeout(Duration::from_secs(5)).is_ok();
+    if !told {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "publish-offer: internal error; status is error");
     }
-    crate::logging::stderr_line(message);
 }
