@@ -413,3 +413,23 @@ fn progress_is_bounded_per_poll_and_per_run() {
         run.dump()
     );
 }
+
+#[test]
+fn a_panic_on_gitlab_leaves_the_status_in_the_dotenv_report() {
+    let server = simple_server();
+    let step = step()
+        .env("GITLAB_CI", "true")
+        .against(&server)
+        .env("PUBLISH_OFFER_TEST_PANIC", "1");
+    let run = step.run();
+    assert_ne!(run.code, 0, "{}", run.dump());
+    let dotenv =
+        std::fs::read_to_string(step.dir().join("publish-offer.env")).expect("dotenv report");
+    assert!(
+        dotenv
+            .lines()
+            .any(|line| line == "PUBLISH_OFFER_STATUS=error"),
+        "{dotenv}\n{}",
+        run.dump()
+    );
+}
