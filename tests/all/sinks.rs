@@ -245,8 +245,8 @@ fn a_summary_fifo_without_reader_never_blocks_and_is_told_once() {
 fn an_output_file_that_cannot_be_written_gives_one_error_naming_what_was_lost() {
     let server = simple_server();
     let base = step().github().against(&server);
-    // A FIFO nobody reads: every write fails at once (tests run as root, so a read-only file
-    // would still be writable).
+    // A FIFO nobody reads: every write fails at once (a read-only file would not do: root, as
+    // in a container, may write it anyway).
     let fifo = base.dir().join("output-fifo");
     mkfifo(&fifo);
     let step = base.env("GITHUB_OUTPUT", &fifo.display().to_string());
