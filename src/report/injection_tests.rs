@@ -411,3 +411,50 @@ fn a_step_named_like_a_command_stays_text() {
     let commands = without_masks(runner_parsers::github_commands(&log), "add-mask");
     assert_eq!(commands, github_expected(&outcome), "{log}");
 }
+
+#[test]
+fn the_closing_group_is_bounded() {
+    let mut state = OperationState::with_status("failed");
+    for n in 0..150 {
+        state.steps.push(Step {
+            id: format!("s{n}"),
+            name: format!("step {n}"),
+            status: StepStatus::Complete,
+            status_text: "complete".into(),
+            progress: None,
+            estimate: None,
+            messages: vec![
+                Message {
+                    level: Level::Information,
+                    text: format!("note {n}"),
+                    title: None,
+                };
+                2
+            ],
+        });
+    }
+    let outcome = Outcome {
+        state: Some(state),
+        ..Outcome::new(Status::Succeeded, ExitPolicy::default())
+    };
+    let log = report(Box::new(super::plain::Plain), &outcome);
+    let group: Vec<&str> = log
+        .lines()
+        .skip_while(|line| !line.starts_with("publish-offer: steps and messages"))
+        .collect();
+    let steps = group
+        .iter()
+        .filter(|line| line.starts_with("  step "))
+        .count();
+    let messages = group
+        .iter()
+        .filter(|line| line.starts_with("    info: note"))
+        .count();
+    assert_eq!(steps, super::MAX_DETAIL_STEPS, "{log}");
+    assert_eq!(messages, super::MAX_DETAIL_MESSAGES, "{log}");
+    assert!(group.contains(&"  … 50 more steps"), "{log}");
+    assert!(
+        group.contains(&"  … 200 more messages (the summary and the result file hold more)"),
+        "{log}"
+    );
+}
