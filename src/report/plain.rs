@@ -2,9 +2,10 @@
 //! a person at a terminal (statuses, errors, warnings), never in a log, file or pipe.
 
 use std::borrow::Cow;
-use std::io::{self, Write};
 
-use super::{Annotation, CiSink, Output, Severity};
+use super::command::Command;
+use super::files::FileError;
+use super::{Annotation, CiSink, Output, Said, Severity};
 use crate::config::Environment;
 use crate::text::inert;
 
@@ -128,12 +129,12 @@ impl CiSink for Plain {
         "plain"
     }
 
-    fn set_output(&mut self, _out: &mut dyn Write, _name: Output, _value: &str) -> io::Result<()> {
-        Ok(())
+    fn set_output(&mut self, _name: Output, _value: &str) -> Result<Option<Command>, FileError> {
+        Ok(None)
     }
 
-    fn annotation(&self, annotation: &Annotation) -> String {
-        plain_annotation(annotation)
+    fn annotation(&self, annotation: &Annotation) -> Said {
+        Said::Text(plain_annotation(annotation))
     }
 
     fn decorate<'a>(&self, line: &'a str) -> Cow<'a, str> {

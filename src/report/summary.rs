@@ -24,6 +24,16 @@ pub struct Context<'a> {
     pub dropped: Dropped,
 }
 
+/// A URL for a code span inside a table cell: one line, and percent-encoded where Markdown
+/// would act: a backtick would end the span, and GitHub splits table rows on a `|` (even inside
+/// a code span, and after a `\\`, which escapes only itself).
+fn code_cell(url: &str) -> String {
+    crate::text::one_line(url)
+        .replace('`', "%60")
+        .replace('|', "%7C")
+        .replace('\\', "%5C")
+}
+
 pub fn render(context: &Context<'_>, outcome: &Outcome) -> String {
     let mut md = String::new();
     heading(&mut md, context, outcome);
@@ -79,11 +89,7 @@ fn overview(md: &mut String, context: &Context<'_>, outcome: &Outcome) {
     if let Some(operation) = &outcome.operation {
         let _ = writeln!(md, "| Operation | {} |", markdown(&operation.id));
         if let Some(url) = &operation.url {
-            let _ = writeln!(
-                md,
-                "| Operation URL | `{}` |",
-                url.as_str().replace('`', "%60")
-            );
+            let _ = writeln!(md, "| Operation URL | `{}` |", code_cell(url.as_str()));
         }
     }
     if outcome.attached {
