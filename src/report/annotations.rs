@@ -6,7 +6,7 @@
 use crate::api::model::{Level, StepStatus};
 use crate::config::OnTimeout;
 use crate::outcome::{Outcome, Status, how_to_follow};
-use crate::text::{defuse, truncate};
+use crate::text::{defuse, inert, truncate};
 
 pub const MAX_PER_SEVERITY: usize = 10;
 pub const MAX_MESSAGE_CHARS: usize = 4096;
@@ -33,10 +33,17 @@ pub struct Dropped {
     pub warnings: usize,
 }
 
+/// The title of an annotation is one inert line, never empty: the runners trim a command's
+/// properties, so trailing blanks would be lost and an empty title would be no title.
 fn annotation(severity: Severity, title: &str, message: &str) -> Annotation {
+    let title = inert(title);
     Annotation {
         severity,
-        title: defuse(title),
+        title: if title.is_empty() {
+            "publish-offer".to_owned()
+        } else {
+            title
+        },
         message: truncate(&defuse(message), MAX_MESSAGE_CHARS),
     }
 }
@@ -72,7 +79,8 @@ pub fn select(outcome: &Outcome) -> (Vec<Annotation>, Dropped) {
             });
             for step in steps {
                 for message in step.messages.iter().filter(|m| m.level == Level::Error) {
-                    errors.push(annotation(Severity::Error, step.label(), &message.text));
+                    let title = message.title.as_deref().unwrap_or(step.label());
+                    errors.push(annotation(Severity::Error, title, &message.text));
                 }
             }
             for message in state.messages.iter().filter(|m| m.level == Level::Error) {
@@ -95,7 +103,8 @@ pub fn select(outcome: &Outcome) -> (Vec<Annotation>, Dropped) {
         }
         for step in &state.steps {
             for message in step.messages.iter().filter(|m| m.level == Level::Warning) {
-                warnings.push(annotation(Severity::Warning, step.label(), &message.text));
+                let title = message.title.as_deref().unwrap_or(step.label());
+                warnings.push(annotation(Severity::Warning, title, &message.text));
             }
         }
         for message in state.messages.iter().filter(|m| m.level == Level::Warning) {
@@ -171,6 +180,7 @@ mod tests {
         Message {
             level,
             text: text.to_owned(),
+            title: None,
         }
     }
 
@@ -452,6 +462,46 @@ mod tests {
             ]
         );
         assert_eq!(dropped, Dropped::default());
+    }
+
+    #[test]
+    fn a_message_with_its_own_title_is_shown_under_it() {
+        let titled = |level, text: &str| Message {
+            title: Some("BadVhd (disk)".to_owned()),
+            ..message(level, text)
+        };
+        let outcome = outcome(
+            Status::Failed,
+            Some(state(
+                "failed",
+                vec![step(
+                    "cert",
+                    "failed",
+                    vec![
+                        titled(Level::Error, "bad"),
+                        message(Level::Error, "plain"),
+                        titled(Level::Warning, "hm"),
+                    ],
+                )],
+                Vec::new(),
+            )),
+        );
+        assert_eq!(
+            shown(&outcome),
+            [
+                (
+                    Severity::Error,
+                    "BadVhd (disk)".to_owned(),
+                    "bad".to_owned()
+                ),
+                (Severity::Error, "cert".to_owned(), "plain".to_owned()),
+                (
+                    Severity::Warning,
+                    "BadVhd (disk)".to_owned(),
+                    "hm".to_owned()
+                ),
+            ]
+        );
     }
 
     #[test]

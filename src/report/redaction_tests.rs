@@ -85,6 +85,7 @@ fn outcome() -> Outcome {
     let message = |level| Message {
         level,
         text: format!("rejected {echo}"),
+        title: Some(format!("code {echo}")),
     };
     let state = OperationState {
         steps: vec![Step {
@@ -214,16 +215,18 @@ fn gitlab_dotenv_and_log() {
 }
 
 #[test]
-fn plain_log() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (stdout, result) = report(Box::new(plain::Plain), dir.path());
-    assert!(
-        !stdout.contains("add-mask") && !stdout.contains("setsecret"),
-        "{stdout}"
-    );
-    assert_redacted("log", &stdout);
-    assert_short_value_kept("log", &stdout);
-    assert_redacted("result file", &result);
+fn plain_log_in_colour_and_without() {
+    for colour in [false, true] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (stdout, result) = report(Box::new(plain::Plain::new(colour)), dir.path());
+        assert!(
+            !stdout.contains("add-mask") && !stdout.contains("setsecret"),
+            "{stdout}"
+        );
+        assert_redacted("log", &stdout);
+        assert_short_value_kept("log", &stdout);
+        assert_redacted("result file", &result);
+    }
 }
 
 #[test]

@@ -9,9 +9,13 @@ mod support;
 
 mod ci_systems;
 mod config_errors;
+mod contract;
 mod federated;
+mod gitlab_component;
 mod lifecycle;
 mod packaging;
 mod publish;
 mod reliability;
 mod reporting;
+mod sandbox;
+mod sinks;
