@@ -7,6 +7,7 @@ OUT/unit/mutants.out holds pass 1 (unit tests), OUT/suite/mutants.out pass 2 (th
 the survivors of pass 1). Each list line is `path:line:column: description`.
 """
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -32,6 +33,30 @@ def key(line: str) -> str:
     """A survivor without its line and column, which move as the code changes."""
     match = LOCATION.match(line)
     return f"{match.group('file')}: {match.group('description')}" if match else line
+
+
+FAILED_TEST = re.compile(r"^test (?P<name>\S+) \.\.\. FAILED$")
+
+
+def killers(results: Path) -> dict[str, list[str]]:
+    """For each mutant caught in `results`, the tests that failed on it (from its log)."""
+    outcomes = results / "outcomes.json"
+    if not outcomes.exists():
+        return {}
+    found = {}
+    for outcome in json.loads(outcomes.read_text()).get("outcomes", []):
+        scenario = outcome.get("scenario")
+        if not isinstance(scenario, dict) or outcome.get("summary") != "CaughtMutant":
+            continue
+        log = results / outcome.get("log_path", "")
+        names = []
+        if log.is_file():
+            for line in log.read_text(errors="replace").splitlines():
+                match = FAILED_TEST.match(line.strip())
+                if match and match.group("name") not in names:
+                    names.append(match.group("name"))
+        found[scenario["Mutant"]["name"]] = names
+    return found
 
 
 def main() -> int:
@@ -97,6 +122,19 @@ def main() -> int:
             lines.append(f"- `{line}`: {why}")
     else:
         lines.append("No survivors.")
+    caught_late = killers(suite) if suite_ran else {}
+    if caught_late:
+        lines += [
+            "",
+            "Survivors of the unit tests that the whole suite kills, with the tests that failed:",
+            "",
+        ]
+        for mutant in sorted(caught_late):
+            tests = ", ".join(f"`{name}`" for name in caught_late[mutant][:4]) or "(see its log)"
+            more = len(caught_late[mutant]) - 4
+            if more > 0:
+                tests += f" and {more} more"
+            lines.append(f"- `{mutant}`: {tests}")
     lines += ["", END]
 
     path = Path(testing_md)
