@@ -60,6 +60,7 @@ fn hostile() -> impl Strategy<Value = String> {
         Just("\t".to_owned()),
         Just("\u{a0}".to_owned()),
         Just("\u{200b}".to_owned()),
+        Just("\u{640}".to_owned()),
         Just("\u{2028}".to_owned()),
         Just("%".to_owned()),
         Just("%0A".to_owned()),
