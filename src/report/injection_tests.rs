@@ -459,3 +459,49 @@ fn the_closing_group_is_bounded() {
         "{log}"
     );
 }
+
+/// A service text of any length costs the log a bounded line: a step name, a status and a
+/// message of a megabyte each, shown in progress, in the closing group and in the closing
+/// line, leave at most a few kilobytes per line.
+#[test]
+fn long_service_text_is_cut_on_every_log_line() {
+    let huge = |what: &str| format!("{what} {}", "x".repeat(1 << 20));
+    let mut state = OperationState::with_status(&huge("status"));
+    state.steps.push(Step {
+        id: huge("id"),
+        name: huge("name"),
+        status: StepStatus::Failed,
+        status_text: huge("failed"),
+        progress: Some(40),
+        estimate: Some(huge("estimate")),
+        messages: vec![Message {
+            level: Level::Error,
+            text: huge("message"),
+            title: Some(huge("title")),
+        }],
+    });
+    state.messages.push(Message {
+        level: Level::Warning,
+        text: huge("operation message"),
+        title: None,
+    });
+    let outcome = Outcome {
+        state: Some(state),
+        ..Outcome::new(Status::Failed, ExitPolicy::default())
+    };
+    for sink in [
+        Box::new(super::plain::Plain) as Box<dyn super::CiSink>,
+        Box::new(github::GitHub::from_environment(&no_environment())),
+    ] {
+        let log = report(sink, &outcome);
+        let longest = log.lines().map(str::len).max().unwrap_or_default();
+        assert!(
+            longest <= 16 * 1024,
+            "a line of {longest} bytes: {}",
+            log.lines()
+                .map(|line| line.chars().take(60).collect::<String>())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
