@@ -17,4 +17,5 @@ mod packaging;
 mod publish;
 mod reliability;
 mod reporting;
+mod sandbox;
 mod sinks;
