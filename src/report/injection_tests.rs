@@ -490,7 +490,7 @@ fn long_service_text_is_cut_on_every_log_line() {
         ..Outcome::new(Status::Failed, ExitPolicy::default())
     };
     for sink in [
-        Box::new(super::plain::Plain) as Box<dyn super::CiSink>,
+        Box::new(super::plain::Plain::new(false)) as Box<dyn super::CiSink>,
         Box::new(github::GitHub::from_environment(&no_environment())),
     ] {
         let log = report(sink, &outcome);
