@@ -505,3 +505,22 @@ fn long_service_text_is_cut_on_every_log_line() {
         );
     }
 }
+
+/// Making a line inert drops characters and joins blanks: a secret the service echoes with a
+/// zero-width space inside (here in a preview link, printed as it is) must not come out whole
+/// on the other side.
+#[test]
+fn a_secret_made_whole_by_the_inert_writer_is_redacted() {
+    let secret = secret::Secret::new("inert-writer-secret-0123456789");
+    let mut state = OperationState::with_status("failed");
+    state
+        .preview_links
+        .push("https://example.com/inert-writer-\u{200b}secret-0123456789".to_owned());
+    let outcome = Outcome {
+        state: Some(state),
+        ..Outcome::new(Status::Failed, ExitPolicy::default())
+    };
+    let log = report(Box::new(super::plain::Plain::new(false)), &outcome);
+    assert!(!log.contains(secret.expose()), "{log}");
+    assert!(log.contains("https://example.com/***"), "{log}");
+}

@@ -409,7 +409,9 @@ impl Reporter {
     /// indentation is kept.
     pub fn line(&mut self, text: &str) {
         self.mask_new_secrets();
-        let line = inert_line(&secret::redact(text));
+        // Redacted again once inert: dropping ignorable characters and joining blanks can make
+        // a secret whole that was split before.
+        let line = secret::redact(&inert_line(&secret::redact(text))).into_owned();
         let line = self.sink.decorate(&line).into_owned();
         self.emit(&line);
     }
@@ -507,7 +509,7 @@ impl Reporter {
         self.print_progress(lines);
         self.links(state);
         if let Some(live) = &self.live {
-            live.set_status(inert_line(&current_activity(state)));
+            live.set_status(secret::redact(&inert_line(&current_activity(state))).into_owned());
         }
         self.seen_state = Some(state.clone());
     }
