@@ -10,10 +10,10 @@ use url::Url;
 
 use super::Api;
 use super::error::ApiError;
-use super::http::{Body, Read, Replay, Request, Response};
 use super::model::{OperationState, OperationStatus, parse_operation, scalar};
 use crate::auth::Audience;
 use crate::config::OfferRef;
+use crate::transport::{Body, Read, Replay, Request, Response};
 
 /// The token resource (v1) for CPP; its v2 scope is this + `/.default`.
 pub const RESOURCE: &str = "https://cloudpartner.azure.com";

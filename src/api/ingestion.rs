@@ -13,11 +13,11 @@ use url::Url;
 use super::Api;
 use super::cpp::Polled;
 use super::error::ApiError;
-use super::http::{Body, Read, Replay, Request};
 use super::model::{
     Level, Message, OperationState, OperationStatus, ParseError, Step, StepStatus, scalar,
 };
 use crate::auth::Audience;
+use crate::transport::{Body, Read, Replay, Request};
 
 /// The token resource (v1) for the ingestion API; its v2 scope is this + `/.default`.
 pub const RESOURCE: &str = "https://graph.microsoft.com";

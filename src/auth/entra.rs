@@ -9,10 +9,10 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::AccessToken;
-use crate::api::error::ApiError;
-use crate::api::http::{Body, HttpClient, Read, Replay, Request};
 use crate::api::model::scalar;
 use crate::secret::Secret;
+use crate::transport::error::ApiError;
+use crate::transport::{Body, HttpClient, Read, Replay, Request};
 
 pub const TOKEN_CALL: &str = "get token from Microsoft Entra ID";
 
@@ -88,6 +88,20 @@ async fn request_token(
     };
     http.send(&request, deadline, |response| parse_token(&response.body))
         .await
+        .map_err(|error| error.with_help(token_help))
+}
+
+/// What to check when the token call fails: chosen here, where the call is made.
+fn token_help(error: &ApiError) -> Option<String> {
+    match error {
+        ApiError::Status { message, .. } => Some(
+            help_for(message)
+                .unwrap_or("check tenant-id, client-id and the credential (secret or federated)")
+                .to_owned(),
+        ),
+        ApiError::UntrustedCertificate { .. } => Some(super::UNTRUSTED_CERTIFICATE_HELP.to_owned()),
+        _ => None,
+    }
 }
 
 /// `{"access_token": "...", "expires_in": 3599}`; `expires_in` may be a string.

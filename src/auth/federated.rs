@@ -5,10 +5,10 @@ use reqwest::Method;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::api::error::ApiError;
-use crate::api::http::{Body, HttpClient, Read, Replay, Request};
 use crate::config::AssertionSource;
 use crate::secret::Secret;
+use crate::transport::error::ApiError;
+use crate::transport::{Body, HttpClient, Read, Replay, Request};
 
 const GITHUB_CALL: &str = "get GitHub Actions OIDC token";
 const AZURE_PIPELINES_CALL: &str = "get Azure Pipelines OIDC token";
@@ -110,6 +110,7 @@ pub fn explain(error: ApiError, assertion: &Secret) -> ApiError {
         status,
         code,
         message,
+        help,
     } = error
     else {
         return error;
@@ -140,6 +141,7 @@ pub fn explain(error: ApiError, assertion: &Secret) -> ApiError {
         status,
         code,
         message: format!("{message}{hint}"),
+        help,
     }
 }
 
@@ -150,27 +152,44 @@ pub fn jwt_claims(jwt: &str) -> Option<Value> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// A JWT segment's bytes. JWTs use the URL-safe alphabet without padding (RFC 7515); a token
+/// with padding or the standard alphabet is read too, since only a hint depends on it.
 fn base64url_decode(text: &str) -> Option<Vec<u8>> {
-    let mut bits: u32 = 0;
-    let mut count = 0;
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    for byte in text.bytes() {
-        let value = match byte {
-            b'A'..=b'Z' => byte - b'A',
-            b'a'..=b'z' => byte - b'a' + 26,
-            b'0'..=b'9' => byte - b'0' + 52,
-            b'-' | b'+' => 62,
-            b'_' | b'/' => 63,
-            b'=' => break,
-            _ => return None,
-        };
-        bits = (bits << 6) | u32::from(value);
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push(u8::try_from(bits >> count).ok()?);
-            bits &= (1 << count) - 1;
-        }
+    use base64::Engine;
+    use base64::alphabet::{STANDARD, URL_SAFE};
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+    let lenient = GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
+    GeneralPurpose::new(&URL_SAFE, lenient)
+        .decode(text)
+        .or_else(|_| GeneralPurpose::new(&STANDARD, lenient).decode(text))
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_from_a_jwt_payload_in_either_alphabet() {
+        let payload = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            br#"{"iss":"https://i","sub":"repo:o/r:ref:refs/heads/main??>"}"#,
+        );
+        assert!(
+            payload.contains(['-', '_']),
+            "the test needs URL-safe characters"
+        );
+        let claims = jwt_claims(&format!("h.{payload}.s")).expect("claims");
+        assert_eq!(claims["sub"], "repo:o/r:ref:refs/heads/main??>");
+        let standard = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            br#"{"iss":"https://i","sub":"repo:o/r:ref:refs/heads/main??>"}"#,
+        );
+        assert_eq!(jwt_claims(&format!("h.{standard}.s")), Some(claims));
+        assert_eq!(jwt_claims("h.%%%.s"), None);
+        assert_eq!(jwt_claims("no-dots"), None);
     }
-    Some(out)
 }

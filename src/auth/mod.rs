@@ -15,10 +15,16 @@ use std::time::Duration;
 use tokio::time::Instant;
 use url::{Origin, Url};
 
-use crate::api::error::ApiError;
-use crate::api::http::HttpClient;
 use crate::config::{AssertionSource, Credential};
 use crate::secret::Secret;
+use crate::transport::HttpClient;
+use crate::transport::error::ApiError;
+
+/// What to check when a server's certificate is refused, on the token calls and the API calls
+/// alike (the API layer sits above this one and reuses it).
+pub const UNTRUSTED_CERTIFICATE_HELP: &str = "the server's certificate is not trusted: when a \
+     TLS-inspecting proxy sits between the runner and the service, set SSL_CERT_FILE to a PEM \
+     file with its root certificate; otherwise check api-url and authority-host";
 
 /// Refresh this long before expiry at most...
 const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);

@@ -1,5 +1,12 @@
-//! The HTTP client and the one loop that sends a request, retrying what the policy in
-//! [`super::retry`] calls transient, within the time the caller allows.
+//! The HTTP transport: the client and the one loop that sends a request, retrying what the
+//! policy in [`retry`] calls transient, within the time the caller allows.
+//!
+//! It sits beneath both [`crate::auth`] and [`crate::api`] and knows nothing of either: not how
+//! tokens are got (a bearer value is just a [`Secret`] header), not the configuration, not what a
+//! call is for. The help line of a failed call is chosen by the layer that made it.
+
+pub mod error;
+pub mod retry;
 
 use std::error::Error;
 use std::path::Path;
@@ -12,11 +19,10 @@ use serde_json::Value;
 use tokio::time::Instant;
 use url::Url;
 
-use super::error::{ApiError, service_message};
-use super::retry::{RetryPolicy, is_not_processed_status, is_transient_status, retry_after};
-use crate::config::ConfigError;
-use crate::config::duration::format_elapsed;
 use crate::secret::Secret;
+use crate::text::format_elapsed;
+use error::{ApiError, service_message};
+use retry::{RetryPolicy, is_not_processed_status, is_transient_status, retry_after};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -84,6 +90,20 @@ pub enum Read<T> {
     Fail(ApiError),
 }
 
+/// Why the client could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("cannot read {path}: {source}")]
+    UnreadableRoots {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no PEM certificates in {path} (expected -----BEGIN CERTIFICATE----- blocks)")]
+    NoCertificates { path: std::path::PathBuf },
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(String),
+}
+
 pub struct HttpClient {
     client: reqwest::Client,
     policy: RetryPolicy,
@@ -91,9 +111,9 @@ pub struct HttpClient {
 
 impl HttpClient {
     /// Builds the client: rustls with the built-in Mozilla roots (a `FROM scratch` image has no CA
-    /// bundle), plus the certificates in `SSL_CERT_FILE` for TLS-inspecting proxies. Proxies come
-    /// from `HTTPS_PROXY` / `NO_PROXY`.
-    pub fn new(extra_roots: Option<&Path>, policy: RetryPolicy) -> Result<HttpClient, ConfigError> {
+    /// bundle), plus the PEM certificates in `extra_roots` for TLS-inspecting proxies. Proxies
+    /// come from `HTTPS_PROXY` / `NO_PROXY`.
+    pub fn new(extra_roots: Option<&Path>, policy: RetryPolicy) -> Result<HttpClient, SetupError> {
         // Another provider may already be installed (tests, embedding); either is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
 
@@ -102,18 +122,16 @@ impl HttpClient {
             .filter_map(|der| Certificate::from_der(der).ok())
             .collect();
         if let Some(path) = extra_roots {
-            let pem = std::fs::read(path).map_err(|error| {
-                ConfigError::new(format!(
-                    "SSL_CERT_FILE ({}): cannot read it: {error}",
-                    path.display()
-                ))
+            let pem = std::fs::read(path).map_err(|source| SetupError::UnreadableRoots {
+                path: path.to_owned(),
+                source,
             })?;
-            let extra = Certificate::from_pem_bundle(&pem).ok().filter(|certs| !certs.is_empty()).ok_or_else(|| {
-                ConfigError::new(format!(
-                    "SSL_CERT_FILE ({}): no PEM certificates in it (expected -----BEGIN CERTIFICATE----- blocks)",
-                    path.display()
-                ))
-            })?;
+            let extra = Certificate::from_pem_bundle(&pem)
+                .ok()
+                .filter(|certs| !certs.is_empty())
+                .ok_or_else(|| SetupError::NoCertificates {
+                    path: path.to_owned(),
+                })?;
             roots.extend(extra);
         }
 
@@ -135,7 +153,7 @@ impl HttpClient {
                 }
             }))
             .build()
-            .map_err(|error| ConfigError::new(format!("cannot set up the HTTP client: {error}")))?;
+            .map_err(|error| SetupError::Client(error.to_string()))?;
         Ok(HttpClient { client, policy })
     }
 
@@ -182,6 +200,7 @@ impl HttpClient {
                         status: response.status,
                         code,
                         message,
+                        help: None,
                     };
                     let retry = is_transient_status(response.status)
                         && (request.replay == Replay::Safe
@@ -247,7 +266,11 @@ impl HttpClient {
             let call = request.call;
             let detail = describe(&error);
             if is_certificate_refusal(&error) {
-                ApiError::UntrustedCertificate { call, detail }
+                ApiError::UntrustedCertificate {
+                    call,
+                    detail,
+                    help: None,
+                }
             } else {
                 ApiError::Transport {
                     call,
