@@ -9,7 +9,6 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::AccessToken;
-use crate::api::model::scalar;
 use crate::secret::Secret;
 use crate::transport::error::ApiError;
 use crate::transport::{Body, HttpClient, Read, Replay, Request};
@@ -116,10 +115,13 @@ fn parse_token(body: &[u8]) -> Read<AccessToken> {
     else {
         return Read::Unexpected("the token answer has no access_token".to_owned());
     };
-    let expires_in = scalar(value.get("expires_in"))
-        .and_then(|text| text.parse::<u64>().ok())
-        .map_or(DEFAULT_LIFETIME, Duration::from_secs)
-        .min(MAX_LIFETIME);
+    let expires_in = match value.get("expires_in") {
+        Some(Value::Number(seconds)) => seconds.as_u64(),
+        Some(Value::String(seconds)) => seconds.parse::<u64>().ok(),
+        _ => None,
+    }
+    .map_or(DEFAULT_LIFETIME, Duration::from_secs)
+    .min(MAX_LIFETIME);
     Read::Done(AccessToken {
         token: Secret::new(token),
         expires_in: Some(expires_in),

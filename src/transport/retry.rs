@@ -59,9 +59,10 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     retry_after_unbounded(headers, now).map(|hint| hint.min(MAX_HINT))
 }
 
-/// No pause the service asks for is taken as longer than the longest time limit: the wait is
-/// bounded by it anyway, and a hostile value must not overflow the clock.
-const MAX_HINT: Duration = crate::config::duration::MAX_DURATION;
+/// No pause the service asks for is taken as longer than a week (the longest time limit a run
+/// can have): the wait is bounded by the time limit anyway, and a hostile value must not
+/// overflow the clock.
+const MAX_HINT: Duration = Duration::from_secs(7 * 24 * 3600);
 
 fn retry_after_unbounded(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let header = |name: &str| {
