@@ -165,6 +165,7 @@ impl HttpClient {
         deadline: Instant,
         read: impl Fn(&Response) -> Read<T>,
     ) -> Result<T, ApiError> {
+        // How many times the request has been sent.
         let mut attempt: u32 = 0;
         loop {
             let (error, hint) = match self.send_once(request, deadline).await {
@@ -221,7 +222,12 @@ impl HttpClient {
                 }
             };
 
-            let delay = self.policy.delay(attempt, hint);
+            attempt = attempt.saturating_add(1);
+            if !self.policy.may_retry(attempt) {
+                tracing::warn!("{error}; not retrying: tried {attempt} times");
+                return Err(error);
+            }
+            let delay = self.policy.delay(attempt - 1, hint);
             let now = Instant::now();
             if now.checked_add(delay).is_none_or(|next| next >= deadline) {
                 // The next try would come after the time limit: wait out the limit (the user asked
@@ -232,7 +238,6 @@ impl HttpClient {
             }
             tracing::warn!("{error}; retrying in {}", format_elapsed(delay));
             tokio::time::sleep(delay).await;
-            attempt = attempt.saturating_add(1);
         }
     }
 

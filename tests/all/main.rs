@@ -15,3 +15,4 @@ mod packaging;
 mod publish;
 mod reliability;
 mod reporting;
+mod service_boundary;
