@@ -98,7 +98,10 @@ fn jwt_field(body: &[u8], field: &str) -> Read<Secret> {
         .and_then(Value::as_str)
         .filter(|jwt| !jwt.is_empty())
     {
-        Some(jwt) => Read::Done(Secret::new(jwt)),
+        Some(jwt) => match super::token_from_authority(jwt, &format!("\"{field}\"")) {
+            Ok(jwt) => Read::Done(jwt),
+            Err(detail) => Read::Unexpected(detail),
+        },
         None => Read::Unexpected(format!("the answer has no \"{field}\"")),
     }
 }

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use reqwest::header::{self, HeaderMap};
+use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Certificate, Method, redirect};
 use serde_json::Value;
 use tokio::time::Instant;
@@ -246,6 +246,7 @@ impl HttpClient {
         request: &Request<'_>,
         deadline: Instant,
     ) -> Result<Response, ApiError> {
+        check_headers(request)?;
         let remaining = deadline.saturating_duration_since(Instant::now());
         let mut builder = self
             .client
@@ -270,7 +271,14 @@ impl HttpClient {
         let transport = |error: reqwest::Error| {
             let call = request.call;
             let detail = describe(&error);
-            if is_certificate_refusal(&error) {
+            if error.is_builder() {
+                // Nothing was sent: a request that cannot be built never reaches the service.
+                ApiError::Local {
+                    call,
+                    detail: format!("the request cannot be built: {detail}; nothing was sent"),
+                    help: None,
+                }
+            } else if is_certificate_refusal(&error) {
                 ApiError::UntrustedCertificate {
                     call,
                     detail,
@@ -314,6 +322,34 @@ impl HttpClient {
             body: Bytes::from(body),
         })
     }
+}
+
+/// Refuses, before anything is sent, a request whose headers cannot be written: a bearer value
+/// or a header holding a line break would otherwise fail inside the client as if the request had
+/// been sent, and an ambiguous send of a publish leads to a search for it. The value is never
+/// quoted: it may be a secret.
+fn check_headers(request: &Request<'_>) -> Result<(), ApiError> {
+    let unsendable = |what: String| ApiError::Local {
+        call: request.call,
+        detail: format!(
+            "the request cannot be built: {what} holds characters an HTTP header cannot carry \
+             (a line break or another control character); nothing was sent"
+        ),
+        help: None,
+    };
+    if let Some(bearer) = request.bearer
+        && HeaderValue::from_str(&format!("Bearer {}", bearer.expose())).is_err()
+    {
+        return Err(unsendable(
+            "the bearer credential of the Authorization header".to_owned(),
+        ));
+    }
+    for (name, value) in request.headers {
+        if HeaderValue::from_str(value).is_err() {
+            return Err(unsendable(format!("the value of the {name} header")));
+        }
+    }
+    Ok(())
 }
 
 /// Whether the TLS handshake failed because the server's certificate was refused (unknown issuer,
