@@ -19,4 +19,5 @@ pub mod sandbox;
 pub mod secret;
 pub mod text;
 pub mod transport;
+pub mod value_kind;
 pub mod wait;

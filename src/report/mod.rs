@@ -27,6 +27,7 @@ use crate::config::{ConfigError, Environment, MergedInputs};
 use crate::outcome::{OperationRef, Outcome, Status};
 use crate::secret;
 use crate::text::inert;
+use crate::value_kind::ValueKind;
 
 pub use annotations::{Annotation, Severity};
 
@@ -73,6 +74,44 @@ impl Output {
             Output::Attached => "attached",
             Output::OfferStatus => "offer-status",
         }
+    }
+
+    /// What this output holds when its value comes from the service; `None` for the values the
+    /// program makes itself (status, timed-out, attached).
+    pub fn kind(self) -> Option<ValueKind> {
+        match self {
+            Output::Status | Output::TimedOut | Output::Attached => None,
+            Output::OperationId => Some(ValueKind::OperationId),
+            Output::OperationUrl => Some(ValueKind::OperationUrl),
+            Output::FailedStep => Some(ValueKind::StepLabel),
+            Output::OfferVersion => Some(ValueKind::OfferVersion),
+            Output::PreviewLinks | Output::LiveLinks => Some(ValueKind::Link),
+            Output::OfferStatus => Some(ValueKind::StatusWord),
+        }
+    }
+
+    /// `value` as this output may hold it: a value (or, for links, a line) that does not fit
+    /// the output's kind is left out, and the log says so without quoting it.
+    pub fn confine(self, value: &str) -> String {
+        let Some(kind) = self.kind() else {
+            return value.to_owned();
+        };
+        let lines: Vec<&str> = value.lines().filter(|line| !line.is_empty()).collect();
+        let kept: Vec<&str> = match kind {
+            ValueKind::Link => lines
+                .iter()
+                .copied()
+                .filter(|line| kind.fits(line))
+                .collect(),
+            _ => kind.accept(value).into_iter().collect(),
+        };
+        if kept.len() != lines.len() {
+            tracing::warn!(
+                "output {}: a value from the service is not a {kind:?} and is left out",
+                self.name()
+            );
+        }
+        kept.join("\n")
     }
 
     pub fn description(self) -> &'static str {
@@ -332,7 +371,7 @@ impl Reporter {
     /// Sets an output as soon as its value is known; a value already written is not repeated.
     pub fn output(&mut self, name: Output, value: &str) {
         self.mask_new_secrets();
-        let value = secret::redact(value).into_owned();
+        let value = secret::redact(&name.confine(value)).into_owned();
         if self.written.get(&name) == Some(&value) {
             return;
         }
@@ -538,7 +577,7 @@ pub fn output_values(outcome: &Outcome) -> Vec<(Output, String)> {
                 Output::Attached => outcome.attached.to_string(),
                 Output::OfferStatus => outcome.offer_status.clone().unwrap_or_default(),
             };
-            (*name, value)
+            (*name, name.confine(&value))
         })
         .collect()
 }
