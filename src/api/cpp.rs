@@ -248,18 +248,15 @@ impl<'a> Cpp<'a> {
             body: Body::Empty,
             replay: Replay::Safe,
         };
-        let listed = self
-            .api
-            .call(
-                &self.audience,
-                request,
-                deadline,
-                |response| match serde_json::from_slice::<Value>(&response.body) {
-                    Ok(value) => Read::Done(value),
-                    Err(_) => Read::Unexpected("the list of operations is not JSON".to_owned()),
-                },
-            )
-            .await;
+        let listed =
+            self.api
+                .call(&self.audience, request, deadline, |response| {
+                    match crate::transport::json::parse(&response.body) {
+                        Ok(value) => Read::Done(value),
+                        Err(_) => Read::Unexpected("the list of operations is not JSON".to_owned()),
+                    }
+                })
+                .await;
         let value = match listed {
             Ok(value) => value,
             Err(ApiError::Status { status: 404, .. }) => return Ok(None),

@@ -100,15 +100,18 @@ impl<'a> Ingestion<'a> {
         read: impl Fn(&Value) -> Result<T, ParseError>,
     ) -> Result<(T, Option<std::time::Duration>), ApiError> {
         self.api
-            .call(&self.audience, request, deadline, |response| {
-                match serde_json::from_slice::<Value>(&response.body)
+            .call(
+                &self.audience,
+                request,
+                deadline,
+                |response| match crate::transport::json::parse(&response.body)
                     .map_err(|error| ParseError(format!("not JSON ({error})")))
                     .and_then(|value| read(&value))
                 {
                     Ok(value) => Read::Done((value, response.retry_after())),
                     Err(error) => Read::Unexpected(error.to_string()),
-                }
-            })
+                },
+            )
             .await
     }
 

@@ -105,7 +105,7 @@ fn token_help(error: &ApiError) -> Option<String> {
 
 /// `{"access_token": "...", "expires_in": 3599}`; `expires_in` may be a string.
 fn parse_token(body: &[u8]) -> Read<AccessToken> {
-    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+    let Ok(value) = crate::transport::json::parse(body) else {
         return Read::Unexpected("the token answer is not JSON".to_owned());
     };
     let token = match token_from_authority(

@@ -91,7 +91,7 @@ pub async fn assertion(
 }
 
 fn jwt_field(body: &[u8], field: &str) -> Read<Secret> {
-    match serde_json::from_slice::<Value>(body)
+    match crate::transport::json::parse(body)
         .ok()
         .as_ref()
         .and_then(|value| value.get(field))

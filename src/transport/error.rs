@@ -121,7 +121,7 @@ impl ApiError {
 /// The service's message from an error body: the JSON error fields CPP, Entra and the ingestion
 /// API use, else the body as text (HTML reduced), cut to a readable length.
 pub fn service_message(body: &[u8]) -> (Option<String>, String) {
-    if let Ok(value) = serde_json::from_slice::<Value>(body) {
+    if let Ok(value) = super::json::parse(body) {
         let error = value.get("error");
         let code = error
             .and_then(|e| e.get("code"))

@@ -6,6 +6,7 @@
 //! call is for. The help line of a failed call is chosen by the layer that made it.
 
 pub mod error;
+pub mod json;
 pub mod retry;
 
 use std::error::Error;
