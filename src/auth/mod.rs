@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use url::{Origin, Url};
 
-use crate::config::{AssertionSource, Credential};
+use crate::config::{AssertionSource, AzurePipelinesRenewal, Credential};
 use crate::secret::Secret;
 use crate::transport::HttpClient;
 use crate::transport::error::ApiError;
@@ -32,16 +32,23 @@ pub const UNTRUSTED_CERTIFICATE_HELP: &str = "the server's certificate is not tr
 const MIN_TOKEN_LEN: usize = 16;
 
 /// A token from an authority's answer, registered for redaction and masking once it is known to
-/// be one: at least [`MIN_TOKEN_LEN`] printable ASCII characters (a header value, and a line of
-/// its own in a mask command). `what` names the token in the error, which never quotes it.
+/// be one: at least [`MIN_TOKEN_LEN`] printable ASCII characters, no line break (a header value,
+/// and a line of its own in a mask command). `what` names the token in the error, which never quotes it.
 pub(crate) fn token_from_authority(value: &str, what: &str) -> Result<Secret, String> {
     if value.is_empty() {
         return Err(format!("the answer has no {what}"));
     }
-    if !value.bytes().all(|byte| byte.is_ascii_graphic()) {
+    // Printable ASCII: what a header value and a one-line mask command can carry. Spaces are
+    // let through (the reference's own example token has them); line breaks are not.
+    if !value
+        .bytes()
+        .all(|byte| byte == b' ' || byte.is_ascii_graphic())
+        || value.starts_with(' ')
+        || value.ends_with(' ')
+    {
         return Err(format!(
-            "the {what} in the answer holds characters no token has (a line break, a space, a \
-             control or non-ASCII character); it is not used or shown"
+            "the {what} in the answer holds characters no token has (a line break, a control or \
+             non-ASCII character); it is not used or shown"
         ));
     }
     if value.len() < MIN_TOKEN_LEN {
@@ -56,6 +63,10 @@ pub(crate) fn token_from_authority(value: &str, what: &str) -> Result<Secret, St
 
 /// Refresh this long before expiry at most...
 const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// A wait shorter than this needs no token refresh: Entra's access tokens live an hour or more
+/// and are refreshed at most 5 minutes early.
+const SHORTEST_TOKEN_LIFE: Duration = Duration::from_secs(50 * 60);
 
 /// An API a token is for: the resource Entra issues it for, and the only origin it is sent to.
 #[derive(Debug, Clone)]
@@ -106,6 +117,29 @@ impl TokenSource {
         }
     }
 
+    /// A warning for a wait that may outlive the credential: AzureCLI@2's idToken lives minutes,
+    /// and without the OIDC request endpoint the first token refresh (after about an hour: Entra's
+    /// tokens live an hour or more) cannot get a new one.
+    pub fn lifetime_warning(&self, wait: Duration) -> Option<String> {
+        let Credential::Federated {
+            assertion:
+                AssertionSource::AzurePipelines {
+                    renewal: AzurePipelinesRenewal::Unavailable { missing },
+                    ..
+                },
+            ..
+        } = &self.credential
+        else {
+            return None;
+        };
+        (wait > SHORTEST_TOKEN_LIFE).then(|| {
+            format!(
+                "the idToken of AzureCLI@2 lives minutes and cannot be renewed, so a wait past the \
+                 first access token's life (about an hour) will fail: {missing}"
+            )
+        })
+    }
+
     /// Whether asking again can give a different token (not so for a given access token).
     pub fn can_refresh(&self) -> bool {
         !matches!(self.credential, Credential::AccessToken(_))
@@ -145,17 +179,30 @@ impl TokenSource {
             } => {
                 // A fresh assertion for every exchange: OIDC tokens live minutes, a wait hours.
                 let jwt = federated::assertion(http, assertion, deadline).await?;
-                entra::federated_token(
-                    http,
-                    &self.authority,
-                    tenant_id,
-                    client_id,
-                    &jwt,
-                    audience.resource,
-                    deadline,
-                )
-                .await
-                .map_err(|error| federated::explain(error, &jwt))
+                let exchange = |jwt| {
+                    entra::federated_token(
+                        http,
+                        &self.authority,
+                        tenant_id,
+                        client_id,
+                        jwt,
+                        audience.resource,
+                        deadline,
+                    )
+                };
+                match exchange(&jwt).await {
+                    // A token the CI system handed over that Entra finds expired (its clock is
+                    // ahead of the runner's): once more with a freshly requested one, if possible.
+                    Err(error) if federated::is_expired_assertion(&error) => {
+                        match federated::renewed(http, assertion, &jwt, deadline).await? {
+                            Some(fresh) => exchange(&fresh)
+                                .await
+                                .map_err(|error| federated::explain(error, &fresh)),
+                            None => Err(federated::explain(error, &jwt)),
+                        }
+                    }
+                    result => result.map_err(|error| federated::explain(error, &jwt)),
+                }
             }
         }
     }
@@ -273,10 +320,25 @@ impl AssertionSource {
             AssertionSource::GitHub { audience, .. } => {
                 format!("GitHub Actions OIDC token (audience {audience})")
             }
-            AssertionSource::AzurePipelines {
-                service_connection_id,
-                ..
-            } => format!("Azure Pipelines OIDC token (service connection {service_connection_id})"),
+            AssertionSource::AzurePipelines { id_token, renewal } => match renewal {
+                AzurePipelinesRenewal::Request {
+                    service_connection_id,
+                    ..
+                } => {
+                    let given = match id_token {
+                        Some(_) => "the idToken of AzureCLI@2, then ",
+                        None => "",
+                    };
+                    format!(
+                        "Azure Pipelines OIDC token: {given}from service connection {service_connection_id}"
+                    )
+                }
+                AzurePipelinesRenewal::Unavailable { .. } => {
+                    "Azure Pipelines OIDC token: the idToken of AzureCLI@2, not renewable"
+                        .to_owned()
+                }
+            },
+            AssertionSource::GitLab { variable } => format!("GitLab ID token from {variable}"),
             AssertionSource::TokenFile(path) => {
                 format!("federated token file {}", path.display())
             }
@@ -304,10 +366,7 @@ mod tests {
                 "eyJ0eXAi.payload\nInjected: yes",
                 "holds characters no token has",
             ),
-            (
-                "eyJ0eXAi.payload with-space",
-                "holds characters no token has",
-            ),
+            ("eyJ0eXAi.payload\ttab", "holds characters no token has"),
             (
                 "eyJ0eXAi.payload-é-unicode",
                 "holds characters no token has",

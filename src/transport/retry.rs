@@ -10,7 +10,7 @@ pub struct RetryPolicy {
     /// The first back-off, and the floor of every pause, whatever the service asks: a
     /// `Retry-After: 0` (or a date in the past) must not turn into a flood of requests.
     pub initial: Duration,
-    /// No back-off grows past this before its jitter is added.
+    /// No back-off is longer than this.
     pub max: Duration,
     /// How many times one call is sent at most, first try included, however much time is left:
     /// a service that keeps answering 429 ends the call in bounded requests, not at the limit.
@@ -29,16 +29,22 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// The back-off before retry number `attempt` (0-based): `initial * 2^attempt`, capped at
-    /// `max`, plus up to half again at random so that many jobs retrying together spread out.
-    /// Never less than `initial`.
+    /// `max`, with "equal jitter" (half fixed, half random) so that many jobs retrying together
+    /// spread out; never less than `initial` (then with up to a quarter of it at random).
     pub fn backoff(&self, attempt: u32, random_unit: f64) -> Duration {
+        let random_unit = random_unit.clamp(0.0, 1.0);
         let exponential = self
             .initial
             .checked_mul(2u32.saturating_pow(attempt.min(20)))
             .unwrap_or(self.max)
-            .min(self.max)
-            .max(self.initial);
-        exponential + (exponential / 2).mul_f64(random_unit.clamp(0.0, 1.0))
+            .min(self.max);
+        let half = exponential / 2;
+        let jittered = half + half.mul_f64(random_unit);
+        if jittered <= self.initial {
+            self.initial + (self.initial / 4).mul_f64(random_unit)
+        } else {
+            jittered
+        }
     }
 
     /// The pause before the next try: the service's hint when it asks for longer than the
@@ -114,11 +120,13 @@ mod tests {
     fn backoff_doubles_with_jitter_and_caps() {
         let policy = RetryPolicy::default();
         assert_eq!(policy.backoff(0, 0.0), Duration::from_secs(1));
-        assert_eq!(policy.backoff(0, 1.0), Duration::from_millis(1500));
-        assert_eq!(policy.backoff(3, 0.0), Duration::from_secs(8));
-        assert_eq!(policy.backoff(3, 1.0), Duration::from_secs(12));
-        assert_eq!(policy.backoff(10, 0.0), Duration::from_secs(60));
-        assert_eq!(policy.backoff(u32::MAX, 1.0), Duration::from_secs(90));
+        assert_eq!(policy.backoff(0, 1.0), Duration::from_millis(1250));
+        assert_eq!(policy.backoff(1, 0.0), Duration::from_secs(1));
+        assert_eq!(policy.backoff(1, 1.0), Duration::from_secs(2));
+        assert_eq!(policy.backoff(3, 0.0), Duration::from_secs(4));
+        assert_eq!(policy.backoff(3, 1.0), Duration::from_secs(8));
+        assert_eq!(policy.backoff(10, 0.0), Duration::from_secs(30));
+        assert_eq!(policy.backoff(u32::MAX, 1.0), Duration::from_secs(60));
     }
 
     #[test]
@@ -131,17 +139,18 @@ mod tests {
         // Retry-After: 0, a date in the past, retry-after-ms: 0: the back-off still applies,
         // and grows with the attempts.
         for attempt in 0..12 {
-            let floor = policy.backoff(attempt, 0.0);
+            let lowest = policy.backoff(attempt, 0.0);
+            let highest = policy.backoff(attempt, 1.0);
             let delay = policy.delay(attempt, Some(Duration::ZERO));
             assert!(
-                delay >= floor && delay >= Duration::from_secs(1),
+                delay >= lowest && delay >= Duration::from_secs(1),
                 "{delay:?}"
             );
-            assert!(delay <= floor + floor / 2, "{delay:?}");
+            assert!(delay <= highest, "{delay:?}");
         }
-        assert!(policy.backoff(4, 0.0) > policy.backoff(1, 1.0));
-        let delay = policy.delay(1, None);
-        assert!(delay >= Duration::from_secs(2) && delay <= Duration::from_secs(3));
+        assert!(policy.backoff(3, 0.0) > policy.backoff(1, 1.0));
+        let delay = policy.delay(2, None);
+        assert!(delay >= Duration::from_secs(2) && delay <= Duration::from_secs(4));
     }
 
     #[test]

@@ -9,7 +9,9 @@ mod support;
 
 mod ci_systems;
 mod config_errors;
+mod contract;
 mod federated;
+mod gitlab_component;
 mod lifecycle;
 mod packaging;
 mod publish;
