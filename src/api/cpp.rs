@@ -283,7 +283,15 @@ impl<'a> Cpp<'a> {
                 .iter()
                 .find_map(|key| item.get(*key).and_then(Value::as_str));
             let url = match (link, scalar(item.get("id"))) {
-                (Some(link), _) => self.resolve(RUNNING_CALL, link)?,
+                // A link that names no operation on the API is not followed (nor is the list
+                // refused for it): the next item, or the offer's status, serves.
+                (Some(link), _) => match self.resolve(RUNNING_CALL, link) {
+                    Ok(url) => url,
+                    Err(error) => {
+                        tracing::warn!("{error}; the item is skipped");
+                        continue;
+                    }
+                },
                 (None, Some(id)) if crate::config::is_identifier(&id) => {
                     self.offer_url(RUNNING_CALL, &format!("operations/{id}"))?
                 }

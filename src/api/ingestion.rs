@@ -346,12 +346,9 @@ pub fn parse_job(value: &Value) -> Result<OperationState, ParseError> {
         other => other,
     };
     let mut messages = Vec::new();
-    for error in value
-        .get("errors")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    // Without the count the bounded reader leaves after a cut list: it is not an error.
+    let errors = value.get("errors").and_then(Value::as_array);
+    for error in errors.map_or(&[][..], |items| crate::transport::json::take_more(items).0) {
         error_leaves(error, None, 0, &mut messages);
     }
     // The job as one step, so that its progress shows like CPP's steps do.
@@ -406,7 +403,7 @@ fn error_leaves(error: &Value, resource: Option<&str>, depth: usize, out: &mut V
     let details: &[Value] = object
         .get("details")
         .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice);
+        .map_or(&[], |items| crate::transport::json::take_more(items).0);
     let before = out.len();
     if depth + 1 < MAX_ERROR_DEPTH {
         for detail in details {

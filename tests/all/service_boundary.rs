@@ -543,3 +543,47 @@ fn an_answer_of_200000_steps_keeps_a_bounded_number() {
     assert!(lines < 1_000, "{lines} lines");
     assert!(run.summary.len() < 200_000, "{} bytes", run.summary.len());
 }
+
+#[test]
+fn a_running_operation_listed_with_a_link_of_no_known_shape_is_skipped() {
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    server.route(
+        "POST",
+        &offer_path("publish"),
+        vec![Reply::json(
+            409,
+            json!({"error": {"code": "Conflict", "message": "An operation is already in progress"}}),
+        )],
+    );
+    server.route(
+        "GET",
+        &offer_path("submissions/"),
+        vec![Reply::json(
+            200,
+            json!([
+                {"status": "running", "operationUrl": "/api/operations/x'$(id)"},
+                {"status": "running", "operationUrl": "https://elsewhere.example/api/operations/a$b"},
+                {"id": OPERATION_ID, "status": "running"},
+            ]),
+        )],
+    );
+    server.route(
+        "GET",
+        &operation_path(),
+        vec![Reply::json(200, complete_operation())],
+    );
+    let run = step().github().against(&server).run();
+    run.assert_code(0);
+    assert_eq!(run.output("attached"), "true");
+    assert_eq!(run.output("operation-id"), OPERATION_ID);
+    assert!(!run.outputs_raw.contains("$(id)"), "{}", run.dump());
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|request| !request.path.contains("x'")),
+        "{:?}",
+        server.requests()
+    );
+}
