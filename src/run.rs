@@ -46,6 +46,11 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
             Ok(settings) => settings,
             Err(error) => return invalid_input(&mut reporter, &error),
         };
+    // A hidden trigger for the test of the panic hook; it does not exist in release builds.
+    #[cfg(debug_assertions)]
+    if environment.get("PUBLISH_OFFER_TEST_PANIC") == Some("1") {
+        panic!("PUBLISH_OFFER_TEST_PANIC is set");
+    }
     let http = match HttpClient::new(
         settings.extra_root_certificates.as_deref(),
         RetryPolicy::default(),

@@ -160,8 +160,9 @@ pub struct OperationState {
     pub more_messages: usize,
 }
 
-/// Steps kept per reading: CPP operations have about ten.
-pub const MAX_STEPS: usize = 100;
+/// Steps kept per reading: CPP operations have about ten; the report prints fewer still, but
+/// says how many changed, so a reading keeps more than it shows.
+pub const MAX_STEPS: usize = 1000;
 /// Messages kept per reading of an operation, and per step.
 pub const MAX_MESSAGES: usize = 100;
 
@@ -381,16 +382,21 @@ mod tests {
 
     #[test]
     fn steps_and_messages_are_capped_and_the_rest_counted() {
+        let bare_step = serde_json::json!({"id": "s", "status": "inProgress"});
+        let body =
+            serde_json::json!({"status": "running", "steps": vec![bare_step; MAX_STEPS + 200]});
+        let state = parse_operation(body.to_string().as_bytes()).expect("state");
+        assert_eq!(state.steps.len(), MAX_STEPS);
+        assert_eq!(state.more_steps, 200);
+
         let message = serde_json::json!({"messageHtml": "m", "level": "error"});
         let step = serde_json::json!({"id": "s", "status": "inProgress", "messages": vec![message.clone(); 150]});
         let body = serde_json::json!({
             "status": "running",
-            "steps": vec![step; 300],
+            "steps": vec![step; 3],
             "messages": vec![message; 2000],
         });
         let state = parse_operation(body.to_string().as_bytes()).expect("state");
-        assert_eq!(state.steps.len(), MAX_STEPS);
-        assert_eq!(state.more_steps, 300 - MAX_STEPS);
         assert!(
             state
                 .steps
@@ -398,8 +404,8 @@ mod tests {
                 .all(|step| step.messages.len() == MAX_MESSAGES)
         );
         assert_eq!(state.messages.len(), MAX_MESSAGES);
-        // 1,900 of the operation's, 50 of each of the 100 steps kept.
-        assert_eq!(state.more_messages, 2000 - MAX_MESSAGES + MAX_STEPS * 50);
+        // 1,900 of the operation's, 50 of each of the 3 steps.
+        assert_eq!(state.more_messages, 2000 - MAX_MESSAGES + 3 * 50);
     }
 
     #[test]

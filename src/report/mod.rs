@@ -2,17 +2,29 @@
 //! CI system, chosen at start, speaks that system's language (outputs, annotations, masks, the
 //! summary); the [`Reporter`] decides what to say, the same for all of them.
 //!
-//! Everything written passes through [`crate::secret::redact`], and every piece of service text
-//! through [`crate::text::inert`] or [`crate::text::markdown`], so neither a secret nor a forged
-//! CI command can reach the log.
+//! Stdout has two doors, both in [`Reporter`]: `line` for text, which redacts every line and
+//! makes it inert under the runners' own parsing rules ([`crate::text::inert_line`]), and
+//! `command` for a [`Command`], which only the typed constructors of [`command`] can build. So
+//! neither a secret nor a forged CI command can reach the log, whatever the service sends; stderr
+//! has its own single door in [`crate::logging`]. Summary cells go through
+//! [`crate::text::markdown`].
 
 mod annotations;
 pub mod azure;
+pub mod command;
+pub mod files;
 pub mod github;
 pub mod gitlab;
+#[cfg(test)]
+mod injection_tests;
+pub mod last_words;
 pub mod live;
 pub mod plain;
 pub mod result_file;
+/// The runners' own parsers (shared with the end-to-end tests), to read the log back in tests.
+#[cfg(test)]
+#[path = "../../tests/support/runner_parsers.rs"]
+pub(crate) mod runner_parsers;
 pub mod summary;
 
 use std::collections::{BTreeMap, HashMap};
@@ -21,15 +33,32 @@ use std::path::PathBuf;
 
 use tokio::time::Instant;
 
-use crate::api::model::{Level, OperationState, StepStatus};
+use crate::api::model::{Level, OperationState, Step, StepStatus};
 use crate::config::duration::format_elapsed;
 use crate::config::{ConfigError, Environment, MergedInputs};
 use crate::outcome::{OperationRef, Outcome, Status};
 use crate::secret;
-use crate::text::inert;
+use crate::text::{inert, inert_line};
 use crate::value_kind::ValueKind;
 
 pub use annotations::{Annotation, Severity};
+pub use command::Command;
+pub use files::FileError;
+
+/// At most this many step lines per poll, then "… N more".
+pub const MAX_STEP_LINES_PER_POLL: usize = 20;
+/// At most this many progress lines in a whole run: a status flipping on every poll stops being
+/// printed here (the summary and the result file still hold the last state).
+pub const MAX_PROGRESS_LINES: usize = 500;
+/// At most this many steps, and messages, in the closing "steps and messages" group.
+pub const MAX_DETAIL_STEPS: usize = 100;
+pub const MAX_DETAIL_MESSAGES: usize = 100;
+
+/// What a sink says for an annotation: a command of its system, or plain text lines.
+pub enum Said {
+    Command(Command),
+    Text(String),
+}
 
 /// The step outputs, one list for every CI system; each system spells the names its own way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -138,31 +167,33 @@ pub trait CiSink {
     fn name(&self) -> &'static str;
 
     /// The command that hides `value` in the log from now on, if the system has one.
-    fn mask_command(&self, _value: &str) -> Option<String> {
+    fn mask_command(&self, _value: &str) -> Option<Command> {
         None
     }
 
-    /// Writes one output where the system reads outputs (a file, or a log command).
-    fn set_output(&mut self, out: &mut dyn Write, name: Output, value: &str) -> io::Result<()>;
+    /// Writes one output where the system reads outputs (a file), or returns the log command
+    /// that sets it.
+    fn set_output(&mut self, name: Output, value: &str) -> Result<Option<Command>, FileError>;
 
     /// An error or warning as the system displays it. `message` may hold line breaks.
-    fn annotation(&self, annotation: &Annotation) -> String;
+    fn annotation(&self, annotation: &Annotation) -> Said;
 
-    fn group_start(&self, _title: &str) -> Option<String> {
+    fn group_start(&self, _title: &str) -> Option<Command> {
         None
     }
 
-    fn group_end(&self) -> Option<String> {
+    fn group_end(&self) -> Option<Command> {
         None
     }
 
-    /// Publishes the Markdown summary, where the system shows one.
-    fn publish_summary(&mut self, _out: &mut dyn Write, _markdown: &str) -> io::Result<()> {
-        Ok(())
+    /// Publishes the Markdown summary, where the system shows one; returns the log command that
+    /// uploads it, if the system needs one.
+    fn publish_summary(&mut self, _markdown: &str) -> Result<Option<Command>, FileError> {
+        Ok(None)
     }
 
     /// Last writes after every output is set (GitLab writes its dotenv file here).
-    fn close(&mut self, _out: &mut dyn Write) -> io::Result<()> {
+    fn close(&mut self) -> Result<(), FileError> {
         Ok(())
     }
 }
@@ -204,19 +235,10 @@ pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Opt
         let path = PathBuf::from(&value.value);
         // Found out now rather than after an hour's wait, when the file cannot be written.
         if written
-            && let Some(directory) = path
-                .parent()
-                .filter(|parent| !parent.as_os_str().is_empty())
-            && !directory.is_dir()
+            && let Err(problem) =
+                files::check_writable(&format!("input {name}"), &value.source, &path)
         {
-            error.get_or_insert_with(|| {
-                ConfigError::new(format!(
-                    "invalid input {name} ({}): {} is not an existing folder; create it in an \
-                     earlier step or choose a path in an existing folder",
-                    value.source,
-                    directory.display()
-                ))
-            });
+            error.get_or_insert_with(|| ConfigError::new(problem));
             return None;
         }
         Some(path)
@@ -224,6 +246,23 @@ pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Opt
     let result_file = path("result-file", true);
     let dotenv_file =
         path("dotenv-file", name == "gitlab").unwrap_or_else(|| PathBuf::from("publish-offer.env"));
+    if let Some(problem) = check_command_files(&name, environment) {
+        error.get_or_insert(problem);
+    }
+    last_words::record(last_words::Destinations {
+        sink: match name.as_str() {
+            "github" => "github",
+            "azure-pipelines" => "azure-pipelines",
+            "gitlab" => "gitlab",
+            _ => "plain",
+        },
+        github_output: environment
+            .get("GITHUB_OUTPUT")
+            .filter(|path| !path.is_empty())
+            .map(PathBuf::from),
+        dotenv_file: Some(dotenv_file.clone()),
+        result_file: result_file.clone(),
+    });
     let sink: Box<dyn CiSink> = match name.as_str() {
         "github" => Box::new(github::GitHub::from_environment(environment)),
         "azure-pipelines" => Box::new(azure::AzurePipelines::from_environment(environment)),
@@ -231,6 +270,39 @@ pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Opt
         _ => Box::new(plain::Plain),
     };
     (Reporter::new(sink, result_file), error)
+}
+
+/// The files the CI system gave for this step must be writable files in existing folders:
+/// found out now, before any request, rather than when the outputs are lost after the wait.
+fn check_command_files(sink: &str, environment: &Environment) -> Option<ConfigError> {
+    let files: &[&str] = match sink {
+        "github" => &["GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"],
+        _ => &[],
+    };
+    for variable in files {
+        if let Some(value) = environment.get(variable).filter(|value| !value.is_empty())
+            && let Err(problem) = files::check_writable(
+                variable,
+                "environment variable",
+                std::path::Path::new(value),
+            )
+        {
+            return Some(ConfigError::new(problem));
+        }
+    }
+    if sink == "azure-pipelines"
+        && let Some(value) = environment
+            .get("AGENT_TEMPDIRECTORY")
+            .filter(|value| !value.is_empty())
+        && let Err(problem) = files::check_folder(
+            "AGENT_TEMPDIRECTORY",
+            "environment variable",
+            std::path::Path::new(value),
+        )
+    {
+        return Some(ConfigError::new(problem));
+    }
+    None
 }
 
 fn detect(environment: &Environment) -> &'static str {
@@ -263,6 +335,10 @@ pub struct Reporter {
     /// signal drops the command wherever it is).
     seen_state: Option<OperationState>,
     seen_operation: Option<(OperationRef, bool)>,
+    /// Progress lines printed so far, against [`MAX_PROGRESS_LINES`].
+    progress_lines: usize,
+    /// Files that could not be written, each with what was lost; told once, at the end.
+    failures: Vec<(FileError, Vec<String>)>,
 }
 
 /// Every way a sink escapes text before writing it, whichever sink runs: a secret echoed by the
@@ -291,6 +367,17 @@ impl Reporter {
             live: None,
             seen_state: None,
             seen_operation: None,
+            progress_lines: 0,
+            failures: Vec::new(),
+        }
+    }
+
+    /// A reporter that writes to `out` instead of stdout, for tests of exactly what is written.
+    #[cfg(test)]
+    pub(crate) fn writing_to(sink: Box<dyn CiSink>, out: Box<dyn Write>) -> Self {
+        Reporter {
+            out,
+            ..Reporter::new(sink, None)
         }
     }
 
@@ -336,35 +423,64 @@ impl Reporter {
         for value in secret::take_unmasked() {
             if let Some(command) = self.sink.mask_command(&value) {
                 // The one place a secret is written: the command that tells the runner to hide it.
-                let _ = writeln!(self.out, "{command}");
+                self.emit(command.as_str());
             }
         }
     }
 
-    /// A line of progress on stdout. Lines are built by this program and start with its own
-    /// words; service text inside them has been made inert.
+    /// One line of text on stdout: redacted, then made inert for the runner (see
+    /// [`inert_line`]); whatever service text it carries stays on this one line. The
+    /// indentation is kept.
     pub fn line(&mut self, text: &str) {
-        // Whatever service text a line carries stays on this one line and cannot hold a marker;
-        // the indentation is ours and is kept.
-        let body = text.trim_start_matches(' ');
-        let indent = &text[..text.len() - body.len()];
-        self.write(&format!("{indent}{}", inert(body)));
-    }
-
-    /// A CI command built by a sink (annotation, group), already escaped its system's way.
-    fn command(&mut self, command: &str) {
-        self.write(command);
-    }
-
-    fn write(&mut self, text: &str) {
         self.mask_new_secrets();
-        let text = secret::redact(text);
+        let line = inert_line(&secret::redact(text));
+        self.emit(&line);
+    }
+
+    /// Several lines of text (a plain annotation and its `  | ` continuation lines), each made
+    /// inert as by [`Reporter::line`].
+    fn lines(&mut self, text: &str) {
+        for line in text.split('\n') {
+            self.line(line);
+        }
+    }
+
+    /// A command built by the typed constructors of [`command`]: the one way a command reaches
+    /// stdout.
+    fn command(&mut self, command: &Command) {
+        self.mask_new_secrets();
+        let line = secret::redact(command.as_str()).into_owned();
+        self.emit(&line);
+    }
+
+    fn emit(&mut self, line: &str) {
         match &self.live {
-            Some(live) => live.println(&text),
+            Some(live) => live.println(line),
             None => {
-                let _ = writeln!(self.out, "{text}");
+                let _ = writeln!(self.out, "{line}");
                 let _ = self.out.flush();
             }
+        }
+    }
+
+    /// What a sink said for an annotation, written its way.
+    fn say(&mut self, said: Said) {
+        match said {
+            Said::Command(command) => self.command(&command),
+            Said::Text(text) => self.lines(&text),
+        }
+    }
+
+    /// Notes that `lost` could not be written to a file; the first failure of each file is kept
+    /// with its reason, and everything lost is told in one error at the end.
+    fn lost(&mut self, failure: FileError, lost: String) {
+        match self
+            .failures
+            .iter_mut()
+            .find(|(known, _)| known.path == failure.path)
+        {
+            Some((_, items)) => items.push(lost),
+            None => self.failures.push((failure, vec![lost])),
         }
     }
 
@@ -375,8 +491,10 @@ impl Reporter {
         if self.written.get(&name) == Some(&value) {
             return;
         }
-        if let Err(error) = self.sink.set_output(&mut *self.out, name, &value) {
-            tracing::error!("could not write output {}: {error}", name.name());
+        match self.sink.set_output(name, &value) {
+            Ok(Some(command)) => self.command(&command),
+            Ok(None) => {}
+            Err(failure) => self.lost(failure, format!("output {}", name.name())),
         }
         self.written.insert(name, value);
     }
@@ -394,45 +512,55 @@ impl Reporter {
     /// Prints the steps whose status changed since the last reading. Steps not started yet are
     /// noted silently the first time: they have not changed.
     pub fn progress(&mut self, state: &OperationState) {
+        let mut lines = Vec::new();
+        let mut changed = 0usize;
         for step in &state.steps {
-            let key = if step.id.is_empty() {
-                step.name.clone()
-            } else {
-                step.id.clone()
-            };
-            let previous = self.step_status.insert(key, step.status_text.clone());
-            if previous.as_ref() == Some(&step.status_text)
-                || (previous.is_none() && step.status == StepStatus::NotStarted)
-            {
+            if !self.changed(step) {
                 continue;
             }
-            let mut line = format!(
-                "  step {}: {}",
-                inert(step.label()),
-                inert(&step.status_text)
-            );
-            let open = !matches!(
-                step.status,
-                StepStatus::Complete
-                    | StepStatus::Failed
-                    | StepStatus::Rejected
-                    | StepStatus::Canceled
-            );
-            if let Some(progress) = step
-                .progress
-                .filter(|_| step.status == StepStatus::InProgress)
-            {
-                line.push_str(&format!(" {progress}%"));
+            changed += 1;
+            // Only the lines that will be printed are built: a wide answer costs no more.
+            if lines.len() < MAX_STEP_LINES_PER_POLL {
+                lines.push(progress_line(step));
             }
-            if let Some(estimate) = step.estimate.as_ref().filter(|_| open) {
-                line.push_str(&format!(" (estimated {})", inert(estimate)));
-            }
-            self.line(&line);
         }
+        if changed > lines.len() {
+            lines.push(format!("  … {} more steps changed", changed - lines.len()));
+        }
+        self.print_progress(lines);
         if let Some(live) = &self.live {
-            live.set_status(current_activity(state));
+            live.set_status(inert_line(&current_activity(state)));
         }
         self.seen_state = Some(state.clone());
+    }
+
+    /// Whether `step` changed status since the last reading (a step first seen not started has
+    /// not).
+    fn changed(&mut self, step: &Step) -> bool {
+        let key = if step.id.is_empty() {
+            step.name.clone()
+        } else {
+            step.id.clone()
+        };
+        let previous = self.step_status.insert(key, step.status_text.clone());
+        !(previous.as_ref() == Some(&step.status_text)
+            || (previous.is_none() && step.status == StepStatus::NotStarted))
+    }
+
+    /// Prints progress lines up to [`MAX_PROGRESS_LINES`] in the run, then says once that it
+    /// stops.
+    fn print_progress(&mut self, lines: Vec<String>) {
+        for line in lines {
+            match self.progress_lines.cmp(&MAX_PROGRESS_LINES) {
+                std::cmp::Ordering::Less => self.line(&line),
+                std::cmp::Ordering::Equal => self.line(&format!(
+                    "publish-offer: {MAX_PROGRESS_LINES} progress lines printed; no more until \
+                     the end (the summary lists every step)"
+                )),
+                std::cmp::Ordering::Greater => {}
+            }
+            self.progress_lines = self.progress_lines.saturating_add(1);
+        }
     }
 
     /// The steps and their messages, in a collapsible group of the CI log: the whole story for
@@ -446,13 +574,16 @@ impl Reporter {
             Some(start) => self.command(&start),
             None => self.line(&format!("{title}:")),
         }
-        for step in &state.steps {
+        let mut messages_left = MAX_DETAIL_MESSAGES;
+        let mut messages_cut = 0usize;
+        for step in state.steps.iter().take(MAX_DETAIL_STEPS) {
             let mut line = format!("  {}: {}", inert(step.label()), inert(&step.status_text));
             if let Some(progress) = step.progress {
                 line.push_str(&format!(" {progress}%"));
             }
             self.line(&line);
-            for message in &step.messages {
+            let shown = step.messages.len().min(messages_left);
+            for message in &step.messages[..shown] {
                 let about = message
                     .title
                     .as_deref()
@@ -464,12 +595,33 @@ impl Reporter {
                     inert(&message.text)
                 ));
             }
+            messages_left -= shown;
+            messages_cut += step.messages.len() - shown;
         }
-        for message in &state.messages {
+        // The reading itself may have dropped some already (it keeps 100 of each).
+        let more_steps = state.steps.len().saturating_sub(MAX_DETAIL_STEPS) + state.more_steps;
+        if more_steps > 0 {
+            self.line(&format!("  … {more_steps} more steps"));
+            messages_cut += state
+                .steps
+                .iter()
+                .skip(MAX_DETAIL_STEPS)
+                .map(|step| step.messages.len())
+                .sum::<usize>();
+        }
+        messages_cut += state.more_messages;
+        let shown = state.messages.len().min(messages_left);
+        for message in &state.messages[..shown] {
             self.line(&format!(
                 "  operation {}: {}",
                 level_name(message.level),
                 inert(&message.text)
+            ));
+        }
+        messages_cut += state.messages.len() - shown;
+        if messages_cut > 0 {
+            self.line(&format!(
+                "  … {messages_cut} more messages (the summary and the result file hold more)"
             ));
         }
         if let Some(end) = self.sink.group_end() {
@@ -504,8 +656,8 @@ impl Reporter {
 
         let (annotations, dropped) = annotations::select(outcome);
         for annotation in &annotations {
-            let text = self.sink.annotation(annotation);
-            self.command(&text);
+            let said = self.sink.annotation(annotation);
+            self.say(said);
         }
 
         if let Some(state) = &outcome.state {
@@ -523,19 +675,51 @@ impl Reporter {
             outcome,
         );
         let markdown = secret::redact(&markdown).into_owned();
-        if let Err(error) = self.sink.publish_summary(&mut *self.out, &markdown) {
-            tracing::error!("could not write the job summary: {error}");
+        match self.sink.publish_summary(&markdown) {
+            Ok(Some(command)) => self.command(&command),
+            Ok(None) => {}
+            Err(failure) => self.lost(failure, "the job summary".to_owned()),
         }
-        if let Some(path) = &self.result_file {
+        if let Some(path) = self.result_file.clone() {
             let json = result_file::render(outcome, &values, self.elapsed());
-            if let Err(error) = std::fs::write(path, secret::redact(&json).as_bytes()) {
-                tracing::error!("could not write result-file {}: {error}", path.display());
+            if let Err(error) = files::replace(&path, &secret::redact(&json)) {
+                self.lost(
+                    FileError::new("result-file", &path, error),
+                    "the result".to_owned(),
+                );
             }
         }
-        if let Err(error) = self.sink.close(&mut *self.out) {
-            tracing::error!("could not write the outputs: {error}");
+        if let Err(failure) = self.sink.close() {
+            self.lost(failure, "the outputs".to_owned());
         }
+        self.report_failures();
         let _ = self.out.flush();
+    }
+
+    /// One error per file that could not be written, naming it and what was lost. The exit
+    /// code stays the outcome's: the operation's result is what the step reports.
+    fn report_failures(&mut self) {
+        for (failure, lost) in std::mem::take(&mut self.failures) {
+            let mut items: Vec<String> = Vec::new();
+            for item in lost {
+                if !items.contains(&item) {
+                    items.push(item);
+                }
+            }
+            let annotation = Annotation {
+                severity: Severity::Error,
+                title: format!("could not write {}", failure.file),
+                message: format!(
+                    "{} ({}): {}; lost: {}",
+                    failure.file,
+                    failure.path.display(),
+                    failure.error,
+                    items.join(", ")
+                ),
+            };
+            let said = self.sink.annotation(&annotation);
+            self.say(said);
+        }
     }
 }
 
@@ -585,6 +769,29 @@ pub fn output_values(outcome: &Outcome) -> Vec<(Output, String)> {
             (*name, name.confine(&value))
         })
         .collect()
+}
+
+/// `  step Certification: inProgress 40% (estimated < 1 day)`.
+fn progress_line(step: &Step) -> String {
+    let mut line = format!(
+        "  step {}: {}",
+        inert(step.label()),
+        inert(&step.status_text)
+    );
+    let open = !matches!(
+        step.status,
+        StepStatus::Complete | StepStatus::Failed | StepStatus::Rejected | StepStatus::Canceled
+    );
+    if let Some(progress) = step
+        .progress
+        .filter(|_| step.status == StepStatus::InProgress)
+    {
+        line.push_str(&format!(" {progress}%"));
+    }
+    if let Some(estimate) = step.estimate.as_ref().filter(|_| open) {
+        line.push_str(&format!(" (estimated {})", inert(estimate)));
+    }
+    line
 }
 
 fn level_name(level: Level) -> &'static str {

@@ -1,8 +1,8 @@
 //! Plain output for shells and unknown CI systems: readable lines, no CI commands.
 
-use std::io::{self, Write};
-
-use super::{Annotation, CiSink, Output, Severity};
+use super::command::Command;
+use super::files::FileError;
+use super::{Annotation, CiSink, Output, Said, Severity};
 use crate::text::inert;
 
 pub struct Plain;
@@ -33,12 +33,12 @@ impl CiSink for Plain {
         "plain"
     }
 
-    fn set_output(&mut self, _out: &mut dyn Write, _name: Output, _value: &str) -> io::Result<()> {
-        Ok(())
+    fn set_output(&mut self, _name: Output, _value: &str) -> Result<Option<Command>, FileError> {
+        Ok(None)
     }
 
-    fn annotation(&self, annotation: &Annotation) -> String {
-        plain_annotation(annotation)
+    fn annotation(&self, annotation: &Annotation) -> Said {
+        Said::Text(plain_annotation(annotation))
     }
 }
 

@@ -24,6 +24,16 @@ pub struct Context<'a> {
     pub dropped: Dropped,
 }
 
+/// A URL for a code span inside a table cell: one line, and percent-encoded where Markdown
+/// would act: a backtick would end the span, and GitHub splits table rows on a `|` (even inside
+/// a code span, and after a `\\`, which escapes only itself).
+fn code_cell(url: &str) -> String {
+    crate::text::one_line(url)
+        .replace('`', "%60")
+        .replace('|', "%7C")
+        .replace('\\', "%5C")
+}
+
 pub fn render(context: &Context<'_>, outcome: &Outcome) -> String {
     let mut md = String::new();
     let subject = if context.subject.is_empty() {
@@ -45,11 +55,7 @@ pub fn render(context: &Context<'_>, outcome: &Outcome) -> String {
     if let Some(operation) = &outcome.operation {
         let _ = writeln!(md, "| Operation | {} |", markdown(&operation.id));
         if let Some(url) = &operation.url {
-            let _ = writeln!(
-                md,
-                "| Operation URL | `{}` |",
-                url.as_str().replace('`', "%60")
-            );
+            let _ = writeln!(md, "| Operation URL | `{}` |", code_cell(url.as_str()));
         }
     }
     if outcome.attached {
@@ -110,12 +116,10 @@ pub fn render(context: &Context<'_>, outcome: &Outcome) -> String {
                     .unwrap_or_default(),
             );
         }
-        if state.steps.len() > MAX_STEPS {
-            let _ = writeln!(
-                md,
-                "\n{} more steps are not listed.",
-                state.steps.len() - MAX_STEPS
-            );
+        // The reading itself may have dropped some already (it keeps 100).
+        let more_steps = state.steps.len().saturating_sub(MAX_STEPS) + state.more_steps;
+        if more_steps > 0 {
+            let _ = writeln!(md, "\n{more_steps} more steps are not listed.");
         }
         md.push('\n');
     }
@@ -173,12 +177,10 @@ pub fn render(context: &Context<'_>, outcome: &Outcome) -> String {
             md.push_str(&item);
             listed += 1;
         }
-        if listed < messages.len() {
-            let _ = writeln!(
-                md,
-                "\n{} more messages are not listed here.",
-                messages.len() - listed
-            );
+        // Plus those the reading dropped (it keeps 100 per step and for the operation).
+        let unlisted = messages.len() - listed + state.more_messages;
+        if unlisted > 0 {
+            let _ = writeln!(md, "\n{unlisted} more messages are not listed here.");
         }
         md.push('\n');
     }

@@ -18,3 +18,4 @@ mod publish;
 mod reliability;
 mod reporting;
 mod service_boundary;
+mod sinks;

@@ -516,31 +516,35 @@ fn wait_rebuilds_its_operation_url_and_refuses_one_of_no_known_shape() {
 }
 
 #[test]
-fn an_answer_of_200000_steps_keeps_a_bounded_number() {
+fn an_answer_of_70000_steps_keeps_a_bounded_number_and_counts_the_rest() {
     let server = FakeServer::start();
     serve_tokens(&server);
     serve_publish(&server, vec![]);
-    let one_step = r#"{"id":"s","stepName":"Step","status":"inProgress","messages":[{"messageHtml":"m","level":"warning"}]}"#;
-    let running = format!(
-        r#"{{"status":"running","steps":[{}]}}"#,
+    let one_step = r#"{"id":"s","stepName":"Step","status":"complete","messages":[{"messageHtml":"m","level":"warning"}]}"#;
+    let complete = format!(
+        r#"{{"status":"complete","steps":[{}]}}"#,
         vec![one_step; 70_000].join(",")
     );
-    assert!(running.len() < 8 * 1024 * 1024);
+    assert!(complete.len() < 8 * 1024 * 1024);
     server.route(
         "GET",
         &operation_path(),
-        vec![
-            Reply::text(200, "application/json", &running),
-            Reply::json(200, complete_operation()),
-        ],
+        vec![Reply::text(200, "application/json", &complete)],
     );
     let run = step().github().against(&server).run();
     run.assert_code(0);
     assert_eq!(run.output("status"), "succeeded");
-    // 70,000 steps (each with a message) used to print a line each, and more; now at most the
-    // model's 100 steps of a reading reach the report.
+    // 70,000 steps (each with a message) used to print a line each, and more; now a reading
+    // keeps 1,000 steps and counts the other 69,000; the log and the summary list 100 and say
+    // how many more there were.
     let lines = run.stdout.lines().count() + run.stderr.lines().count();
     assert!(lines < 1_000, "{lines} lines");
+    assert!(run.stdout.contains("… 69900 more steps"), "{}", run.dump());
+    assert!(
+        run.summary.contains("69900 more steps are not listed"),
+        "{}",
+        run.summary
+    );
     assert!(run.summary.len() < 200_000, "{} bytes", run.summary.len());
 }
 

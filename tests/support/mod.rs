@@ -4,6 +4,7 @@
 
 pub mod fake_proxy;
 pub mod fake_server;
+pub mod runner_parsers;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
