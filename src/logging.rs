@@ -3,14 +3,15 @@
 //! logging (`RUNNER_DEBUG=1`, Azure Pipelines `SYSTEM_DEBUG=true`).
 
 use std::collections::HashMap;
-use std::io::{self, Write};
-use std::sync::Mutex;
+use std::io::{self, IsTerminal, Write};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::config::Environment;
+use crate::report::plain;
 use crate::secret;
 use crate::text::inert_line;
 
@@ -141,10 +142,13 @@ fn event_line(event: &str, now: Instant) -> Option<String> {
 /// The one way text reaches stderr: every line redacted and made inert for the runner.
 pub fn stderr_line(text: &str) {
     let text = secret::redact(text);
-    let mut stderr = io::stderr().lock();
-    for line in text.split('\n') {
-        let _ = writeln!(stderr, "{}", inert_line(line));
-    }
+    // Above the live display, never across it.
+    crate::report::live::suspend(|| {
+        let mut stderr = io::stderr().lock();
+        for line in text.split('\n') {
+            let _ = writeln!(stderr, "{}", inert_line(line));
+        }
+    });
 }
 
 /// Tells how many times each warning held back came again. Called once, at the end of the run.
@@ -167,10 +171,16 @@ impl Write for RedactedStderr {
             Some(event) => (event, "\n"),
             None => (text.as_ref(), ""),
         };
-        if let Some(line) = event_line(event, Instant::now()) {
-            io::stderr()
-                .lock()
-                .write_all(format!("{line}{end}").as_bytes())?;
+        if let Some(mut line) = event_line(event, Instant::now()) {
+            if STDERR_COLOUR.get() == Some(&true) {
+                line = colour_level(&line);
+            }
+            // Above the live display, never across it.
+            crate::report::live::suspend(|| {
+                io::stderr()
+                    .lock()
+                    .write_all(format!("{line}{end}").as_bytes())
+            })?;
         }
         Ok(buf.len())
     }
@@ -190,7 +200,26 @@ impl<'a> MakeWriter<'a> for RedactedStderrMaker {
 
 struct RedactedStderrMaker;
 
+/// Whether stderr is coloured (a person at a terminal; see [`plain::colour_wanted`]).
+static STDERR_COLOUR: OnceLock<bool> = OnceLock::new();
+
+/// ` WARN message` -> the level in colour (after the line was made inert, so the codes are ours).
+fn colour_level(line: &str) -> String {
+    for (level, colour) in [("ERROR", "\x1b[1;31m"), ("WARN", "\x1b[1;33m")] {
+        let body = line.trim_start_matches(' ');
+        if let Some(rest) = body.strip_prefix(level) {
+            let indent = &line[..line.len() - body.len()];
+            return format!("{indent}{colour}{level}\x1b[0m{rest}");
+        }
+    }
+    line.to_owned()
+}
+
 pub fn init(environment: &Environment) {
+    let _ = STDERR_COLOUR.set(plain::colour_wanted(
+        environment,
+        io::stderr().is_terminal(),
+    ));
     let debug = environment.get("RUNNER_DEBUG") == Some("1") || environment.is_true("SYSTEM_DEBUG");
     let filter = match environment.get("RUST_LOG") {
         Some(directives) => EnvFilter::builder().parse_lossy(directives),

@@ -14,10 +14,11 @@ fn main() -> ExitCode {
     let sandbox = match cli::parse(std::env::args_os().skip(1)) {
         Ok(Invocation::Run { sandbox }) => sandbox,
         Ok(Invocation::Help) => return print(&cli::help()),
+        Ok(Invocation::SandboxList) => return print(&publish_offer::sandbox::list()),
         Ok(Invocation::Version) => return print(&format!("{}\n", cli::version())),
         Err(message) => {
-            logging::stderr_line(&format!("publish-offer: {message}"));
-            // Still a step: the CI system gets its status output like for any invalid input.
+            // Still a step: the CI system gets its status output like for any invalid input,
+            // and the error is printed once, by the reporter, as every other error is.
             let code = run::invalid_arguments(&Environment::from_process(), &message);
             return ExitCode::from(code);
         }

@@ -24,7 +24,7 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
     let mut inputs = merge_inputs(&environment);
 
     let _sandbox = match sandbox {
-        Some(scenario) => match Sandbox::start(scenario).await {
+        Some(scenario) => match Sandbox::start(scenario, &inputs).await {
             Ok(sandbox) => {
                 sandbox.configure(&mut inputs);
                 Some(sandbox)
@@ -41,11 +41,14 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
     // system's way (status output, error annotation).
     let (mut reporter, report_error) = report::setup(&inputs, &environment);
 
-    let settings =
-        match report_error.map_or_else(|| Settings::from_inputs(&inputs, &environment), Err) {
-            Ok(settings) => settings,
-            Err(error) => return invalid_input(&mut reporter, &error),
-        };
+    // Every problem in one report: the reporting inputs' and the others'.
+    let settings = match (report_error, Settings::from_inputs(&inputs, &environment)) {
+        (None, Ok(settings)) => settings,
+        (Some(error), Ok(_)) | (None, Err(error)) => return invalid_input(&mut reporter, &error),
+        (Some(report_error), Err(error)) => {
+            return invalid_input(&mut reporter, &report_error.and(error));
+        }
+    };
     // A hidden trigger for the test of the panic hook; it does not exist in release builds.
     #[cfg(debug_assertions)]
     if environment.get("PUBLISH_OFFER_TEST_PANIC") == Some("1") {

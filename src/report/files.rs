@@ -59,7 +59,7 @@ pub fn replace(path: &Path, text: &str) -> io::Result<()> {
 pub fn check_writable(name: &str, source: &str, path: &Path) -> Result<(), String> {
     if path.is_dir() {
         return Err(format!(
-            "invalid {name} ({source}): {} is a folder, not a file",
+            "{name} ({source}): {} is a folder, not a file",
             path.display()
         ));
     }
@@ -69,7 +69,7 @@ pub fn check_writable(name: &str, source: &str, path: &Path) -> Result<(), Strin
         && !directory.is_dir()
     {
         return Err(format!(
-            "invalid {name} ({source}): {} is not an existing folder; create it in an earlier \
+            "{name} ({source}): {} is not an existing folder; create it in an earlier \
              step or choose a path in an existing folder",
             directory.display()
         ));
@@ -83,7 +83,7 @@ pub fn check_folder(name: &str, source: &str, path: &Path) -> Result<(), String>
         Ok(())
     } else {
         Err(format!(
-            "invalid {name} ({source}): {} is not an existing folder",
+            "{name} ({source}): {} is not an existing folder",
             path.display()
         ))
     }

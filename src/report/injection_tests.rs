@@ -439,7 +439,7 @@ fn the_closing_group_is_bounded() {
         state: Some(state),
         ..Outcome::new(Status::Succeeded, ExitPolicy::default())
     };
-    let log = report(Box::new(super::plain::Plain), &outcome);
+    let log = report(Box::new(super::plain::Plain::new(false)), &outcome);
     let group: Vec<&str> = log
         .lines()
         .skip_while(|line| !line.starts_with("publish-offer: steps and messages"))

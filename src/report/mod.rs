@@ -28,7 +28,7 @@ pub(crate) mod runner_parsers;
 pub mod summary;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
 use tokio::time::Instant;
@@ -156,7 +156,9 @@ impl Output {
             Output::PreviewLinks => "preview links, one per line",
             Output::LiveLinks => "live links, one per line",
             Output::Attached => "true when the run waited on an operation that was already running",
-            Output::OfferStatus => "the offer's status as the service reports it (command: status)",
+            Output::OfferStatus => {
+                "the offer's status as the service reports it (command: status or validate)"
+            }
         }
     }
 }
@@ -177,6 +179,11 @@ pub trait CiSink {
 
     /// An error or warning as the system displays it. `message` may hold line breaks.
     fn annotation(&self, annotation: &Annotation) -> Said;
+
+    /// A line as shown to the reader: the plain sink adds colour for a terminal.
+    fn decorate<'a>(&self, line: &'a str) -> std::borrow::Cow<'a, str> {
+        std::borrow::Cow::Borrowed(line)
+    }
 
     fn group_start(&self, _title: &str) -> Option<Command> {
         None
@@ -203,7 +210,7 @@ pub trait CiSink {
 /// environment. A bad `ci`, `result-file` or `dotenv-file` is returned as the error to report
 /// (and not used).
 pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Option<ConfigError>) {
-    let mut error = None;
+    let mut errors = Vec::new();
     let chosen = inputs.get("ci");
     let name = match chosen
         .map(|value| value.value.to_ascii_lowercase())
@@ -211,9 +218,10 @@ pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Opt
     {
         Some(name @ ("github" | "azure-pipelines" | "gitlab" | "plain")) => name.to_owned(),
         Some(_) => {
-            error = Some(ConfigError::new(format!(
-                "invalid input ci ({}): must be one of github, azure-pipelines, gitlab, plain",
-                chosen.map_or("ci", |value| value.source.as_str())
+            errors.push(ConfigError::new(format!(
+                "ci ({}='{}'): must be one of github, azure-pipelines, gitlab, plain",
+                chosen.map_or("ci", |value| value.source.as_str()),
+                chosen.map_or(String::new(), |value| value.value.escape_debug().collect())
             )));
             detect(environment).to_owned()
         }
@@ -224,21 +232,16 @@ pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Opt
     let mut path = |name: &str, written: bool| -> Option<PathBuf> {
         let value = inputs.get(name)?;
         if value.value.len() > 4096 || value.value.chars().any(char::is_control) {
-            error.get_or_insert_with(|| {
-                ConfigError::new(format!(
-                    "invalid input {name} ({}): must be a file path on one line, at most 4096 bytes",
-                    value.source
-                ))
-            });
+            errors.push(ConfigError::new(format!(
+                "{name} ({}): must be a file path on one line, at most 4096 bytes",
+                value.source
+            )));
             return None;
         }
         let path = PathBuf::from(&value.value);
         // Found out now rather than after an hour's wait, when the file cannot be written.
-        if written
-            && let Err(problem) =
-                files::check_writable(&format!("input {name}"), &value.source, &path)
-        {
-            error.get_or_insert_with(|| ConfigError::new(problem));
+        if written && let Err(problem) = files::check_writable(name, &value.source, &path) {
+            errors.push(ConfigError::new(problem));
             return None;
         }
         Some(path)
@@ -246,9 +249,7 @@ pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Opt
     let result_file = path("result-file", true);
     let dotenv_file =
         path("dotenv-file", name == "gitlab").unwrap_or_else(|| PathBuf::from("publish-offer.env"));
-    if let Some(problem) = check_command_files(&name, environment) {
-        error.get_or_insert(problem);
-    }
+    errors.extend(check_command_files(&name, environment));
     last_words::record(last_words::Destinations {
         sink: match name.as_str() {
             "github" => "github",
@@ -267,9 +268,15 @@ pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Opt
         "github" => Box::new(github::GitHub::from_environment(environment)),
         "azure-pipelines" => Box::new(azure::AzurePipelines::from_environment(environment)),
         "gitlab" => Box::new(gitlab::GitLab::new(dotenv_file)),
-        _ => Box::new(plain::Plain),
+        _ => Box::new(plain::Plain::new(plain::colour_wanted(
+            environment,
+            io::stdout().is_terminal(),
+        ))),
     };
-    (Reporter::new(sink, result_file), error)
+    (
+        Reporter::new(sink, result_file),
+        ConfigError::combine(errors),
+    )
 }
 
 /// The files the CI system gave for this step must be writable files in existing folders:
@@ -335,6 +342,8 @@ pub struct Reporter {
     /// signal drops the command wherever it is).
     seen_state: Option<OperationState>,
     seen_operation: Option<(OperationRef, bool)>,
+    /// Preview and live links already printed.
+    printed_links: Vec<String>,
     /// Progress lines printed so far, against [`MAX_PROGRESS_LINES`].
     progress_lines: usize,
     /// Files that could not be written, each with what was lost; told once, at the end.
@@ -367,6 +376,7 @@ impl Reporter {
             live: None,
             seen_state: None,
             seen_operation: None,
+            printed_links: Vec::new(),
             progress_lines: 0,
             failures: Vec::new(),
         }
@@ -434,6 +444,7 @@ impl Reporter {
     pub fn line(&mut self, text: &str) {
         self.mask_new_secrets();
         let line = inert_line(&secret::redact(text));
+        let line = self.sink.decorate(&line).into_owned();
         self.emit(&line);
     }
 
@@ -528,10 +539,35 @@ impl Reporter {
             lines.push(format!("  … {} more steps changed", changed - lines.len()));
         }
         self.print_progress(lines);
+        self.links(state);
         if let Some(live) = &self.live {
             live.set_status(inert_line(&current_activity(state)));
         }
         self.seen_state = Some(state.clone());
+    }
+
+    /// Preview and live links as soon as they are known: a heading, then one plain URL per line,
+    /// which terminals and CI logs make clickable. Only `https://` URLs are printed; anything else
+    /// the service sent stays in the outputs and the summary.
+    fn links(&mut self, state: &OperationState) {
+        for (heading, links) in [
+            ("preview links:", &state.preview_links),
+            ("live links:", &state.live_links),
+        ] {
+            let new: Vec<String> = links
+                .iter()
+                .filter(|link| is_printable_link(link) && !self.printed_links.contains(link))
+                .cloned()
+                .collect();
+            if new.is_empty() {
+                continue;
+            }
+            self.line(&format!("publish-offer: {heading}"));
+            for link in new {
+                self.line(&link);
+                self.printed_links.push(link);
+            }
+        }
     }
 
     /// Whether `step` changed status since the last reading (a step first seen not started has
@@ -598,7 +634,7 @@ impl Reporter {
             messages_left -= shown;
             messages_cut += step.messages.len() - shown;
         }
-        // The reading itself may have dropped some already (it keeps 100 of each).
+        // The reading itself may have dropped some already (it keeps 1,000 steps, 100 messages).
         let more_steps = state.steps.len().saturating_sub(MAX_DETAIL_STEPS) + state.more_steps;
         if more_steps > 0 {
             self.line(&format!("  … {more_steps} more steps"));
@@ -662,6 +698,7 @@ impl Reporter {
 
         if let Some(state) = &outcome.state {
             self.details(state);
+            self.links(state);
         }
         self.line(&closing_line(outcome, self.elapsed()));
 
@@ -769,6 +806,13 @@ pub fn output_values(outcome: &Outcome) -> Vec<(Output, String)> {
             (*name, name.confine(&value))
         })
         .collect()
+}
+
+/// A link worth printing on a line of its own: one `https://` URL, no spaces or controls.
+fn is_printable_link(link: &str) -> bool {
+    link.len() <= 2048
+        && !link.chars().any(|c| c.is_whitespace() || c.is_control())
+        && url::Url::parse(link).is_ok_and(|url| url.scheme() == "https" && url.host().is_some())
 }
 
 /// `  step Certification: inProgress 40% (estimated < 1 day)`.
