@@ -1,6 +1,8 @@
 //! Turning service text (HTML messages, step names) into something safe to print: plain text,
 //! single lines that cannot become CI commands, Markdown that cannot break a table.
 
+use std::time::Duration;
+
 /// Reduces an HTML fragment to plain text: tags removed (block tags become line breaks, links keep
 /// their address), entities decoded, blank runs collapsed.
 pub fn html_to_text(html: &str) -> String {
@@ -254,6 +256,44 @@ pub fn truncate(text: &str, max: usize) -> String {
     let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
     cut.push('…');
     cut
+}
+
+/// Duration units, largest first, as `(name, milliseconds)`: the notation users write
+/// (`1h30m`) and the one the program prints.
+pub const DURATION_UNITS: [(&str, u64); 5] = [
+    ("d", 24 * 3600 * 1000),
+    ("h", 3600 * 1000),
+    ("m", 60 * 1000),
+    ("s", 1000),
+    ("ms", 1),
+];
+
+/// Formats a duration in the same notation, to the millisecond: `1h30m`, `500ms`, `0s`.
+pub fn format_duration(duration: Duration) -> String {
+    let mut remaining = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+    if remaining == 0 {
+        return "0s".to_owned();
+    }
+    let mut text = String::new();
+    for (name, unit_ms) in DURATION_UNITS {
+        let count = remaining / unit_ms;
+        if count > 0 {
+            text.push_str(&count.to_string());
+            text.push_str(name);
+            remaining -= count * unit_ms;
+        }
+    }
+    text
+}
+
+/// Formats a duration for people, rounded to whole seconds past a second: `3m12s`, `450ms`.
+pub fn format_elapsed(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        return format_duration(Duration::from_millis(
+            u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+        ));
+    }
+    format_duration(Duration::from_secs(duration.as_secs()))
 }
 
 #[cfg(test)]

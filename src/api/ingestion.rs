@@ -17,11 +17,11 @@ use url::Url;
 use super::Api;
 use super::cpp::Polled;
 use super::error::ApiError;
-use super::http::{Body, Read, Replay, Request};
 use super::model::{
     Level, Message, OperationState, OperationStatus, ParseError, Step, StepStatus, scalar,
 };
 use crate::auth::Audience;
+use crate::transport::{Body, Read, Replay, Request};
 
 /// The token resource (v1) for the ingestion API; its v2 scope is this + `/.default`.
 pub const RESOURCE: &str = "https://graph.microsoft.com";
@@ -112,15 +112,18 @@ impl<'a> Ingestion<'a> {
         read: impl Fn(&Value) -> Result<T, ParseError>,
     ) -> Result<(T, Option<std::time::Duration>), ApiError> {
         self.api
-            .call(&self.audience, request, deadline, |response| {
-                match serde_json::from_slice::<Value>(&response.body)
+            .call(
+                &self.audience,
+                request,
+                deadline,
+                |response| match crate::transport::json::parse(&response.body)
                     .map_err(|error| ParseError(format!("not JSON ({error})")))
                     .and_then(|value| read(&value))
                 {
                     Ok(value) => Read::Done((value, response.retry_after())),
                     Err(error) => Read::Unexpected(error.to_string()),
-                }
-            })
+                },
+            )
             .await
     }
 
@@ -343,12 +346,13 @@ pub fn parse_job(value: &Value) -> Result<OperationState, ParseError> {
         other => other,
     };
     let mut leaves = Leaves::default();
-    for error in value
-        .get("errors")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    // The bounded reader leaves a count after a cut list: counted with the leaves cut here.
+    let errors = value.get("errors").and_then(Value::as_array);
+    let (errors, cut) = errors.map_or((&[][..], 0), |items| {
+        crate::transport::json::take_more(items)
+    });
+    leaves.dropped += cut;
+    for error in errors {
         error_leaves(error, None, 0, &mut leaves);
     }
     let mut messages = leaves.kept;
@@ -423,10 +427,12 @@ fn error_leaves(error: &Value, resource: Option<&str>, depth: usize, leaves: &mu
             .filter(|text| !text.is_empty())
     };
     let resource = text_of("resourceId").or(resource);
-    let details: &[Value] = object
+    // The bounded reader leaves a count after a cut list: counted with the leaves cut here.
+    let (details, cut): (&[Value], usize) = object
         .get("details")
         .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice);
+        .map_or((&[], 0), |items| crate::transport::json::take_more(items));
+    leaves.dropped += cut;
     let before = leaves.found();
     if depth + 1 < MAX_ERROR_DEPTH {
         for detail in details {

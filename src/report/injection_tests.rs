@@ -145,6 +145,8 @@ fn state() -> impl Strategy<Value = OperationState> {
                     publishing_version: None,
                     preview_links,
                     live_links,
+                    more_steps: 0,
+                    more_messages: 0,
                 }
             },
         )

@@ -39,6 +39,7 @@ use crate::config::{ConfigError, Environment, MergedInputs};
 use crate::outcome::{OperationRef, Outcome, Status};
 use crate::secret;
 use crate::text::{inert, inert_line};
+use crate::value_kind::ValueKind;
 
 pub use annotations::{Annotation, Severity};
 pub use command::Command;
@@ -107,6 +108,44 @@ impl Output {
             Output::Attached => "attached",
             Output::OfferStatus => "offer-status",
         }
+    }
+
+    /// What this output holds when its value comes from the service; `None` for the values the
+    /// program makes itself (status, timed-out, attached).
+    pub fn kind(self) -> Option<ValueKind> {
+        match self {
+            Output::Status | Output::TimedOut | Output::Attached => None,
+            Output::OperationId => Some(ValueKind::OperationId),
+            Output::OperationUrl => Some(ValueKind::OperationUrl),
+            Output::FailedStep => Some(ValueKind::StepLabel),
+            Output::OfferVersion => Some(ValueKind::OfferVersion),
+            Output::PreviewLinks | Output::LiveLinks => Some(ValueKind::Link),
+            Output::OfferStatus => Some(ValueKind::StatusWord),
+        }
+    }
+
+    /// `value` as this output may hold it: a value (or, for links, a line) that does not fit
+    /// the output's kind is left out, and the log says so without quoting it.
+    pub fn confine(self, value: &str) -> String {
+        let Some(kind) = self.kind() else {
+            return value.to_owned();
+        };
+        let lines: Vec<&str> = value.lines().filter(|line| !line.is_empty()).collect();
+        let kept: Vec<&str> = match kind {
+            ValueKind::Link => lines
+                .iter()
+                .copied()
+                .filter(|line| kind.fits(line))
+                .collect(),
+            _ => kind.accept(value).into_iter().collect(),
+        };
+        if kept.len() != lines.len() {
+            tracing::warn!(
+                "output {}: a value from the service is not a {kind:?} and is left out",
+                self.name()
+            );
+        }
+        kept.join("\n")
     }
 
     pub fn description(self) -> &'static str {
@@ -466,7 +505,7 @@ impl Reporter {
     /// Sets an output as soon as its value is known; a value already written is not repeated.
     pub fn output(&mut self, name: Output, value: &str) {
         self.mask_new_secrets();
-        let value = secret::redact(value).into_owned();
+        let value = secret::redact(&name.confine(value)).into_owned();
         if self.written.get(&name) == Some(&value) {
             return;
         }
@@ -606,16 +645,18 @@ impl Reporter {
             messages_left -= shown;
             messages_cut += step.messages.len() - shown;
         }
-        if state.steps.len() > MAX_DETAIL_STEPS {
-            self.line(&format!(
-                "  … {} more steps",
-                state.steps.len() - MAX_DETAIL_STEPS
-            ));
-            messages_cut += state.steps[MAX_DETAIL_STEPS..]
+        // The reading itself may have dropped some already (it keeps 1,000 steps, 100 messages).
+        let more_steps = state.steps.len().saturating_sub(MAX_DETAIL_STEPS) + state.more_steps;
+        if more_steps > 0 {
+            self.line(&format!("  … {more_steps} more steps"));
+            messages_cut += state
+                .steps
                 .iter()
+                .skip(MAX_DETAIL_STEPS)
                 .map(|step| step.messages.len())
                 .sum::<usize>();
         }
+        messages_cut += state.more_messages;
         let shown = state.messages.len().min(messages_left);
         for message in &state.messages[..shown] {
             self.line(&format!(
@@ -773,7 +814,7 @@ pub fn output_values(outcome: &Outcome) -> Vec<(Output, String)> {
                 Output::Attached => outcome.attached.to_string(),
                 Output::OfferStatus => outcome.offer_status.clone().unwrap_or_default(),
             };
-            (*name, value)
+            (*name, name.confine(&value))
         })
         .collect()
 }
