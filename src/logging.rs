@@ -131,7 +131,9 @@ fn held_back() -> Vec<String> {
 /// The line to print for one formatted (and redacted) event, made inert; none for a warning
 /// repeated too soon. The formatter starts a warning's line with its level.
 fn event_line(event: &str, now: Instant) -> Option<String> {
-    let line = inert_line(event);
+    // Redacted again once inert: dropping ignorable characters and joining blanks can make a
+    // secret whole that was split before.
+    let line = secret::redact(&inert_line(event)).into_owned();
     if line.trim_start().starts_with("WARN") {
         admit(&line, now)
     } else {
@@ -146,7 +148,7 @@ pub fn stderr_line(text: &str) {
     crate::report::live::suspend(|| {
         let mut stderr = io::stderr().lock();
         for line in text.split('\n') {
-            let _ = writeln!(stderr, "{}", inert_line(line));
+            let _ = writeln!(stderr, "{}", secret::redact(&inert_line(line)));
         }
     });
 }

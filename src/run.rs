@@ -8,9 +8,7 @@ use crate::api::Api;
 use crate::api::backend::Backend;
 use crate::api::cpp::Cpp;
 use crate::api::error::ApiError;
-use crate::api::http::HttpClient;
 use crate::api::ingestion::{Ingestion, Lookup};
-use crate::api::retry::RetryPolicy;
 use crate::auth::{TokenSource, Tokens};
 use crate::commands::{self, Context};
 use crate::config::{ApiChoice, ConfigError, Environment, Settings, merge_inputs};
@@ -18,6 +16,8 @@ use crate::interrupt::Interrupt;
 use crate::outcome::{ExitPolicy, Outcome, Problem, Status};
 use crate::report::{self, Reporter};
 use crate::sandbox::{Sandbox, Scenario};
+use crate::transport::retry::RetryPolicy;
+use crate::transport::{HttpClient, SetupError};
 
 pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option<Scenario>) -> u8 {
     let started = Instant::now();
@@ -59,7 +59,7 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
         RetryPolicy::default(),
     ) {
         Ok(http) => http,
-        Err(error) => return invalid_input(&mut reporter, &error),
+        Err(error) => return invalid_input(&mut reporter, &http_setup_error(error)),
     };
 
     let subject = match (&settings.offer, &settings.operation_url) {
@@ -175,6 +175,23 @@ async fn choose_backend<'a>(
 pub fn invalid_arguments(environment: &Environment, message: &str) -> u8 {
     let (mut reporter, _) = report::setup(&merge_inputs(environment), environment);
     invalid_input(&mut reporter, &ConfigError::new(message))
+}
+
+/// The transport's setup failure as the input it came from: extra roots are `SSL_CERT_FILE`.
+fn http_setup_error(error: SetupError) -> ConfigError {
+    ConfigError::new(match error {
+        SetupError::UnreadableRoots { path, source } => {
+            format!(
+                "SSL_CERT_FILE ({}): cannot read it: {source}",
+                path.display()
+            )
+        }
+        SetupError::NoCertificates { path } => format!(
+            "SSL_CERT_FILE ({}): no PEM certificates in it (expected -----BEGIN CERTIFICATE----- blocks)",
+            path.display()
+        ),
+        SetupError::Client(_) => error.to_string(),
+    })
 }
 
 fn invalid_input(reporter: &mut Reporter, error: &ConfigError) -> u8 {

@@ -41,6 +41,7 @@ use crate::config::{ConfigError, Environment, MergedInputs};
 use crate::outcome::{OperationRef, Outcome, Status};
 use crate::secret;
 use crate::text::{inert, inert_line};
+use crate::value_kind::ValueKind;
 
 pub use annotations::{Annotation, Severity};
 pub use command::Command;
@@ -54,6 +55,11 @@ pub const MAX_PROGRESS_LINES: usize = 500;
 /// At most this many steps, and messages, in the closing "steps and messages" group.
 pub const MAX_DETAIL_STEPS: usize = 100;
 pub const MAX_DETAIL_MESSAGES: usize = 100;
+/// Service text on a log line is cut to this many characters for a name (a step's label, its
+/// status, an estimate, a message's title) and to [`annotations::MAX_MESSAGE_CHARS`] for a
+/// message: a step name of megabytes, flipping on every poll, would otherwise print megabytes
+/// each time.
+pub const MAX_NAME_CHARS: usize = 200;
 
 /// What a sink says for an annotation: a command of its system, or plain text lines.
 pub enum Said {
@@ -104,6 +110,44 @@ impl Output {
             Output::Attached => "attached",
             Output::OfferStatus => "offer-status",
         }
+    }
+
+    /// What this output holds when its value comes from the service; `None` for the values the
+    /// program makes itself (status, timed-out, attached).
+    pub fn kind(self) -> Option<ValueKind> {
+        match self {
+            Output::Status | Output::TimedOut | Output::Attached => None,
+            Output::OperationId => Some(ValueKind::OperationId),
+            Output::OperationUrl => Some(ValueKind::OperationUrl),
+            Output::FailedStep => Some(ValueKind::StepLabel),
+            Output::OfferVersion => Some(ValueKind::OfferVersion),
+            Output::PreviewLinks | Output::LiveLinks => Some(ValueKind::Link),
+            Output::OfferStatus => Some(ValueKind::StatusWord),
+        }
+    }
+
+    /// `value` as this output may hold it: a value (or, for links, a line) that does not fit
+    /// the output's kind is left out, and the log says so without quoting it.
+    pub fn confine(self, value: &str) -> String {
+        let Some(kind) = self.kind() else {
+            return value.to_owned();
+        };
+        let lines: Vec<&str> = value.lines().filter(|line| !line.is_empty()).collect();
+        let kept: Vec<&str> = match kind {
+            ValueKind::Link => lines
+                .iter()
+                .copied()
+                .filter(|line| kind.fits(line))
+                .collect(),
+            _ => kind.accept(value).into_iter().collect(),
+        };
+        if kept.len() != lines.len() {
+            tracing::warn!(
+                "output {}: a value from the service is not a {kind:?} and is left out",
+                self.name()
+            );
+        }
+        kept.join("\n")
     }
 
     pub fn description(self) -> &'static str {
@@ -406,7 +450,9 @@ impl Reporter {
     /// indentation is kept.
     pub fn line(&mut self, text: &str) {
         self.mask_new_secrets();
-        let line = inert_line(&secret::redact(text));
+        // Redacted again once inert: dropping ignorable characters and joining blanks can make
+        // a secret whole that was split before.
+        let line = secret::redact(&inert_line(&secret::redact(text))).into_owned();
         let line = self.sink.decorate(&line).into_owned();
         self.emit(&line);
     }
@@ -461,7 +507,7 @@ impl Reporter {
     /// Sets an output as soon as its value is known; a value already written is not repeated.
     pub fn output(&mut self, name: Output, value: &str) {
         self.mask_new_secrets();
-        let value = secret::redact(value).into_owned();
+        let value = secret::redact(&name.confine(value)).into_owned();
         if self.written.get(&name) == Some(&value) {
             return;
         }
@@ -504,7 +550,7 @@ impl Reporter {
         self.print_progress(lines);
         self.links(state);
         if let Some(live) = &self.live {
-            live.set_status(inert_line(&current_activity(state)));
+            live.set_status(secret::redact(&inert_line(&current_activity(state))).into_owned());
         }
         self.seen_state = Some(state.clone());
     }
@@ -576,7 +622,11 @@ impl Reporter {
         let mut messages_left = MAX_DETAIL_MESSAGES;
         let mut messages_cut = 0usize;
         for step in state.steps.iter().take(MAX_DETAIL_STEPS) {
-            let mut line = format!("  {}: {}", inert(step.label()), inert(&step.status_text));
+            let mut line = format!(
+                "  {}: {}",
+                name_text(step.label()),
+                name_text(&step.status_text)
+            );
             if let Some(progress) = step.progress {
                 line.push_str(&format!(" {progress}%"));
             }
@@ -586,33 +636,35 @@ impl Reporter {
                 let about = message
                     .title
                     .as_deref()
-                    .map(|title| format!(" ({})", inert(title)))
+                    .map(|title| format!(" ({})", name_text(title)))
                     .unwrap_or_default();
                 self.line(&format!(
                     "    {}{about}: {}",
                     level_name(message.level),
-                    inert(&message.text)
+                    message_text(&message.text)
                 ));
             }
             messages_left -= shown;
             messages_cut += step.messages.len() - shown;
         }
-        if state.steps.len() > MAX_DETAIL_STEPS {
-            self.line(&format!(
-                "  … {} more steps",
-                state.steps.len() - MAX_DETAIL_STEPS
-            ));
-            messages_cut += state.steps[MAX_DETAIL_STEPS..]
+        // The reading itself may have dropped some already (it keeps 1,000 steps, 100 messages).
+        let more_steps = state.steps.len().saturating_sub(MAX_DETAIL_STEPS) + state.more_steps;
+        if more_steps > 0 {
+            self.line(&format!("  … {more_steps} more steps"));
+            messages_cut += state
+                .steps
                 .iter()
+                .skip(MAX_DETAIL_STEPS)
                 .map(|step| step.messages.len())
                 .sum::<usize>();
         }
+        messages_cut += state.more_messages;
         let shown = state.messages.len().min(messages_left);
         for message in &state.messages[..shown] {
             self.line(&format!(
                 "  operation {}: {}",
                 level_name(message.level),
-                inert(&message.text)
+                message_text(&message.text)
             ));
         }
         messages_cut += state.messages.len() - shown;
@@ -764,7 +816,7 @@ pub fn output_values(outcome: &Outcome) -> Vec<(Output, String)> {
                 Output::Attached => outcome.attached.to_string(),
                 Output::OfferStatus => outcome.offer_status.clone().unwrap_or_default(),
             };
-            (*name, value)
+            (*name, name.confine(&value))
         })
         .collect()
 }
@@ -780,8 +832,8 @@ fn is_printable_link(link: &str) -> bool {
 fn progress_line(step: &Step) -> String {
     let mut line = format!(
         "  step {}: {}",
-        inert(step.label()),
-        inert(&step.status_text)
+        name_text(step.label()),
+        name_text(&step.status_text)
     );
     let open = !matches!(
         step.status,
@@ -794,9 +846,19 @@ fn progress_line(step: &Step) -> String {
         line.push_str(&format!(" {progress}%"));
     }
     if let Some(estimate) = step.estimate.as_ref().filter(|_| open) {
-        line.push_str(&format!(" (estimated {})", inert(estimate)));
+        line.push_str(&format!(" (estimated {})", name_text(estimate)));
     }
     line
+}
+
+/// A name from the service for a log line: cut, then made inert.
+fn name_text(text: &str) -> String {
+    inert(&crate::text::truncate(text, MAX_NAME_CHARS))
+}
+
+/// A message from the service for a log line: cut, then made inert.
+fn message_text(text: &str) -> String {
+    inert(&crate::text::truncate(text, annotations::MAX_MESSAGE_CHARS))
 }
 
 fn level_name(level: Level) -> &'static str {
@@ -817,11 +879,11 @@ fn current_activity(state: &OperationState) -> String {
             let progress = step.progress.map(|p| format!(" {p}%")).unwrap_or_default();
             format!(
                 "{}: {}{progress}",
-                inert(step.label()),
-                inert(&step.status_text)
+                name_text(step.label()),
+                name_text(&step.status_text)
             )
         })
-        .unwrap_or_else(|| format!("operation {}", inert(&state.status_text)))
+        .unwrap_or_else(|| format!("operation {}", name_text(&state.status_text)))
 }
 
 fn closing_line(outcome: &Outcome, elapsed: std::time::Duration) -> String {
@@ -832,7 +894,7 @@ fn closing_line(outcome: &Outcome, elapsed: std::time::Duration) -> String {
     );
     if let Some(note) = &outcome.note {
         line.push_str(": ");
-        line.push_str(&inert(note));
+        line.push_str(&message_text(note));
     }
     line
 }

@@ -154,12 +154,10 @@ fn steps(md: &mut String, state: &OperationState) {
                 .unwrap_or_default(),
         );
     }
-    if state.steps.len() > MAX_STEPS {
-        let _ = writeln!(
-            md,
-            "\n{} more steps are not listed.",
-            state.steps.len() - MAX_STEPS
-        );
+    // The reading itself may have dropped some already (it keeps 1,000).
+    let more_steps = state.steps.len().saturating_sub(MAX_STEPS) + state.more_steps;
+    if more_steps > 0 {
+        let _ = writeln!(md, "\n{more_steps} more steps are not listed.");
     }
     md.push('\n');
 }
@@ -224,12 +222,10 @@ fn messages(md: &mut String, state: &OperationState, status: Status) {
         md.push_str(&item);
         listed += 1;
     }
-    if listed < messages.len() {
-        let _ = writeln!(
-            md,
-            "\n{} more messages are not listed here.",
-            messages.len() - listed
-        );
+    // Plus those the reading dropped (it keeps 100 per step and for the operation).
+    let unlisted = messages.len() - listed + state.more_messages;
+    if unlisted > 0 {
+        let _ = writeln!(md, "\n{unlisted} more messages are not listed here.");
     }
     md.push('\n');
 }

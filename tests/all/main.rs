@@ -18,4 +18,5 @@ mod publish;
 mod reliability;
 mod reporting;
 mod sandbox;
+mod service_boundary;
 mod sinks;

@@ -47,10 +47,12 @@ fn service_text_cannot_inject_workflow_commands() {
             "Azure Pipelines command in {line}"
         );
     }
-    // Outputs: the multi-line value stays one value; no forged output appears.
+    // Outputs: a value that is not an offer version is left out, a line that is not a link is
+    // dropped from the links; no forged output appears.
     let outputs = run.outputs();
     assert_eq!(outputs["status"], "failed");
-    assert_eq!(outputs["offer-version"], "7\n::error::forged-version");
+    assert_eq!(outputs["offer-version"], "");
+    assert_eq!(outputs["preview-links"], "https://p");
     assert!(!outputs.contains_key("::error::forged-version"));
     // The summary table stays a table: the step is one row.
     let rows: Vec<&str> = run
@@ -407,4 +409,43 @@ fn secrets_echoed_by_the_service_are_redacted_however_escaped() {
     let result = std::fs::read_to_string(step.dir().join("result.json")).expect("result file");
     assert!(result.contains("bad header: Bearer ***"), "{result}");
     assert_no_secret_in("result file", &result, &[token], &result);
+}
+
+#[test]
+fn long_service_text_never_makes_a_long_log_line() {
+    let long = |what: &str| format!("{what}{}", "y".repeat(200_000));
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    serve_publish(&server, vec![]);
+    server.route(
+        "GET",
+        &operation_path(),
+        vec![
+            Reply::json(
+                503,
+                json!({"error": {"code": "Busy", "message": long("busy")}}),
+            )
+            .header("Retry-After", "0"),
+            Reply::json(200, operation(&long("odd"), json!([]))),
+            Reply::json(200, operation(&long("odder"), json!([]))),
+            Reply::json(200, operation("complete", json!([]))),
+        ],
+    );
+    let run = step()
+        .github()
+        .against(&server)
+        .input("poll-interval", "10ms")
+        .run();
+    run.assert_code(0);
+    for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        let longest = text.lines().map(str::len).max().unwrap_or_default();
+        assert!(
+            longest <= 16 * 1024,
+            "{stream} has a line of {longest} bytes: {}",
+            text.lines()
+                .map(|line| line.chars().take(100).collect::<String>())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
 }
