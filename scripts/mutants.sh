@@ -27,7 +27,7 @@ FILES=(
     src/report/annotations.rs
     src/api/model.rs
     src/outcome.rs
-    src/api/retry.rs
+    src/transport/retry.rs
     src/wait/mod.rs
 )
 OUT=target/mutants

@@ -330,12 +330,12 @@ mod tests {
             status: 403,
             code: None,
             message: "denied".to_owned(),
+            help: Some("add the service principal".to_owned()),
         };
         let problem = Problem::from(&error);
         assert_eq!(problem.title, "POST publish");
         assert_eq!(problem.message, "POST publish failed: HTTP 403: denied");
-        assert_eq!(problem.help, error.help());
-        assert!(problem.help.is_some());
+        assert_eq!(problem.help.as_deref(), Some("add the service principal"));
     }
 
     #[test]

@@ -218,11 +218,13 @@ mod tests {
         let policy = RetryPolicy {
             initial: Duration::from_secs(2),
             max: Duration::from_secs(60),
+            max_attempts: 5,
         };
-        // (attempt, random unit) -> back-off: half fixed plus the random share of the other half;
-        // a random unit outside 0..=1 is clamped.
+        // (attempt, random unit) -> back-off: half fixed plus the random share of the other half,
+        // or the floor (`initial` plus up to a quarter) when that is less; a random unit outside
+        // 0..=1 is clamped.
         for (attempt, random, expected) in [
-            (0, 0.5, Duration::from_millis(1500)),
+            (0, 0.5, Duration::from_millis(2250)),
             (1, 0.25, Duration::from_millis(2500)),
             (2, 2.0, Duration::from_secs(8)),
             (2, -1.0, Duration::from_secs(4)),
@@ -234,11 +236,13 @@ mod tests {
                 "attempt {attempt}, random {random}"
             );
         }
-        let huge = RetryPolicy {
-            initial: Duration::MAX,
+        let capped = RetryPolicy {
+            initial: Duration::from_secs(1),
             max: Duration::from_secs(10),
+            max_attempts: 5,
         };
-        assert_eq!(huge.backoff(3, 1.0), Duration::from_secs(10), "overflow");
+        assert_eq!(capped.backoff(3, 1.0), Duration::from_secs(8));
+        assert_eq!(capped.backoff(4, 1.0), Duration::from_secs(10), "capped");
     }
 
     #[test]

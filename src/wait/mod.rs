@@ -166,6 +166,7 @@ mod tests {
             status,
             code: None,
             message: String::new(),
+            help: None,
         };
         let table = [
             (
@@ -192,6 +193,7 @@ mod tests {
                 ApiError::UntrustedCertificate {
                     call: "GET operation",
                     detail: "unknown issuer".to_owned(),
+                    help: None,
                 },
                 false,
             ),
