@@ -746,6 +746,19 @@ fn operation_url_on_api(
             .path()
             .starts_with(ingestion_url.path().trim_end_matches('/'))
         && api != ApiChoice::Cpp;
+    // Of a shape the CPP API follows: found now, with the other input errors, rather than when
+    // the command starts. (The version is a placeholder: only the shape is checked.)
+    if on_cpp
+        && !on_ingestion
+        && crate::api::cpp::rebuild_operation_url(api_url, "0", &url).is_none()
+    {
+        return Err(check.invalid(
+            "operation-url",
+            "names no operation of the Cloud Partner Portal API: expected \
+             {api-url}/api/publishers/{publisher}/offers/{offer}/operations/{id} or \
+             {api-url}/api/operations/{id} (the operation-url output of the step that started it)",
+        ));
+    }
     if on_cpp || on_ingestion {
         Ok(url)
     } else {

@@ -378,3 +378,24 @@ fn every_problem_in_one_report_and_folders_are_not_files() {
     assert!(run.stdout.contains("is a folder"), "{}", run.dump());
     assert!(server.requests().is_empty());
 }
+
+/// An `operation-url` on the API's origin but of no operation's shape is an input error like the
+/// others: reported with them in one list, before any request.
+#[test]
+fn an_operation_url_of_no_known_shape_is_reported_with_the_other_input_errors() {
+    let server = FakeServer::start();
+    let url = format!("{}/api/publishers/{PUBLISHER}/offers/{OFFER}", server.url());
+    assert_invalid(
+        step()
+            .against(&server)
+            .input("command", "wait")
+            .input("operation-url", &url)
+            .input("poll-interval", "banana"),
+        &server,
+        &[
+            "poll-interval (INPUT_POLL-INTERVAL='banana')",
+            "operation-url (INPUT_OPERATION-URL=",
+            "/api/publishers/{publisher}/offers/{offer}/operations/{id}",
+        ],
+    );
+}
