@@ -110,11 +110,17 @@ pub fn plain_annotation(annotation: &Annotation) -> String {
         Severity::Warning => "warning",
     };
     let mut lines = annotation.message.lines();
-    let mut text = format!(
-        "{label}: {}: {}",
-        inert(&annotation.title),
-        inert(lines.next().unwrap_or_default())
-    );
+    let first = lines.next().unwrap_or_default();
+    // An API error's message starts with the call, which is also its title: said once, not
+    // `error: get operation status: get operation status failed: HTTP 500`.
+    let names_the_title = first
+        .strip_prefix(annotation.title.as_str())
+        .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with(':'));
+    let mut text = if names_the_title {
+        format!("{label}: {}", inert(first))
+    } else {
+        format!("{label}: {}: {}", inert(&annotation.title), inert(first))
+    };
     // Continuation lines start with a mark: a runner that trims blanks before looking for a
     // command must not find one there.
     for line in lines {
@@ -213,6 +219,35 @@ mod tests {
         assert_eq!(
             colourise("https://example.com/a: b"),
             "https://example.com/a: b"
+        );
+    }
+
+    #[test]
+    fn a_message_that_starts_with_its_title_says_it_once() {
+        let annotation = |title: &str, message: &str| {
+            plain_annotation(&Annotation {
+                severity: Severity::Error,
+                title: title.into(),
+                message: message.into(),
+            })
+        };
+        assert_eq!(
+            annotation(
+                "get operation status",
+                "get operation status failed: HTTP 500: boom"
+            ),
+            "error: get operation status failed: HTTP 500: boom"
+        );
+        assert_eq!(
+            annotation(
+                "publish offer",
+                "publish offer: unexpected answer (HTTP 202)"
+            ),
+            "error: publish offer: unexpected answer (HTTP 202)"
+        );
+        assert_eq!(
+            annotation("Certification", "Certificationless disk"),
+            "error: Certification: Certificationless disk"
         );
     }
 
