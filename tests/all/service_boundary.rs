@@ -632,3 +632,35 @@ fn a_location_naming_another_offers_operation_is_not_followed() {
         );
     }
 }
+
+/// A token with a run of blanks (the authority may put spaces in one) echoed by the service is
+/// printed on one line, blanks collapsed: that spelling is redacted too.
+#[test]
+fn a_token_with_a_run_of_blanks_echoed_by_the_service_is_redacted() {
+    let token = "eyJ0eXAi  tok_with-a-run-of-blanks";
+    let server = FakeServer::start();
+    server.route(
+        "POST",
+        &token_path(),
+        vec![Reply::json(
+            200,
+            json!({"token_type": "Bearer", "expires_in": 3599, "access_token": token}),
+        )],
+    );
+    server.route(
+        "POST",
+        &offer_path("publish"),
+        vec![Reply::json(
+            400,
+            json!({"error": {"code": "BadRequest", "message": format!("token {token} is bad")}}),
+        )],
+    );
+    let run = step().github().against(&server).run();
+    run.assert_code(1).assert_no_secret(&[
+        CLIENT_SECRET,
+        token,
+        "eyJ0eXAi tok_with-a-run-of-blanks",
+    ]);
+    let error = run.command_starting("::error title=publish offer::");
+    assert!(error.contains("token *** is bad"), "{}", run.dump());
+}
