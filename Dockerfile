@@ -24,6 +24,11 @@ ARG BINARY_FROM=build
 
 # ---- the binary, compiled from source (native to the platform being built) ----
 FROM rust:${RUST_VERSION}-alpine AS build
+# A pipe below must fail the build when any part of it fails.
+SHELL ["/bin/ash", "-eo", "pipefail", "-c"]
+# Not pinned: the base image's Alpine release fixes which gcc and musl-dev it offers, and pinning
+# exact package revisions would break the build each time Alpine ships a fix.
+# hadolint ignore=DL3018
 RUN apk add --no-cache gcc musl-dev
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
@@ -61,7 +66,8 @@ RUN for applet in $(busybox --list); do \
 FROM scratch AS base
 ARG VERSION=dev
 ARG REVISION=unknown
-ARG SOURCE=https://github.com/contoso/publish-offer
+# The release passes the repository it is built from (github.server_url/github.repository).
+ARG SOURCE=
 LABEL org.opencontainers.image.title="publish-offer" \
       org.opencontainers.image.description="Publishes an Azure Marketplace offer through the Cloud Partner Portal API, waits for the operation and reports the outcome to the CI system" \
       org.opencontainers.image.source="${SOURCE}" \
