@@ -145,14 +145,27 @@ fn install_downloads_verifies_and_then_uses_the_tool_cache() {
         &std::fs::metadata(&binary).expect("metadata").permissions(),
     );
     assert_eq!(mode & 0o777, 0o755);
-    assert!(runner.cache().join(format!("publish-offer/{VERSION}/x64.complete")).exists());
-    assert!(first.stdout.contains("downloaded and verified"), "{}", first.stdout);
+    assert!(
+        runner
+            .cache()
+            .join(format!("publish-offer/{VERSION}/x64.complete"))
+            .exists()
+    );
+    assert!(
+        first.stdout.contains("downloaded and verified"),
+        "{}",
+        first.stdout
+    );
     assert_eq!(server.requests(), vec![asset_path(LINUX_X64_ASSET)]);
 
     let second = runner.install();
     assert_eq!(second.code, 0, "{}", second.stdout);
     assert_eq!(second.outputs.get("path"), first.outputs.get("path"));
-    assert!(second.stdout.contains("from the tool cache"), "{}", second.stdout);
+    assert!(
+        second.stdout.contains("from the tool cache"),
+        "{}",
+        second.stdout
+    );
     assert_eq!(server.requests().len(), 1, "the cache hit downloaded again");
 }
 
@@ -165,14 +178,21 @@ fn install_refuses_a_binary_whose_checksum_differs() {
     let installed = runner.install();
     assert_eq!(installed.code, 1, "{}", installed.stdout);
     assert!(
-        installed.stdout.contains("::error title=publish-offer: no binary::refused ")
+        installed
+            .stdout
+            .contains("::error title=publish-offer: no binary::refused ")
             && installed.stdout.contains(&sha256_hex(ASSET_BYTES)),
         "{}",
         installed.stdout
     );
     assert!(installed.outputs.is_empty(), "{:?}", installed.outputs);
     assert!(!runner.cached_binary().exists());
-    assert!(!runner.cache().join(format!("publish-offer/{VERSION}/x64.complete")).exists());
+    assert!(
+        !runner
+            .cache()
+            .join(format!("publish-offer/{VERSION}/x64.complete"))
+            .exists()
+    );
     let leftovers: Vec<_> = std::fs::read_dir(runner.cached_binary().parent().expect("dir"))
         .expect("cache dir")
         .collect();
@@ -189,8 +209,15 @@ fn install_replaces_a_cached_binary_that_no_longer_matches() {
 
     let installed = runner.install();
     assert_eq!(installed.code, 0, "{}", installed.stdout);
-    assert!(installed.stdout.contains("::warning "), "{}", installed.stdout);
-    assert_eq!(std::fs::read(runner.cached_binary()).expect("binary"), ASSET_BYTES);
+    assert!(
+        installed.stdout.contains("::warning "),
+        "{}",
+        installed.stdout
+    );
+    assert_eq!(
+        std::fs::read(runner.cached_binary()).expect("binary"),
+        ASSET_BYTES
+    );
     assert_eq!(server.requests().len(), 2);
 }
 
@@ -249,7 +276,10 @@ fn install_without_a_checksum_for_the_runner_fails_without_downloading() {
     assert!(server.requests().is_empty(), "{:?}", server.requests());
 
     let unsupported = Runner::released_on(&server, &linux_x64_sums()).on("Linux", "ARM");
-    assert_fails_with_advice(&unsupported.install(), "no release binary for runner Linux/ARM");
+    assert_fails_with_advice(
+        &unsupported.install(),
+        "no release binary for runner Linux/ARM",
+    );
 }
 
 #[test]
@@ -325,7 +355,10 @@ fn both_run_steps_pass_every_input_as_the_docker_form_did() {
         })
         .collect();
     expected.sort();
-    for (id, install) in [("run-posix", "install-posix"), ("run-windows", "install-windows")] {
+    for (id, install) in [
+        ("run-posix", "install-posix"),
+        ("run-windows", "install-windows"),
+    ] {
         let mut env = step_env(composite_step(&action, id));
         let binary = env
             .iter()
@@ -406,7 +439,11 @@ fn the_run_step_behaves_like_the_docker_form() {
     }
     let through_action = composite.finished(command.output().expect("bash"));
 
-    assert_eq!(through_action.code, direct.code, "{}", through_action.stderr);
+    assert_eq!(
+        through_action.code, direct.code,
+        "{}",
+        through_action.stderr
+    );
     let mut direct_outputs = parse_github_output(&direct.outputs_raw);
     let mut action_outputs = parse_github_output(&through_action.outputs_raw);
     assert_eq!(
@@ -447,7 +484,11 @@ fn a_hyphenated_input_reaches_the_binary_through_the_run_step() {
     }
     let finished = composite.finished(command.output().expect("bash"));
     assert_eq!(finished.code, 2, "{}", finished.stdout);
-    assert!(finished.stdout.contains("INPUT_POLL-INTERVAL"), "{}", finished.stdout);
+    assert!(
+        finished.stdout.contains("INPUT_POLL-INTERVAL"),
+        "{}",
+        finished.stdout
+    );
     assert_eq!(
         parse_github_output(&finished.outputs_raw)
             .get("status")

@@ -111,7 +111,13 @@ fn example_files() -> Vec<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let mut files: Vec<String> = std::fs::read_dir(dir)
         .expect("examples/")
-        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .filter(|name| name.ends_with(".yml") || name.ends_with(".yaml"))
         .map(|name| format!("examples/{name}"))
         .collect();
@@ -174,7 +180,10 @@ fn readme_examples_are_the_files_in_examples() {
     }
     let files: BTreeSet<String> = example_files().into_iter().collect();
     assert!(!files.is_empty());
-    assert_eq!(shown, files, "every file in examples/ is shown in the README, once");
+    assert_eq!(
+        shown, files,
+        "every file in examples/ is shown in the README, once"
+    );
 }
 
 /// The keys whose string value is a script a runner executes: GitHub `run`, Azure Pipelines
@@ -265,13 +274,21 @@ fn no_example_or_workflow_pastes_a_value_into_a_script() {
     }
     let mut files = example_files();
     files.extend(
-        ["action.yml", ".github/workflows/ci.yml", ".github/workflows/release.yml"]
-            .map(str::to_owned),
+        [
+            "action.yml",
+            ".github/workflows/ci.yml",
+            ".github/workflows/release.yml",
+        ]
+        .map(str::to_owned),
     );
     for file in files {
         found.extend(script_injections(&file, &repo_text(&file)));
     }
-    assert!(found.is_empty(), "pass these through env: instead:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "pass these through env: instead:\n{}",
+        found.join("\n")
+    );
 }
 
 /// What `.github/scripts/release-tags` says a release of `version` makes.
@@ -314,7 +331,9 @@ fn release_tags_are_the_version_its_minor_and_major() {
 fn the_release_workflow_uses_the_release_tags() {
     let text = repo_text(".github/workflows/release.yml");
     let workflow = YamlLoader::load_from_str(&text).expect("YAML").remove(0);
-    let image_steps = workflow["jobs"]["image"]["steps"].as_vec().expect("image steps");
+    let image_steps = workflow["jobs"]["image"]["steps"]
+        .as_vec()
+        .expect("image steps");
     let tags_step = image_steps
         .iter()
         .find(|step| step["id"].as_str() == Some("tags"))
@@ -347,7 +366,10 @@ fn the_release_workflow_uses_the_release_tags() {
         .iter()
         .filter_map(|step| step["run"].as_str())
         .collect::<String>();
-    assert!(moving.contains(".github/scripts/release-tags \"$VERSION\""), "{moving}");
+    assert!(
+        moving.contains(".github/scripts/release-tags \"$VERSION\""),
+        "{moving}"
+    );
     assert!(moving.contains("s/^moving-tags=//p"), "{moving}");
 }
 
@@ -371,13 +393,22 @@ fn docs_name_only_tags_the_release_makes() {
                 .map(|tag| format!("OWNER/publish-offer@{tag}")),
         );
     }
-    let image_ref = regex_lite::Regex::new(r"ghcr\.io/[A-Za-z0-9_.<>-]+/publish-offer:[A-Za-z0-9_.-]*[A-Za-z0-9]")
-        .expect("regex");
-    let action_ref = regex_lite::Regex::new(r"[A-Za-z0-9_.<>-]+/publish-offer@[A-Za-z0-9_.-]*[A-Za-z0-9]")
-        .expect("regex");
+    let image_ref = regex_lite::Regex::new(
+        r"ghcr\.io/[A-Za-z0-9_.<>-]+/publish-offer:[A-Za-z0-9_.-]*[A-Za-z0-9]",
+    )
+    .expect("regex");
+    let action_ref =
+        regex_lite::Regex::new(r"[A-Za-z0-9_.<>-]+/publish-offer@[A-Za-z0-9_.-]*[A-Za-z0-9]")
+            .expect("regex");
     let mut files = example_files();
     files.extend(
-        ["README.md", "action.yml", "action/install.sh", "action/install.ps1"].map(str::to_owned),
+        [
+            "README.md",
+            "action.yml",
+            "action/install.sh",
+            "action/install.ps1",
+        ]
+        .map(str::to_owned),
     );
     let mut wrong = Vec::new();
     let mut seen = 0;
@@ -403,14 +434,19 @@ fn docs_name_only_tags_the_release_makes() {
         for found in action_ref.find_iter(&text) {
             seen += 1;
             let found = found.as_str();
-            let pinned_sha = found.rsplit('@').next().is_some_and(|sha| {
-                sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit())
-            });
+            let pinned_sha = found
+                .rsplit('@')
+                .next()
+                .is_some_and(|sha| sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()));
             if !pinned_sha && !refs.contains(&placeholder(found)) {
                 wrong.push(format!("{file}: action ref {found}"));
             }
         }
     }
     assert!(seen > 5, "the patterns found only {seen} references");
-    assert!(wrong.is_empty(), "not made by the release:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "not made by the release:\n{}",
+        wrong.join("\n")
+    );
 }
