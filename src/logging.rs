@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -85,6 +85,7 @@ fn filter_from(directives: &str) -> Targets {
 #[cfg(test)]
 mod tests {
     use tracing::Level;
+    use tracing_subscriber::filter::LevelFilter;
 
     use super::*;
 
