@@ -17,13 +17,12 @@
 # TLS uses rustls with built-in roots (no CA bundle in the image); SSL_CERT_FILE adds roots for
 # TLS-inspecting proxies, HTTPS_PROXY / NO_PROXY are honoured.
 
-ARG RUST_VERSION=1.95
-ARG BUSYBOX_VERSION=1.37.0
+# Base images are named in full on their FROM lines (no ARG), so Dependabot can update them.
 # build: compile here; dist: take dist/${TARGETARCH}/publish-offer from the context.
 ARG BINARY_FROM=build
 
 # ---- the binary, compiled from source (native to the platform being built) ----
-FROM rust:${RUST_VERSION}-alpine AS build
+FROM rust:1.95-alpine AS build
 # A pipe below must fail the build when any part of it fails.
 SHELL ["/bin/ash", "-eo", "pipefail", "-c"]
 # Not pinned: the base image's Alpine release fixes which gcc and musl-dev it offers, and pinning
@@ -53,9 +52,9 @@ FROM ${BINARY_FROM} AS binary
 
 # ---- contract: stage "busybox" holds /out/bin/busybox (static, for the target platform) and
 # ---- a link /out/bin/<applet> -> busybox for each applet, sh among them ----
-FROM busybox:${BUSYBOX_VERSION}-musl AS busybox-image
+FROM busybox:1.37.0-musl AS busybox-image
 # The links are made on the build platform, so no emulation is needed for other architectures.
-FROM --platform=$BUILDPLATFORM busybox:${BUSYBOX_VERSION}-musl AS busybox
+FROM --platform=$BUILDPLATFORM busybox:1.37.0-musl AS busybox
 COPY --from=busybox-image /bin/busybox /out/bin/busybox
 RUN for applet in $(busybox --list); do \
       [ "$applet" = busybox ] || ln -s busybox "/out/bin/$applet"; \
