@@ -69,7 +69,8 @@ pub fn help() -> String {
          \x20 publish-offer --help | --version\n\n\
          Inputs are read from the environment: INPUT_<NAME> as GitHub Actions writes it\n\
          (INPUT_PUBLISHER-ID; INPUT_PUBLISHER_ID also works), then MARKETPLACE_<NAME>\n\
-         (MARKETPLACE_PUBLISHER_ID), then for credentials the standard AZURE_* variables.\n\
+         (MARKETPLACE_PUBLISHER_ID), then for credentials the standard AZURE_* variables and\n\
+         those AzureCLI@2 sets (AZURESUBSCRIPTION_*, servicePrincipalId, tenantId).\n\
          Values are trimmed; an empty value counts as unset.\n\n\
          COMMANDS (input command):\n\
          \x20 publish   start a publish and wait for it      needs publisher-id, offer-id, credentials\n\
@@ -81,7 +82,9 @@ pub fn help() -> String {
          \x20 (publisher-id is not needed with api: ingestion)\n\n\
          CREDENTIALS (input auth, default auto: the first configured wins):\n\
          \x20 access-token > client-secret (+ tenant-id, client-id) > AZURE_FEDERATED_TOKEN_FILE >\n\
-         \x20 GitHub OIDC (permissions: id-token: write) > Azure Pipelines OIDC (service-connection-id)\n\n\
+         \x20 GitHub OIDC (permissions: id-token: write) > Azure Pipelines OIDC (AzureCLI@2's idToken,\n\
+         \x20 or service-connection-id + SYSTEM_ACCESSTOKEN) > GitLab OIDC (GITLAB_CI and the\n\
+         \x20 oidc-token-variable set by id_tokens:)\n\n\
          INPUTS:",
         version(),
         Scenario::NAMES.join(", ")

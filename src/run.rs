@@ -71,6 +71,9 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
         reporter.sink_name(),
         source.describe()
     );
+    if let Some(warning) = source.lifetime_warning(settings.timeout) {
+        tracing::warn!("{warning}");
+    }
     let api = Api::new(http, Tokens::new(source));
     let backend = match interrupt
         .guard(choose_backend(&settings, &api, started))

@@ -12,8 +12,10 @@ use super::ingestion::{self, Ingestion};
 use super::model::OperationStatus;
 use crate::outcome::OperationRef;
 
-/// The product ingestion API asks to be polled at most once a minute.
-const INGESTION_MIN_POLL: Duration = Duration::from_secs(60);
+/// The product ingestion API documents no polling interval; real clients poll its job status
+/// every 1 to 10 s. Ten seconds loads it no more than the gentlest of them. (A once-a-minute
+/// limit in earlier notes had no public source.)
+const INGESTION_MIN_POLL: Duration = Duration::from_secs(10);
 /// CPP states no limit; faster than once a second only loads it (and counts against throttling).
 const CPP_MIN_POLL: Duration = Duration::from_secs(1);
 

@@ -3,7 +3,11 @@
 //! `live`; the job is followed at `configure/{jobId}/status`. The offer's state is read from its
 //! submissions, the way existing clients do: a preview submission running = publishing;
 //! completed + failed = publish failed; completed + succeeded = preview ready; a live submission
-//! running = going live, completed = its result.
+//! running = going live, completed = its result. The documented list begins with the draft entry
+//! (`submission/<product>/0`, target `draft`, no status): the working copy, never an operation.
+//!
+//! Every id the service sends (product, submission, job) goes into request paths and outputs, so
+//! it is checked against a strict shape first; anything else makes the answer malformed.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -23,6 +27,14 @@ use crate::auth::Audience;
 pub const RESOURCE: &str = "https://graph.microsoft.com";
 pub const VERSION: &str = "2022-03-01-preview2";
 const SCHEMA: &str = "https://schema.mp.microsoft.com/schema";
+/// Ids are GUIDs in every documented answer; the documentation's own examples use letters past
+/// `f` (`12345678-abcd-efgh-...`), so the check is on characters and length, not on hex.
+const MAX_SERVICE_ID_LEN: usize = 64;
+/// How deep `errors[].details[]` is followed: real answers nest two or three levels.
+const MAX_ERROR_DEPTH: usize = 8;
+/// How many leaf errors of one job are kept (the annotations show 10; the summary and the result
+/// file list the rest).
+const MAX_ERROR_LEAVES: usize = 100;
 
 pub const FIND_PRODUCT_CALL: &str = "find product";
 pub const CONFIGURE_CALL: &str = "submit configure job";
@@ -77,7 +89,7 @@ impl<'a> Ingestion<'a> {
     pub fn job_id_from_url(&self, url: &Url) -> Option<String> {
         let rest = url.path().strip_prefix(self.base.path())?;
         let id = rest.strip_prefix("/configure/")?.strip_suffix("/status")?;
-        crate::config::is_identifier(id).then(|| id.to_owned())
+        is_service_id(id).then(|| id.to_owned())
     }
 
     /// Sends `request` with the ingestion token and reads the JSON answer with `read`.
@@ -234,13 +246,7 @@ impl<'a> Ingestion<'a> {
         self.call(
             request(SUBMISSIONS_CALL, Method::GET, &url, None),
             deadline,
-            |value| {
-                Ok(value
-                    .get("value")
-                    .and_then(Value::as_array)
-                    .map(|items| items.iter().filter_map(Submission::parse).collect())
-                    .unwrap_or_default())
-            },
+            parse_submissions,
         )
         .await
     }
@@ -277,18 +283,35 @@ fn request<'r>(
     }
 }
 
+/// An id the service made (a GUID, a job id): letters, digits, `-` and `_`, starting with a
+/// letter or digit, at most 64 characters. Nothing that could change a URL's path or query.
+fn is_service_id(id: &str) -> bool {
+    id.len() <= MAX_SERVICE_ID_LEN
+        && id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+}
+
 /// `product/<guid>` -> `<guid>`, when it is one.
 fn product_guid(product: &str) -> Option<&str> {
     let guid = product.strip_prefix("product/")?;
-    let valid = !guid.is_empty()
-        && guid.len() <= 64
-        && guid.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
-    valid.then_some(guid)
+    is_service_id(guid).then_some(guid)
+}
+
+/// `submission/<guid>/<number>` -> the number, when the id has that shape.
+fn submission_number(id: &str) -> Option<u64> {
+    let (guid, number) = id.strip_prefix("submission/")?.split_once('/')?;
+    let digits =
+        !number.is_empty() && number.len() <= 20 && number.bytes().all(|b| b.is_ascii_digit());
+    if !is_service_id(guid) || !digits {
+        return None;
+    }
+    number.parse().ok()
 }
 
 fn job_id(value: &Value) -> Option<String> {
-    scalar(value.get("jobId").or_else(|| value.get("jobID")))
-        .filter(|id| crate::config::is_identifier(id))
+    scalar(value.get("jobId").or_else(|| value.get("jobID"))).filter(|id| is_service_id(id))
 }
 
 /// A job's status on the shared model: `completed` + `succeeded` -> succeeded, `failed` ->
@@ -319,35 +342,15 @@ pub fn parse_job(value: &Value) -> Result<OperationState, ParseError> {
         },
         other => other,
     };
-    let messages: Vec<Message> = value
+    let mut messages = Vec::new();
+    for error in value
         .get("errors")
         .and_then(Value::as_array)
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|error| {
-                    let code = error
-                        .get("code")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
-                    let message = error
-                        .get("message")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
-                    let text = match (code.is_empty(), message.is_empty()) {
-                        (false, false) => format!("{code}: {message}"),
-                        (true, _) => message.to_owned(),
-                        (false, true) => code.to_owned(),
-                    };
-                    Message {
-                        level: Level::Error,
-                        text: crate::text::html_to_text(&text),
-                    }
-                })
-                .filter(|message| !message.text.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
+        .into_iter()
+        .flatten()
+    {
+        error_leaves(error, None, 0, &mut messages);
+    }
     // The job as one step, so that its progress shows like CPP's steps do.
     let step = Step {
         id: job_id(value).unwrap_or_default(),
@@ -374,61 +377,214 @@ pub fn parse_job(value: &Value) -> Result<OperationState, ParseError> {
     })
 }
 
+/// Adds the leaves under `error` (an item of `errors[]` or of a `details[]`) to `out`: each leaf
+/// message with a title from its code and the resource it (or the nearest item above it) names.
+/// The text of the items above a leaf is context the leaf repeats more precisely; an item whose
+/// `details` holds nothing usable is a leaf itself.
+fn error_leaves(error: &Value, resource: Option<&str>, depth: usize, out: &mut Vec<Message>) {
+    if out.len() >= MAX_ERROR_LEAVES {
+        return;
+    }
+    let Value::Object(object) = error else {
+        // Older answers (and some clients' test data) list errors as plain strings.
+        if let Some(text) = error.as_str() {
+            push_leaf(out, None, resource, text);
+        }
+        return;
+    };
+    let text_of = |key: &str| {
+        object
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+    };
+    let resource = text_of("resourceId").or(resource);
+    let details: &[Value] = object
+        .get("details")
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice);
+    let before = out.len();
+    if depth + 1 < MAX_ERROR_DEPTH {
+        for detail in details {
+            error_leaves(detail, resource, depth + 1, out);
+        }
+    }
+    if out.len() == before {
+        let code = text_of("code");
+        if let Some(text) = text_of("message").or(code) {
+            push_leaf(out, code, resource, text);
+        }
+    }
+}
+
+fn push_leaf(out: &mut Vec<Message>, code: Option<&str>, resource: Option<&str>, text: &str) {
+    let text = crate::text::html_to_text(text);
+    if text.is_empty() || out.len() >= MAX_ERROR_LEAVES {
+        return;
+    }
+    let title = match (code, resource) {
+        (Some(code), Some(resource)) => Some(format!("{code} ({resource})")),
+        (Some(code), None) => Some(code.to_owned()),
+        (None, Some(resource)) => Some(resource.to_owned()),
+        (None, None) => None,
+    };
+    out.push(Message {
+        level: Level::Error,
+        text,
+        title: title.map(|title| crate::text::html_to_text(&title)),
+    });
+}
+
+/// Where a submission is published to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Preview,
+    Live,
+}
+
+/// A submission's documented `status`: `notStarted`, `running` or `completed`; absent on the
+/// draft entry, which is not a submission in this sense and never reaches here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Progress {
+    Running,
+    Completed,
+    /// Absent, or a value the documentation does not list: not running, not an outcome.
+    Unknown(String),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Submission {
     id: String,
     number: u64,
-    live: bool,
-    status: String,
+    target: Target,
+    progress: Progress,
+    /// `result`, lower-cased: `succeeded`, `failed`, `pending`...; empty when absent.
     result: String,
 }
 
+/// `GET submission/{product}`: the submissions, without the draft entry. A submission whose id
+/// or target is not of the documented shape makes the whole answer malformed.
+fn parse_submissions(value: &Value) -> Result<Vec<Submission>, ParseError> {
+    let items = value
+        .get("value")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ParseError("no \"value\" list of submissions".to_owned()))?;
+    let mut submissions = Vec::new();
+    for item in items {
+        if let Some(submission) = Submission::parse(item)? {
+            submissions.push(submission);
+        }
+    }
+    Ok(submissions)
+}
+
 impl Submission {
-    fn parse(value: &Value) -> Option<Submission> {
-        let id = value.get("id").and_then(Value::as_str)?.to_owned();
-        let number = id
-            .rsplit('/')
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
+    /// `Ok(None)` for the draft entry.
+    fn parse(value: &Value) -> Result<Option<Submission>, ParseError> {
         let target = value
             .get("target")
             .and_then(|target| target.get("targetType"))
             .and_then(Value::as_str)
             .unwrap_or_default();
-        Some(Submission {
-            id,
+        let target = match target.to_ascii_lowercase().as_str() {
+            "draft" => return Ok(None),
+            "preview" => Target::Preview,
+            "live" => Target::Live,
+            _ => {
+                return Err(ParseError(format!(
+                    "a submission with target {:?}, neither draft, preview nor live",
+                    crate::text::truncate(target, 40)
+                )));
+            }
+        };
+        let id = value.get("id").and_then(Value::as_str).unwrap_or_default();
+        let number = submission_number(id).ok_or_else(|| {
+            ParseError(format!(
+                "unexpected submission id {:?}",
+                crate::text::truncate(id, 100)
+            ))
+        })?;
+        let status = scalar(value.get("status")).unwrap_or_default();
+        let progress = match status.to_ascii_lowercase().as_str() {
+            "notstarted" | "running" => Progress::Running,
+            "completed" => Progress::Completed,
+            _ => Progress::Unknown(status),
+        };
+        Ok(Some(Submission {
+            id: id.to_owned(),
             number,
-            live: target.eq_ignore_ascii_case("live"),
-            status: scalar(value.get("status"))
-                .unwrap_or_default()
-                .to_ascii_lowercase(),
+            target,
+            progress,
             result: scalar(value.get("result"))
                 .unwrap_or_default()
                 .to_ascii_lowercase(),
-        })
+        }))
     }
 
     fn is_running(&self) -> bool {
-        self.status != "completed"
+        self.progress == Progress::Running
+    }
+
+    fn completed_with(&self, result: &str) -> bool {
+        self.progress == Progress::Completed && self.result == result
     }
 }
 
-/// The newest preview submission that completed successfully, when no newer live one exists.
-fn ready_preview(submissions: &[Submission]) -> Option<String> {
-    let newest_live = submissions
+/// The number of the newest live submission (0 when none).
+fn newest_live(submissions: &[Submission]) -> u64 {
+    submissions
         .iter()
-        .filter(|s| s.live)
+        .filter(|s| s.target == Target::Live)
         .map(|s| s.number)
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// The newest preview submission that completed and succeeded, when no live one is as new.
+fn ready_preview(submissions: &[Submission]) -> Option<String> {
+    let newest_live = newest_live(submissions);
     submissions
         .iter()
         .filter(|s| {
-            !s.live && s.status == "completed" && s.result == "succeeded" && s.number > newest_live
+            s.target == Target::Preview && s.completed_with("succeeded") && s.number > newest_live
         })
         .max_by_key(|s| s.number)
         .map(|s| s.id.clone())
+}
+
+/// The offer's status from its submissions: `Running` while one runs; otherwise from the newest
+/// completed one: a preview newer than every live one that succeeded is waiting for go-live, a
+/// live one that succeeded is published, a failed one failed. None completed: never published
+/// (or, when some have a status we do not know, that status).
+fn offer_status(submissions: &[Submission]) -> String {
+    if submissions.iter().any(Submission::is_running) {
+        return "Running".to_owned();
+    }
+    // On a tie the live entry wins: a preview pushed live is the same submission.
+    let newest_completed = submissions
+        .iter()
+        .filter(|s| s.progress == Progress::Completed)
+        .max_by_key(|s| (s.number, s.target == Target::Live));
+    let Some(newest) = newest_completed else {
+        return submissions
+            .iter()
+            .find_map(|s| match &s.progress {
+                Progress::Unknown(status) if !status.is_empty() => Some(status.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| "NeverPublished".to_owned());
+    };
+    match (newest.target, newest.result.as_str()) {
+        (Target::Preview, "succeeded") if newest.number > newest_live(submissions) => {
+            "WaitingForPublisherReview".to_owned()
+        }
+        (Target::Preview, "succeeded") => "Succeeded".to_owned(),
+        (Target::Live, "succeeded") => "Succeeded".to_owned(),
+        (_, "failed") => "Failed".to_owned(),
+        (_, "cancelled" | "canceled") => "Canceled".to_owned(),
+        (_, other) => format!("completed/{other}"),
+    }
 }
 
 fn state_from_submissions(submissions: &[Submission]) -> OperationState {
@@ -437,18 +593,24 @@ fn state_from_submissions(submissions: &[Submission]) -> OperationState {
     let steps = sorted
         .iter()
         .map(|s| {
-            let (status, text) = match (s.status.as_str(), s.result.as_str()) {
-                ("completed", "succeeded") => (StepStatus::Complete, "complete"),
-                ("completed", "failed") => (StepStatus::Failed, "failed"),
-                ("completed", "cancelled" | "canceled") => (StepStatus::Canceled, "canceled"),
-                ("completed", _) => (StepStatus::Unknown, "completed"),
-                _ => (StepStatus::InProgress, "inProgress"),
+            let (status, text) = match (&s.progress, s.result.as_str()) {
+                (Progress::Completed, "succeeded") => (StepStatus::Complete, "complete"),
+                (Progress::Completed, "failed") => (StepStatus::Failed, "failed"),
+                (Progress::Completed, "cancelled" | "canceled") => {
+                    (StepStatus::Canceled, "canceled")
+                }
+                (Progress::Completed, _) => (StepStatus::Unknown, "completed"),
+                (Progress::Running, _) => (StepStatus::InProgress, "inProgress"),
+                (Progress::Unknown(_), _) => (StepStatus::Unknown, "unknown"),
             };
             Step {
                 id: s.id.clone(),
                 name: format!(
                     "{} submission {}",
-                    if s.live { "live" } else { "preview" },
+                    match s.target {
+                        Target::Live => "live",
+                        Target::Preview => "preview",
+                    },
                     s.number
                 ),
                 status,
@@ -459,23 +621,9 @@ fn state_from_submissions(submissions: &[Submission]) -> OperationState {
             }
         })
         .collect();
-    let status = if sorted.iter().any(|s| s.is_running()) {
-        "Running"
-    } else {
-        match sorted.last() {
-            None => "NeverPublished",
-            Some(last) => match last.result.as_str() {
-                "succeeded" if last.live => "Succeeded",
-                "succeeded" => "WaitingForPublisherReview",
-                "failed" => "Failed",
-                "cancelled" | "canceled" => "Canceled",
-                other => other,
-            },
-        }
-    };
     OperationState {
         steps,
-        ..OperationState::with_status(status)
+        ..OperationState::with_status(&offer_status(submissions))
     }
 }
 
@@ -483,9 +631,17 @@ fn state_from_submissions(submissions: &[Submission]) -> OperationState {
 mod tests {
     use super::*;
 
-    fn submission(id: &str, target: &str, status: &str, result: &str) -> Submission {
-        Submission::parse(&json!({"id": id, "target": {"targetType": target}, "status": status, "result": result}))
-            .expect("parses")
+    const P: &str = "12345678-abcd-efgh-1234-12345678901";
+
+    fn submission(number: u64, target: &str, status: &str, result: &str) -> Submission {
+        Submission::parse(&json!({"id": format!("submission/{P}/{number}"),
+            "target": {"targetType": target}, "status": status, "result": result}))
+        .expect("valid")
+        .expect("not the draft")
+    }
+
+    fn draft() -> Value {
+        json!({"id": format!("submission/{P}/0"), "target": {"targetType": "draft"}})
     }
 
     #[test]
@@ -498,9 +654,10 @@ mod tests {
         )
         .expect("job");
         assert_eq!(failed.status, OperationStatus::Failed);
+        assert_eq!(failed.steps[0].messages[0].text, "The plan is missing");
         assert_eq!(
-            failed.steps[0].messages[0].text,
-            "InvalidResource: The plan is missing"
+            failed.steps[0].messages[0].title.as_deref(),
+            Some("InvalidResource")
         );
         assert_eq!(
             failed.failed_step().map(|step| step.name.as_str()),
@@ -519,41 +676,181 @@ mod tests {
     }
 
     #[test]
+    fn nested_job_errors_become_one_message_per_leaf() {
+        let job = parse_job(&json!({"jobId": "j1", "jobStatus": "completed", "jobResult": "failed",
+            "errors": [
+                {"resourceId": "submission/2d541119", "code": "internalServerError", "message": "Operation failed",
+                 "details": [
+                    {"code": "invalidState", "message": "Certification", "details": [
+                        {"code": "invalidState", "message": "Issues found during Certification."}]},
+                    {"resourceId": "plan/p1", "code": "businessValidationError", "message": "Plan <i>x</i> has no price", "details": []}]},
+                {"code": "conflict", "message": "flat", "details": {}},
+                "a plain string"
+            ]}))
+        .expect("job");
+        let leaves: Vec<(Option<&str>, &str)> = job.steps[0]
+            .messages
+            .iter()
+            .map(|m| (m.title.as_deref(), m.text.as_str()))
+            .collect();
+        assert_eq!(
+            leaves,
+            [
+                (
+                    Some("invalidState (submission/2d541119)"),
+                    "Issues found during Certification."
+                ),
+                (
+                    Some("businessValidationError (plan/p1)"),
+                    "Plan x has no price"
+                ),
+                (Some("conflict"), "flat"),
+                (None, "a plain string"),
+            ]
+        );
+    }
+
+    #[test]
+    fn hostile_error_nesting_is_bounded() {
+        // Deeper than the walk goes: the deepest item read stands for what is below it.
+        let mut error = json!({"code": "bottom", "message": "too deep"});
+        for level in 0..40 {
+            error = json!({"code": format!("level{level}"), "message": "m", "details": [error]});
+        }
+        let job =
+            parse_job(&json!({"jobStatus": "completed", "jobResult": "failed", "errors": [error]}))
+                .expect("job");
+        assert_eq!(job.steps[0].messages.len(), 1);
+        assert_eq!(job.steps[0].messages[0].title.as_deref(), Some("level32"));
+        // Wide: capped.
+        let many: Vec<Value> = (0..1000)
+            .map(|n| json!({"code": "c", "message": format!("m{n}")}))
+            .collect();
+        let job = parse_job(&json!({"jobStatus": "completed", "jobResult": "failed", "errors": [{"details": many}]}))
+            .expect("job");
+        assert_eq!(job.steps[0].messages.len(), MAX_ERROR_LEAVES);
+    }
+
+    #[test]
+    fn ids_from_the_service_are_checked() {
+        assert!(is_service_id("d4261631-c583-4949-a612-5150882632e9"));
+        assert!(is_service_id(P));
+        for bad in [
+            "",
+            "../x",
+            "a/b",
+            "a?b",
+            "a%2Fb",
+            "-x",
+            "a b",
+            &"a".repeat(65),
+        ] {
+            assert!(!is_service_id(bad), "{bad:?}");
+        }
+        assert_eq!(product_guid(&format!("product/{P}")), Some(P));
+        assert_eq!(product_guid("product/../configure"), None);
+        assert_eq!(
+            submission_number(&format!("submission/{P}/1152921515689847470")),
+            Some(1_152_921_515_689_847_470)
+        );
+        for bad in [
+            "submission/x/",
+            "submission/x/1a",
+            "submission/../1",
+            "submission/x/99999999999999999999",
+            "plan/x/1",
+        ] {
+            assert_eq!(submission_number(bad), None, "{bad}");
+        }
+        assert_eq!(job_id(&json!({"jobId": "a/../b"})), None);
+        assert!(
+            parse_submissions(
+                &json!({"value": [{"id": "submission/x/1?y", "target": {"targetType": "preview"}}]})
+            )
+            .is_err()
+        );
+        assert!(
+            parse_submissions(
+                &json!({"value": [{"id": "submission/x/1", "target": {"targetType": "elsewhere"}}]})
+            )
+            .is_err()
+        );
+        assert!(parse_submissions(&json!({"items": []})).is_err());
+    }
+
+    #[test]
+    fn the_draft_entry_is_not_a_submission() {
+        // A hostile id on the draft entry does not matter: it is never used.
+        let list = parse_submissions(
+            &json!({"value": [draft(), {"id": "x/..", "target": {"targetType": "draft"}}]}),
+        )
+        .expect("valid");
+        assert!(list.is_empty());
+        assert_eq!(
+            state_from_submissions(&list).status,
+            OperationStatus::NeverPublished
+        );
+        assert!(state_from_submissions(&list).steps.is_empty());
+    }
+
+    #[test]
     fn offer_state_from_submissions() {
         let state = |subs: &[Submission]| state_from_submissions(subs).status;
         assert_eq!(state(&[]), OperationStatus::NeverPublished);
         assert_eq!(
-            state(&[submission(
-                "submission/p/1",
-                "preview",
-                "running",
-                "pending"
-            )]),
+            state(&[submission(1, "preview", "running", "pending")]),
             OperationStatus::Running
         );
         assert_eq!(
-            state(&[submission(
-                "submission/p/1",
-                "preview",
-                "completed",
-                "succeeded"
-            )]),
+            state(&[submission(1, "preview", "notStarted", "pending")]),
+            OperationStatus::Running
+        );
+        // A status the documentation does not list is not running.
+        assert_eq!(
+            state(&[submission(1, "preview", "queuedSomehow", "")]),
+            OperationStatus::Unknown("queuedSomehow".into())
+        );
+        assert_eq!(
+            state(&[submission(1, "preview", "completed", "succeeded")]),
             OperationStatus::WaitingForPublisherReview
         );
         assert_eq!(
             state(&[
-                submission("submission/p/1", "preview", "completed", "succeeded"),
-                submission("submission/p/2", "live", "completed", "succeeded")
+                submission(1, "preview", "completed", "succeeded"),
+                submission(2, "live", "completed", "succeeded")
+            ]),
+            OperationStatus::Succeeded
+        );
+        // The documented list: live 7470, then a newer preview 8683.
+        assert_eq!(
+            state(&[
+                submission(1_152_921_515_689_847_470, "live", "completed", "succeeded"),
+                submission(
+                    1_152_921_515_689_848_683,
+                    "preview",
+                    "completed",
+                    "succeeded"
+                )
+            ]),
+            OperationStatus::WaitingForPublisherReview
+        );
+        // A preview pushed live is the same submission on both targets: live.
+        assert_eq!(
+            state(&[
+                submission(5, "preview", "completed", "succeeded"),
+                submission(5, "live", "completed", "succeeded")
             ]),
             OperationStatus::Succeeded
         );
         assert_eq!(
-            state(&[submission(
-                "submission/p/3",
-                "preview",
-                "completed",
-                "failed"
-            )]),
+            state(&[submission(3, "preview", "completed", "failed")]),
+            OperationStatus::Failed
+        );
+        assert_eq!(
+            state(&[
+                submission(2, "live", "completed", "succeeded"),
+                submission(3, "preview", "completed", "failed")
+            ]),
             OperationStatus::Failed
         );
     }
@@ -561,11 +858,16 @@ mod tests {
     #[test]
     fn go_live_takes_the_newest_ready_preview() {
         let subs = [
-            submission("submission/p/1", "preview", "completed", "succeeded"),
-            submission("submission/p/2", "live", "completed", "succeeded"),
-            submission("submission/p/3", "preview", "completed", "succeeded"),
+            submission(1, "preview", "completed", "succeeded"),
+            submission(2, "live", "completed", "succeeded"),
+            submission(3, "preview", "completed", "succeeded"),
+            submission(4, "preview", "completed", "failed"),
         ];
-        assert_eq!(ready_preview(&subs).as_deref(), Some("submission/p/3"));
+        assert_eq!(ready_preview(&subs), Some(format!("submission/{P}/3")));
         assert_eq!(ready_preview(&subs[..2]), None);
+        assert_eq!(
+            ready_preview(&[submission(7, "preview", "running", "pending")]),
+            None
+        );
     }
 }

@@ -108,6 +108,9 @@ pub struct Message {
     pub level: Level,
     /// Plain text, reduced from the service's HTML.
     pub text: String,
+    /// What the message is about, when the service says more precisely than the step (a product
+    /// ingestion error's code and resource); the annotation's title. Service text: escape it.
+    pub title: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -309,7 +312,11 @@ fn messages(value: Option<&Value>) -> Vec<Message> {
                 _ => Level::Information,
             };
             let text = html_to_text(html);
-            (!text.is_empty()).then_some(Message { level, text })
+            (!text.is_empty()).then_some(Message {
+                level,
+                text,
+                title: None,
+            })
         })
         .collect()
 }
@@ -410,7 +417,8 @@ mod tests {
             step.messages[0],
             Message {
                 level: Level::Error,
-                text: "VHD & disk".into()
+                text: "VHD & disk".into(),
+                title: None,
             }
         );
         assert_eq!(state.preview_links, ["https://p"]);

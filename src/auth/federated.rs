@@ -2,17 +2,24 @@
 //! for an access token. Each source is asked afresh for every exchange.
 
 use reqwest::Method;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::api::error::ApiError;
 use crate::api::http::{Body, HttpClient, Read, Replay, Request};
-use crate::config::AssertionSource;
+use crate::config::{AssertionSource, AzurePipelinesRenewal};
 use crate::secret::Secret;
 
 const GITHUB_CALL: &str = "get GitHub Actions OIDC token";
 const AZURE_PIPELINES_CALL: &str = "get Azure Pipelines OIDC token";
 const FILE_CALL: &str = "read federated token file";
+const GITLAB_CALL: &str = "read GitLab ID token";
+
+/// A given token with less life left than this is not sent: with clock skew and retries, Entra
+/// could find it expired.
+const FRESHNESS_MARGIN: Duration = Duration::from_secs(60);
 
 /// A fresh assertion from `source`. The request token goes only to the request URL the CI system
 /// gave; the assertion is returned as a [`Secret`] (and so masked).
@@ -43,30 +50,11 @@ pub async fn assertion(
             })
             .await
         }
-        AssertionSource::AzurePipelines {
-            request_url,
-            access_token,
-            service_connection_id,
-        } => {
-            let mut url = request_url.clone();
-            url.query_pairs_mut()
-                .append_pair("api-version", "7.1")
-                .append_pair("serviceConnectionId", service_connection_id);
-            let request = Request {
-                call: AZURE_PIPELINES_CALL,
-                method: Method::POST,
-                url: &url,
-                bearer: Some(access_token),
-                headers: &[("content-type", "application/json")],
-                body: Body::Empty,
-                // Issuing a token has no lasting effect: safe to ask twice.
-                replay: Replay::Safe,
-            };
-            http.send(&request, deadline, |response| {
-                jwt_field(&response.body, "oidcToken")
-            })
-            .await
-        }
+        AssertionSource::AzurePipelines { id_token, renewal } => match id_token {
+            Some(token) if still_fresh(token, SystemTime::now()) => Ok(token.clone()),
+            _ => azure_pipelines_token(http, id_token.is_some(), renewal, deadline).await,
+        },
+        AssertionSource::GitLab { variable } => gitlab_token(variable, SystemTime::now()),
         AssertionSource::TokenFile(path) => {
             // A few hundred bytes on local disk: not worth a blocking-pool hop.
             let text = std::fs::read_to_string(path).map_err(|error| ApiError::Local {
@@ -88,6 +76,131 @@ pub async fn assertion(
             Ok(Secret::new(jwt))
         }
     }
+}
+
+/// Entra's answer to an assertion past its `exp` (or before its `nbf`).
+pub fn is_expired_assertion(error: &ApiError) -> bool {
+    matches!(error, ApiError::Status { message, .. } if message.contains("AADSTS700024"))
+}
+
+/// After Entra found `sent` expired: a newly requested token, when `sent` was one the CI system
+/// handed over (AzureCLI@2's idToken) and a new one can be requested; else `None`.
+pub async fn renewed(
+    http: &HttpClient,
+    source: &AssertionSource,
+    sent: &Secret,
+    deadline: Instant,
+) -> Result<Option<Secret>, ApiError> {
+    match source {
+        AssertionSource::AzurePipelines {
+            id_token: Some(given),
+            renewal: renewal @ AzurePipelinesRenewal::Request { .. },
+        } if given == sent => azure_pipelines_token(http, true, renewal, deadline)
+            .await
+            .map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// A fresh token from the Azure Pipelines OIDC request endpoint, when it can be asked; `had_id_token`
+/// says the AzureCLI@2 token was there but is too old (the error then says so).
+async fn azure_pipelines_token(
+    http: &HttpClient,
+    had_id_token: bool,
+    renewal: &AzurePipelinesRenewal,
+    deadline: Instant,
+) -> Result<Secret, ApiError> {
+    let (request_url, access_token, service_connection_id) = match renewal {
+        AzurePipelinesRenewal::Request {
+            request_url,
+            access_token,
+            service_connection_id,
+        } => (request_url, access_token, service_connection_id),
+        AzurePipelinesRenewal::Unavailable { missing } => {
+            let detail = if had_id_token {
+                "the idToken of AzureCLI@2 has expired or is about to (it lives minutes), and a fresh one cannot be requested"
+            } else {
+                "no Azure Pipelines OIDC token can be requested"
+            };
+            return Err(ApiError::Local {
+                call: AZURE_PIPELINES_CALL,
+                detail: format!("{detail}: {missing}"),
+                help: Some(
+                    "give the step `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)` (and the \
+                     service connection's ID, which AzureCLI@2 sets as \
+                     AZURESUBSCRIPTION_SERVICE_CONNECTION_ID), so that fresh tokens are \
+                     requested for the whole wait"
+                        .to_owned(),
+                ),
+            });
+        }
+    };
+    let mut url = request_url.clone();
+    url.query_pairs_mut()
+        .append_pair("api-version", "7.1")
+        .append_pair("serviceConnectionId", service_connection_id);
+    let request = Request {
+        call: AZURE_PIPELINES_CALL,
+        method: Method::POST,
+        url: &url,
+        bearer: Some(access_token),
+        headers: &[("content-type", "application/json")],
+        body: Body::Empty,
+        // Issuing a token has no lasting effect: safe to ask twice.
+        replay: Replay::Safe,
+    };
+    http.send(&request, deadline, |response| {
+        jwt_field(&response.body, "oidcToken")
+    })
+    .await
+}
+
+/// The job's ID token, read from its variable now: not kept between exchanges. GitLab issues it
+/// for the job's whole timeout, so the same token serves every exchange of the run.
+fn gitlab_token(variable: &str, now: SystemTime) -> Result<Secret, ApiError> {
+    let token = std::env::var(variable)
+        .ok()
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| ApiError::Local {
+            call: GITLAB_CALL,
+            detail: format!("the variable {variable} is not set"),
+            help: Some(format!(
+                "declare it in the job: `id_tokens: {{ {variable}: {{ aud: api://AzureADTokenExchange }} }}`"
+            )),
+        })?;
+    let token = Secret::new(token);
+    match expires_at(&token) {
+        Some(expiry) if expiry <= now => Err(ApiError::Local {
+            call: GITLAB_CALL,
+            detail: format!(
+                "the ID token in {variable} expired {}s ago",
+                now.duration_since(expiry).unwrap_or_default().as_secs()
+            ),
+            help: Some(
+                "GitLab issues ID tokens for the job's timeout: give the job a `timeout:` longer \
+                 than the publish's `timeout`"
+                    .to_owned(),
+            ),
+        }),
+        _ => Ok(token),
+    }
+}
+
+/// The `exp` claim of a JWT, when it has a readable one.
+fn expires_at(jwt: &Secret) -> Option<SystemTime> {
+    let claims = jwt_claims(jwt.expose())?;
+    let seconds = claims.get("exp")?.as_u64()?;
+    UNIX_EPOCH.checked_add(Duration::from_secs(seconds))
+}
+
+/// Whether a token handed over by the CI system still has a useful life. One without a readable
+/// `exp` is sent as it is: Entra is the judge.
+fn still_fresh(jwt: &Secret, now: SystemTime) -> bool {
+    expires_at(jwt).is_none_or(|expiry| {
+        now.checked_add(FRESHNESS_MARGIN)
+            .is_some_and(|soon| soon < expiry)
+    })
 }
 
 fn jwt_field(body: &[u8], field: &str) -> Read<Secret> {
@@ -173,4 +286,56 @@ fn base64url_decode(text: &str) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `{"alg":"none"}.{claims}.sig` with the claims base64url-encoded (no padding).
+    fn jwt_with(claims: &str) -> Secret {
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut payload = String::new();
+        for chunk in claims.as_bytes().chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+            for i in 0..=chunk.len() {
+                payload.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            }
+        }
+        Secret::new(format!("eyJhbGciOiJub25lIn0.{payload}.test-signature"))
+    }
+
+    #[test]
+    fn a_given_token_is_fresh_until_a_minute_before_it_expires() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let token = jwt_with(r#"{"exp":1800000120,"sub":"sc://contoso/vm/publish"}"#);
+        assert_eq!(
+            expires_at(&token),
+            Some(UNIX_EPOCH + Duration::from_secs(1_800_000_120))
+        );
+        assert!(still_fresh(&token, now));
+        assert!(still_fresh(&token, now + Duration::from_secs(59)));
+        assert!(!still_fresh(&token, now + Duration::from_secs(60)));
+        assert!(!still_fresh(&token, now + Duration::from_secs(600)));
+    }
+
+    #[test]
+    fn a_token_without_a_readable_expiry_is_left_to_entra() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        for claims in [
+            r#"{"sub":"x"}"#,
+            r#"{"exp":"soon"}"#,
+            r#"{"exp":-5}"#,
+            "not json",
+        ] {
+            let token = jwt_with(claims);
+            assert_eq!(expires_at(&token), None, "{claims}");
+            assert!(still_fresh(&token, now), "{claims}");
+        }
+        assert_eq!(expires_at(&Secret::new("no-dots-at-all")), None);
+    }
 }

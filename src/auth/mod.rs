@@ -17,11 +17,15 @@ use url::{Origin, Url};
 
 use crate::api::error::ApiError;
 use crate::api::http::HttpClient;
-use crate::config::{AssertionSource, Credential};
+use crate::config::{AssertionSource, AzurePipelinesRenewal, Credential};
 use crate::secret::Secret;
 
 /// Refresh this long before expiry at most...
 const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// A wait shorter than this needs no token refresh: Entra's access tokens live an hour or more
+/// and are refreshed at most 5 minutes early.
+const SHORTEST_TOKEN_LIFE: Duration = Duration::from_secs(50 * 60);
 
 /// An API a token is for: the resource Entra issues it for, and the only origin it is sent to.
 #[derive(Debug, Clone)]
@@ -72,6 +76,29 @@ impl TokenSource {
         }
     }
 
+    /// A warning for a wait that may outlive the credential: AzureCLI@2's idToken lives minutes,
+    /// and without the OIDC request endpoint the first token refresh (after about an hour: Entra's
+    /// tokens live an hour or more) cannot get a new one.
+    pub fn lifetime_warning(&self, wait: Duration) -> Option<String> {
+        let Credential::Federated {
+            assertion:
+                AssertionSource::AzurePipelines {
+                    renewal: AzurePipelinesRenewal::Unavailable { missing },
+                    ..
+                },
+            ..
+        } = &self.credential
+        else {
+            return None;
+        };
+        (wait > SHORTEST_TOKEN_LIFE).then(|| {
+            format!(
+                "the idToken of AzureCLI@2 lives minutes and cannot be renewed, so a wait past the \
+                 first access token's life (about an hour) will fail: {missing}"
+            )
+        })
+    }
+
     /// Whether asking again can give a different token (not so for a given access token).
     pub fn can_refresh(&self) -> bool {
         !matches!(self.credential, Credential::AccessToken(_))
@@ -111,17 +138,30 @@ impl TokenSource {
             } => {
                 // A fresh assertion for every exchange: OIDC tokens live minutes, a wait hours.
                 let jwt = federated::assertion(http, assertion, deadline).await?;
-                entra::federated_token(
-                    http,
-                    &self.authority,
-                    tenant_id,
-                    client_id,
-                    &jwt,
-                    audience.resource,
-                    deadline,
-                )
-                .await
-                .map_err(|error| federated::explain(error, &jwt))
+                let exchange = |jwt| {
+                    entra::federated_token(
+                        http,
+                        &self.authority,
+                        tenant_id,
+                        client_id,
+                        jwt,
+                        audience.resource,
+                        deadline,
+                    )
+                };
+                match exchange(&jwt).await {
+                    // A token the CI system handed over that Entra finds expired (its clock is
+                    // ahead of the runner's): once more with a freshly requested one, if possible.
+                    Err(error) if federated::is_expired_assertion(&error) => {
+                        match federated::renewed(http, assertion, &jwt, deadline).await? {
+                            Some(fresh) => exchange(&fresh)
+                                .await
+                                .map_err(|error| federated::explain(error, &fresh)),
+                            None => Err(federated::explain(error, &jwt)),
+                        }
+                    }
+                    result => result.map_err(|error| federated::explain(error, &jwt)),
+                }
             }
         }
     }
@@ -239,10 +279,25 @@ impl AssertionSource {
             AssertionSource::GitHub { audience, .. } => {
                 format!("GitHub Actions OIDC token (audience {audience})")
             }
-            AssertionSource::AzurePipelines {
-                service_connection_id,
-                ..
-            } => format!("Azure Pipelines OIDC token (service connection {service_connection_id})"),
+            AssertionSource::AzurePipelines { id_token, renewal } => match renewal {
+                AzurePipelinesRenewal::Request {
+                    service_connection_id,
+                    ..
+                } => {
+                    let given = match id_token {
+                        Some(_) => "the idToken of AzureCLI@2, then ",
+                        None => "",
+                    };
+                    format!(
+                        "Azure Pipelines OIDC token: {given}from service connection {service_connection_id}"
+                    )
+                }
+                AzurePipelinesRenewal::Unavailable { .. } => {
+                    "Azure Pipelines OIDC token: the idToken of AzureCLI@2, not renewable"
+                        .to_owned()
+                }
+            },
+            AssertionSource::GitLab { variable } => format!("GitLab ID token from {variable}"),
             AssertionSource::TokenFile(path) => {
                 format!("federated token file {}", path.display())
             }

@@ -64,8 +64,8 @@ impl Context<'_> {
         Outcome::new(status, self.policy())
     }
 
-    /// `poll-interval`, raised to what the service asks for (the product ingestion API: once a
-    /// minute), except on loopback where tests and the sandbox run.
+    /// `poll-interval`, raised to the shortest worth using with the API (1 s for CPP, 10 s for
+    /// the product ingestion API), except on loopback where tests and the sandbox run.
     pub(super) fn poll_interval(&self) -> Duration {
         let asked = self.settings.poll_interval;
         let chosen = effective_poll_interval(
@@ -442,13 +442,13 @@ mod tests {
 
     #[test]
     fn poll_interval_is_raised_to_the_service_minimum_except_on_loopback() {
-        let minute = Duration::from_secs(60);
-        let asked = Duration::from_secs(30);
-        assert_eq!(effective_poll_interval(asked, minute, false), minute);
-        assert_eq!(effective_poll_interval(asked, minute, true), asked);
+        let ten = Duration::from_secs(10);
+        let asked = Duration::from_secs(2);
+        assert_eq!(effective_poll_interval(asked, ten, false), ten);
+        assert_eq!(effective_poll_interval(asked, ten, true), asked);
         assert_eq!(
-            effective_poll_interval(Duration::from_secs(90), minute, false),
-            Duration::from_secs(90)
+            effective_poll_interval(Duration::from_secs(30), ten, false),
+            Duration::from_secs(30)
         );
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! An input `publisher-id` is looked up, in this order, as `INPUT_PUBLISHER-ID` (what the GitHub
 //! runner writes), `INPUT_PUBLISHER_ID`, `MARKETPLACE_PUBLISHER_ID` (for shells, which cannot
-//! export names with hyphens) and, for credentials, the standard `AZURE_*` names. Values are
+//! export names with hyphens) and, for credentials, the standard `AZURE_*` names, then those
+//! Azure Pipelines' AzureCLI@2 task sets (`AZURESUBSCRIPTION_CLIENT_ID`, ...). Values are
 //! trimmed and an empty value counts as unset, so an empty `INPUT_CLIENT-SECRET` (the runner
 //! writes every declared input) falls through to `AZURE_CLIENT_SECRET`.
 
@@ -140,8 +141,9 @@ fn rank(variable: &str, spec: &InputSpec) -> Option<u8> {
     if normalised.strip_prefix("MARKETPLACE_") == Some(key.as_str()) {
         return Some(2);
     }
-    if spec.fallbacks.contains(&variable) {
-        return Some(3);
+    // Fallbacks in the order listed: the standard AZURE_* names before a CI system's own.
+    if let Some(position) = spec.fallbacks.iter().position(|name| *name == variable) {
+        return Some(3_u8.saturating_add(u8::try_from(position).unwrap_or(u8::MAX)));
     }
     None
 }
@@ -231,6 +233,33 @@ mod tests {
         let value = inputs.get("client-secret").expect("fallback used");
         assert_eq!(value.value, "from-azure");
         assert_eq!(value.source, "AZURE_CLIENT_SECRET");
+    }
+
+    #[test]
+    fn fallbacks_count_in_the_order_listed() {
+        // `servicePrincipalId` sorts before `AZURE_CLIENT_ID` by name; the list order must win.
+        let inputs = merged(&[
+            ("servicePrincipalId", "from-azurecli-spn"),
+            ("AZURESUBSCRIPTION_CLIENT_ID", "from-azuresubscription"),
+            ("AZURE_CLIENT_ID", "from-azure"),
+        ]);
+        assert_eq!(
+            inputs.get("client-id").map(|v| v.value.as_str()),
+            Some("from-azure")
+        );
+        let inputs = merged(&[
+            ("tenantId", "from-azurecli-spn"),
+            ("AZURESUBSCRIPTION_TENANT_ID", "from-azuresubscription"),
+        ]);
+        assert_eq!(
+            inputs.get("tenant-id").map(|v| v.source.as_str()),
+            Some("AZURESUBSCRIPTION_TENANT_ID")
+        );
+        let inputs = merged(&[("servicePrincipalId", "from-azurecli-spn")]);
+        assert_eq!(
+            inputs.get("client-id").map(|v| v.source.as_str()),
+            Some("servicePrincipalId")
+        );
     }
 
     #[test]

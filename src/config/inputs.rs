@@ -72,7 +72,9 @@ pub const INPUTS: &[InputSpec] = &[
         "comma-separated addresses told when the publish ends (CPP, non-migrated offers)",
     ),
     InputSpec {
-        fallbacks: &["AZURE_TENANT_ID"],
+        // AzureCLI@2 sets the AZURESUBSCRIPTION_* names for a workload identity service
+        // connection, and with addSpnToEnvironment also servicePrincipalId and tenantId.
+        fallbacks: &["AZURE_TENANT_ID", "AZURESUBSCRIPTION_TENANT_ID", "tenantId"],
         ..input(
             "tenant-id",
             None,
@@ -81,7 +83,11 @@ pub const INPUTS: &[InputSpec] = &[
         )
     },
     InputSpec {
-        fallbacks: &["AZURE_CLIENT_ID"],
+        fallbacks: &[
+            "AZURE_CLIENT_ID",
+            "AZURESUBSCRIPTION_CLIENT_ID",
+            "servicePrincipalId",
+        ],
         ..input(
             "client-id",
             None,
@@ -112,13 +118,13 @@ pub const INPUTS: &[InputSpec] = &[
         "auth",
         Some("auto"),
         "",
-        "how to authenticate: auto, secret, token, github-oidc, azure-pipelines-oidc or token-file",
+        "how to authenticate: auto, secret, token, github-oidc, azure-pipelines-oidc, gitlab-oidc or token-file",
     ),
     input(
         "oidc-audience",
         Some("api://AzureADTokenExchange"),
         "",
-        "audience of the GitHub OIDC token exchanged for an Entra token",
+        "audience of the OIDC token exchanged for an Entra token (GitHub OIDC; the id_tokens aud in the GitLab component)",
     ),
     InputSpec {
         fallbacks: &["AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"],
@@ -130,6 +136,12 @@ pub const INPUTS: &[InputSpec] = &[
         )
     },
     input(
+        "oidc-token-variable",
+        Some("GITLAB_OIDC_TOKEN"),
+        "",
+        "GitLab CI: the id_tokens variable holding the job's OIDC token, for gitlab-oidc",
+    ),
+    input(
         "timeout",
         Some("60m"),
         "",
@@ -139,7 +151,7 @@ pub const INPUTS: &[InputSpec] = &[
         "poll-interval",
         Some("30s"),
         "",
-        "pause between status requests (any positive duration; a longer Retry-After from the service wins)",
+        "pause between status requests; a longer Retry-After from the service wins; at least 1s against CPP and 10s against the ingestion API (shorter values are raised, except on loopback)",
     ),
     input(
         "wait-until",

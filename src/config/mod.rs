@@ -34,6 +34,7 @@ pub struct RawInputs {
     pub auth: Option<String>,
     pub oidc_audience: Option<String>,
     pub service_connection_id: Option<String>,
+    pub oidc_token_variable: Option<String>,
     pub timeout: Option<String>,
     pub poll_interval: Option<String>,
     pub wait_until: Option<String>,
@@ -152,14 +153,29 @@ pub enum AssertionSource {
         request_token: Secret,
         audience: String,
     },
-    /// `POST $SYSTEM_OIDCREQUESTURI?api-version=7.1&serviceConnectionId=...`.
+    /// Azure Pipelines: the `idToken` AzureCLI@2 exposes (`addSpnToEnvironment: true`) while it
+    /// is fresh, then (or without one) a new token from the OIDC request endpoint.
     AzurePipelines {
+        id_token: Option<Secret>,
+        renewal: AzurePipelinesRenewal,
+    },
+    /// GitLab: the JWT in an `id_tokens:` variable, read from the environment at every exchange.
+    GitLab { variable: String },
+    /// A file holding the JWT, re-read on every exchange (Kubernetes rotates it).
+    TokenFile(PathBuf),
+}
+
+/// How a fresh Azure Pipelines OIDC token is obtained, or why it cannot be.
+#[derive(Debug, Clone)]
+pub enum AzurePipelinesRenewal {
+    /// `POST $SYSTEM_OIDCREQUESTURI?api-version=7.1&serviceConnectionId=...`.
+    Request {
         request_url: Url,
         access_token: Secret,
         service_connection_id: String,
     },
-    /// A file holding the JWT, re-read on every exchange (Kubernetes rotates it).
-    TokenFile(PathBuf),
+    /// What is missing to ask for one: the error when a fresh token is needed.
+    Unavailable { missing: ConfigError },
 }
 
 impl AssertionSource {
@@ -167,6 +183,7 @@ impl AssertionSource {
         match self {
             AssertionSource::GitHub { .. } => "github-oidc",
             AssertionSource::AzurePipelines { .. } => "azure-pipelines-oidc",
+            AssertionSource::GitLab { .. } => "gitlab-oidc",
             AssertionSource::TokenFile(_) => "token-file",
         }
     }

@@ -12,8 +12,8 @@ use super::duration::parse_duration;
 use super::env::{Environment, MergedInputs};
 use super::inputs::spec;
 use super::{
-    ApiChoice, AssertionSource, Command, Credential, IfRunning, OfferRef, OnTimeout, RawInputs,
-    Settings, WaitUntil,
+    ApiChoice, AssertionSource, AzurePipelinesRenewal, Command, Credential, IfRunning, OfferRef,
+    OnTimeout, RawInputs, Settings, WaitUntil,
 };
 use crate::secret::Secret;
 
@@ -526,7 +526,7 @@ fn operation_url_on_api(
 }
 
 /// Picks the one way to authenticate. With `auth: auto` the first configured source wins:
-/// access-token > client-secret > token-file > github-oidc > azure-pipelines-oidc.
+/// access-token > client-secret > token-file > github-oidc > azure-pipelines-oidc > gitlab-oidc.
 fn credential(
     check: &Checker<'_>,
     raw: &RawInputs,
@@ -540,6 +540,7 @@ fn credential(
         TokenFile,
         GitHub,
         AzurePipelines,
+        GitLab,
     }
     let auth = check.choice(
         &raw.auth,
@@ -552,8 +553,13 @@ fn credential(
             ("token-file", Auth::TokenFile),
             ("github-oidc", Auth::GitHub),
             ("azure-pipelines-oidc", Auth::AzurePipelines),
+            ("gitlab-oidc", Auth::GitLab),
         ],
     )?;
+    let gitlab_variable = raw
+        .oidc_token_variable
+        .as_deref()
+        .unwrap_or("GITLAB_OIDC_TOKEN");
 
     let chosen = match auth {
         Auth::Auto => {
@@ -565,15 +571,19 @@ fn credential(
                 Auth::TokenFile
             } else if environment.get("ACTIONS_ID_TOKEN_REQUEST_URL").is_some() {
                 Auth::GitHub
-            } else if environment.get("SYSTEM_OIDCREQUESTURI").is_some()
-                && raw.service_connection_id.is_some()
+            } else if environment.get(AZURE_CLI_ID_TOKEN).is_some()
+                || (environment.get("SYSTEM_OIDCREQUESTURI").is_some()
+                    && raw.service_connection_id.is_some())
             {
                 Auth::AzurePipelines
+            } else if environment.is_true("GITLAB_CI") && environment.get(gitlab_variable).is_some()
+            {
+                Auth::GitLab
             } else {
                 let mut error = ConfigError::new(
                     "no credentials: set access-token, or tenant-id + client-id + client-secret, \
-                     or configure federated credentials (GitHub OIDC, Azure Pipelines OIDC, or \
-                     AZURE_FEDERATED_TOKEN_FILE)",
+                     or configure federated credentials (GitHub OIDC, Azure Pipelines OIDC, \
+                     GitLab OIDC, or AZURE_FEDERATED_TOKEN_FILE)",
                 );
                 if raw.client_id.is_some() && environment.get("GITHUB_ACTIONS").is_some() {
                     error = error.with_help(
@@ -662,6 +672,7 @@ fn credential(
         }
         Auth::GitHub => github_oidc(check, raw, environment)?,
         Auth::AzurePipelines => azure_pipelines_oidc(check, raw, environment)?,
+        Auth::GitLab => gitlab_oidc(check, gitlab_variable, environment)?,
         Auth::Auto | Auth::Token => unreachable!("resolved above"),
     };
     Ok(Credential::Federated {
@@ -732,40 +743,130 @@ fn github_oidc(
     })
 }
 
+/// The variable AzureCLI@2 sets, with `addSpnToEnvironment: true` and a workload identity
+/// service connection, to the OIDC token it logged in with.
+const AZURE_CLI_ID_TOKEN: &str = "idToken";
+
 fn azure_pipelines_oidc(
     check: &Checker<'_>,
     raw: &RawInputs,
     environment: &Environment,
 ) -> Result<AssertionSource, ConfigError> {
-    let request_url = environment.get("SYSTEM_OIDCREQUESTURI").ok_or_else(|| {
-        ConfigError::new("Azure Pipelines OIDC is not available: SYSTEM_OIDCREQUESTURI is not set")
-            .with_help("run the step in an Azure Pipelines job")
-    })?;
-    let request_url = Url::parse(request_url)
-        .ok()
-        .filter(|url| url.scheme() == "https" || is_loopback(url))
-        .ok_or_else(|| ConfigError::new("SYSTEM_OIDCREQUESTURI is not an https:// URL"))?;
-    let access_token = environment.get("SYSTEM_ACCESSTOKEN").ok_or_else(|| {
-        ConfigError::new("Azure Pipelines OIDC needs SYSTEM_ACCESSTOKEN, which is not set").with_help(
-            "map it into the step's environment: `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)`",
+    let id_token = match environment.get(AZURE_CLI_ID_TOKEN) {
+        Some(token) => Some(federated_jwt(token, AZURE_CLI_ID_TOKEN)?),
+        None => None,
+    };
+    match (id_token, azure_pipelines_renewal(check, raw, environment)?) {
+        (None, AzurePipelinesRenewal::Unavailable { missing }) => Err(missing),
+        // With an idToken, what renewal lacks is an error only once a fresh token is needed.
+        (id_token, renewal) => Ok(AssertionSource::AzurePipelines { id_token, renewal }),
+    }
+}
+
+/// How to ask the OIDC request endpoint for a fresh token, or the first thing missing for it. A
+/// value given but invalid is an error either way.
+fn azure_pipelines_renewal(
+    check: &Checker<'_>,
+    raw: &RawInputs,
+    environment: &Environment,
+) -> Result<AzurePipelinesRenewal, ConfigError> {
+    let request_url = match environment.get("SYSTEM_OIDCREQUESTURI") {
+        None => None,
+        Some(text) => Some(
+            Url::parse(text)
+                .ok()
+                .filter(|url| url.scheme() == "https" || is_loopback(url))
+                .ok_or_else(|| ConfigError::new("SYSTEM_OIDCREQUESTURI is not an https:// URL"))?,
+        ),
+    };
+    let service_connection_id = match raw.service_connection_id.as_deref() {
+        None => None,
+        Some(id) if is_guid(id) => Some(id.to_owned()),
+        Some(_) => {
+            return Err(check.invalid(
+                "service-connection-id",
+                "must be the service connection's ID, a GUID",
+            ));
+        }
+    };
+    let access_token = environment.get("SYSTEM_ACCESSTOKEN").map(Secret::new);
+    let missing = match (request_url, access_token, service_connection_id) {
+        (Some(request_url), Some(access_token), Some(service_connection_id)) => {
+            return Ok(AzurePipelinesRenewal::Request {
+                request_url,
+                access_token,
+                service_connection_id,
+            });
+        }
+        (None, _, _) => ConfigError::new(
+            "Azure Pipelines OIDC is not available: SYSTEM_OIDCREQUESTURI is not set",
         )
-    })?;
-    let service_connection_id = check.required(
-        &raw.service_connection_id,
-        "service-connection-id",
-        " (the Azure Pipelines service connection whose federated credential is used)",
-    )?;
-    if !is_guid(service_connection_id) {
-        return Err(check.invalid(
+        .with_help("run the step in an Azure Pipelines job"),
+        (_, None, _) => ConfigError::new(
+            "Azure Pipelines OIDC needs SYSTEM_ACCESSTOKEN, which is not set",
+        )
+        .with_help(
+            "map it into the step's environment: `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)`",
+        ),
+        (_, _, None) => check.missing(
             "service-connection-id",
-            "must be the service connection's ID, a GUID",
+            " (the Azure Pipelines service connection whose federated credential is used)",
+        ),
+    };
+    Ok(AzurePipelinesRenewal::Unavailable { missing })
+}
+
+/// GitLab's ID token is a variable of the job: checked here, and read again at every exchange.
+fn gitlab_oidc(
+    check: &Checker<'_>,
+    variable: &str,
+    environment: &Environment,
+) -> Result<AssertionSource, ConfigError> {
+    let mut chars = variable.chars();
+    let is_variable_name = variable.len() <= 128
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !is_variable_name {
+        return Err(check.invalid(
+            "oidc-token-variable",
+            "must be the name of the id_tokens variable, like GITLAB_OIDC_TOKEN: letters, digits and '_'",
         ));
     }
-    Ok(AssertionSource::AzurePipelines {
-        request_url,
-        access_token: Secret::new(access_token),
-        service_connection_id: service_connection_id.to_owned(),
+    let token = environment.get(variable).ok_or_else(|| {
+        ConfigError::new(format!(
+            "GitLab OIDC is not available: the variable {variable} is not set"
+        ))
+        .with_help(format!(
+            "declare the ID token in the job: `id_tokens: {{ {variable}: {{ aud: api://AzureADTokenExchange }} }}` (the audience of the app registration's federated credential)"
+        ))
+    })?;
+    // Registered for redaction now, though it is read again when it is exchanged.
+    federated_jwt(token, variable)?;
+    Ok(AssertionSource::GitLab {
+        variable: variable.to_owned(),
     })
+}
+
+/// A JWT from a CI system's variable: three base64url parts. The value is never echoed.
+fn federated_jwt(value: &str, variable: &str) -> Result<Secret, ConfigError> {
+    let token = Secret::new(value);
+    let parts: Vec<&str> = value.split('.').collect();
+    let is_jwt = value.len() <= MAX_TOKEN_LEN
+        && parts.len() == 3
+        && parts[..2].iter().all(|part| !part.is_empty())
+        && parts.iter().all(|part| {
+            part.bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'='))
+        });
+    if is_jwt {
+        Ok(token)
+    } else {
+        Err(ConfigError::new(format!(
+            "{variable} does not hold a JWT (three base64url parts separated by '.')"
+        )))
+    }
 }
 
 #[cfg(test)]
@@ -964,6 +1065,88 @@ mod tests {
         assert_eq!(
             settings_from(&pairs).expect("valid").poll_interval,
             Duration::from_millis(500)
+        );
+    }
+
+    const JWT: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+
+    fn without_secret(extra: &[(&'static str, &'static str)]) -> Result<Settings, ConfigError> {
+        let mut pairs = base();
+        pairs.retain(|(name, _)| *name != "INPUT_CLIENT-SECRET");
+        pairs.extend_from_slice(extra);
+        settings_from(&pairs)
+    }
+
+    #[test]
+    fn auto_takes_azure_cli_id_token_and_says_what_renewal_lacks() {
+        let settings = without_secret(&[
+            ("idToken", JWT),
+            (
+                "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID",
+                "99999999-8888-7777-6666-555555555555",
+            ),
+            (
+                "SYSTEM_OIDCREQUESTURI",
+                "https://dev.azure.com/contoso/_apis/oidc",
+            ),
+        ])
+        .expect("valid");
+        match settings.credential {
+            Credential::Federated {
+                assertion:
+                    AssertionSource::AzurePipelines {
+                        id_token: Some(token),
+                        renewal: AzurePipelinesRenewal::Unavailable { missing },
+                    },
+                ..
+            } => {
+                assert_eq!(token.expose(), JWT);
+                assert!(
+                    missing.to_string().contains("SYSTEM_ACCESSTOKEN"),
+                    "{missing}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // A value given but invalid is refused, idToken or not.
+        let message = without_secret(&[("idToken", JWT), ("INPUT_SERVICE-CONNECTION-ID", "conn")])
+            .map(|_| ())
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            message.contains("invalid input service-connection-id"),
+            "{message}"
+        );
+        let message = without_secret(&[("idToken", "not-a-jwt-at-all")])
+            .map(|_| ())
+            .expect_err("refused")
+            .to_string();
+        assert!(message.contains("idToken does not hold a JWT"), "{message}");
+        assert!(!message.contains("not-a-jwt-at-all"), "{message}");
+    }
+
+    #[test]
+    fn auto_takes_the_gitlab_id_token_only_under_gitlab_and_after_a_secret() {
+        let gitlab =
+            without_secret(&[("GITLAB_CI", "true"), ("GITLAB_OIDC_TOKEN", JWT)]).expect("valid");
+        assert_eq!(gitlab.credential.kind(), "gitlab-oidc");
+        assert!(without_secret(&[("GITLAB_OIDC_TOKEN", JWT)]).is_err());
+        let mut pairs = base();
+        pairs.extend([("GITLAB_CI", "true"), ("GITLAB_OIDC_TOKEN", JWT)]);
+        assert_eq!(
+            settings_from(&pairs).expect("valid").credential.kind(),
+            "secret"
+        );
+        let renamed = without_secret(&[
+            ("GITLAB_CI", "true"),
+            ("INPUT_OIDC-TOKEN-VARIABLE", "AZURE_ID_TOKEN"),
+            ("AZURE_ID_TOKEN", JWT),
+        ])
+        .expect("valid");
+        assert!(
+            matches!(&renamed.credential, Credential::Federated { assertion: AssertionSource::GitLab { variable }, .. } if variable == "AZURE_ID_TOKEN"),
+            "{:?}",
+            renamed.credential
         );
     }
 

@@ -72,7 +72,8 @@ pub fn select(outcome: &Outcome) -> (Vec<Annotation>, Dropped) {
             });
             for step in steps {
                 for message in step.messages.iter().filter(|m| m.level == Level::Error) {
-                    errors.push(annotation(Severity::Error, step.label(), &message.text));
+                    let title = message.title.as_deref().unwrap_or(step.label());
+                    errors.push(annotation(Severity::Error, title, &message.text));
                 }
             }
             for message in state.messages.iter().filter(|m| m.level == Level::Error) {
@@ -95,7 +96,8 @@ pub fn select(outcome: &Outcome) -> (Vec<Annotation>, Dropped) {
         }
         for step in &state.steps {
             for message in step.messages.iter().filter(|m| m.level == Level::Warning) {
-                warnings.push(annotation(Severity::Warning, step.label(), &message.text));
+                let title = message.title.as_deref().unwrap_or(step.label());
+                warnings.push(annotation(Severity::Warning, title, &message.text));
             }
         }
         for message in state.messages.iter().filter(|m| m.level == Level::Warning) {

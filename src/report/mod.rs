@@ -414,8 +414,13 @@ impl Reporter {
             }
             self.line(&line);
             for message in &step.messages {
+                let about = message
+                    .title
+                    .as_deref()
+                    .map(|title| format!(" ({})", inert(title)))
+                    .unwrap_or_default();
                 self.line(&format!(
-                    "    {}: {}",
+                    "    {}{about}: {}",
                     level_name(message.level),
                     inert(&message.text)
                 ));

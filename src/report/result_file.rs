@@ -12,14 +12,19 @@ fn messages(messages: &[Message]) -> Value {
     messages
         .iter()
         .map(|message| {
-            json!({
+            let mut item = json!({
                 "level": match message.level {
                     Level::Error => "error",
                     Level::Warning => "warning",
                     Level::Information => "information",
                 },
                 "text": message.text,
-            })
+            });
+            // What the message is about, when the service says (a product ingestion error).
+            if let Some(title) = &message.title {
+                item["title"] = Value::String(title.clone());
+            }
+            item
         })
         .collect()
 }

@@ -137,9 +137,13 @@ pub fn render(context: &Context<'_>, outcome: &Outcome) -> String {
         .steps
         .iter()
         .flat_map(|step| {
-            step.messages
-                .iter()
-                .map(move |m| (step.label(), m.level, m.text.as_str()))
+            step.messages.iter().map(move |m| {
+                (
+                    m.title.as_deref().unwrap_or(step.label()),
+                    m.level,
+                    m.text.as_str(),
+                )
+            })
         })
         .chain(
             state

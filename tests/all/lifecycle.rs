@@ -558,7 +558,9 @@ fn ingestion_job_failure_maps_errors_to_annotations() {
     run.assert_code(1);
     assert_eq!(run.output("status"), "failed");
     assert!(
-        run.commands().contains(&"::error title=configure job::BusinessValidationError: The plan 'gen2' has no technical configuration"),
+        run.commands().contains(
+            &"::error title=BusinessValidationError::The plan 'gen2' has no technical configuration"
+        ),
         "{}",
         run.dump()
     );
