@@ -10,28 +10,48 @@ use crate::sandbox::Scenario;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Invocation {
-    Run { sandbox: Option<Scenario> },
+    Run {
+        sandbox: Option<Scenario>,
+    },
+    /// `--sandbox=list`: the scenarios.
+    SandboxList,
     Help,
     Version,
 }
 
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, String> {
     let mut invocation = Invocation::Run { sandbox: None };
-    for arg in args {
+    let mut args = args.into_iter().peekable();
+    while let Some(arg) = args.next() {
         let Some(arg) = arg.to_str() else {
             return Err(format!("unexpected argument {arg:?}: see --help"));
         };
         invocation = match arg {
             "-h" | "--help" => return Ok(Invocation::Help),
             "-V" | "--version" => return Ok(Invocation::Version),
-            "--sandbox" => Invocation::Run {
-                sandbox: Some(Scenario::Succeeded),
-            },
+            "--sandbox" => {
+                // `--sandbox failed`: the scenario belongs after an `=`, as in cargo's `--color=`.
+                if let Some(name) = args
+                    .peek()
+                    .and_then(|next| next.to_str())
+                    .filter(|next| *next == "list" || Scenario::parse(next).is_some())
+                {
+                    return Err(format!(
+                        "unexpected argument '{name}': to choose a sandbox scenario, write \
+                         --sandbox={name}"
+                    ));
+                }
+                Invocation::Run {
+                    sandbox: Some(Scenario::Succeeded),
+                }
+            }
             _ => match arg.strip_prefix("--sandbox=") {
+                Some("list") => return Ok(Invocation::SandboxList),
                 Some(name) => Invocation::Run {
                     sandbox: Some(Scenario::parse(name).ok_or_else(|| {
                         format!(
-                            "unknown sandbox scenario '{}': use one of {}",
+                            "unknown sandbox scenario '{}': use one of {} (--sandbox=list \
+                             describes them)",
                             name.escape_debug(),
                             Scenario::NAMES.join(", ")
                         )
@@ -64,8 +84,9 @@ pub fn help() -> String {
          ingestion API), waits for the operation, and reports the outcome to the CI system.\n\n\
          USAGE:\n\
          \x20 publish-offer                       run with the inputs found in the environment\n\
-         \x20 publish-offer --sandbox[=SCENARIO]  run against a simulated service on loopback; no\n\
-         \x20                                     credentials or network needed. SCENARIO: {}\n\
+         \x20 publish-offer --sandbox[=SCENARIO]  run any command against a simulated service on\n\
+         \x20                                     loopback; no credentials or network needed.\n\
+         \x20                                     SCENARIO: {} (--sandbox=list)\n\
          \x20 publish-offer --help | --version\n\n\
          Inputs are read from the environment: INPUT_<NAME> as GitHub Actions writes it\n\
          (INPUT_PUBLISHER-ID; INPUT_PUBLISHER_ID also works), then MARKETPLACE_<NAME>\n\
@@ -79,7 +100,7 @@ pub fn help() -> String {
          \x20 status    report the offer's state (exit 0)      needs publisher-id, offer-id, credentials\n\
          \x20 validate  check credentials and offer, no change needs publisher-id, offer-id, credentials\n\
          \x20 wait      resume waiting on an operation         needs operation-url, credentials\n\
-         \x20 (publisher-id is not needed with api: ingestion)\n\n\
+         \x20 (publisher-id is not needed with api: ingestion; cancel with api: ingestion needs operation-url)\n\n\
          CREDENTIALS (input auth, default auto: the first configured wins):\n\
          \x20 access-token > client-secret (+ tenant-id, client-id) > AZURE_FEDERATED_TOKEN_FILE >\n\
          \x20 GitHub OIDC (permissions: id-token: write) > Azure Pipelines OIDC (AzureCLI@2's idToken,\n\
@@ -101,6 +122,9 @@ pub fn help() -> String {
         head.push_str(&notes.join("; "));
         let _ = writeln!(text, "{}", head.trim_end());
         let _ = writeln!(text, "      {}", spec.description);
+        if !spec.details.is_empty() {
+            let _ = writeln!(text, "      {}", spec.details);
+        }
         let _ = writeln!(text, "      {}", spec.variable_names().join(", "));
     }
     let _ = writeln!(
@@ -143,6 +167,12 @@ mod tests {
             })
         );
         assert!(parse(args(&["--sandbox=nope"])).is_err());
+        assert_eq!(
+            parse(args(&["--sandbox=list"])),
+            Ok(Invocation::SandboxList)
+        );
+        let spaced = parse(args(&["--sandbox", "failed"])).expect_err("a scenario after a space");
+        assert!(spaced.contains("--sandbox=failed"), "{spaced}");
         assert!(parse(args(&["--offer-id=x"])).is_err());
     }
 

@@ -2,7 +2,10 @@
 //! (default info for this program, warn for libraries), debug when the runner asks for debug
 //! logging (`RUNNER_DEBUG=1`, Azure Pipelines `SYSTEM_DEBUG=true`).
 
-use std::io::{self, Write};
+use std::collections::HashMap;
+use std::io::{self, IsTerminal, Write};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
@@ -10,8 +13,152 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::Environment;
+use crate::report::plain;
 use crate::secret;
-use crate::text::inert;
+use crate::text::inert_line;
+
+/// An identical warning is printed at most once in this window; the repeats are counted.
+const REPEAT_WINDOW: Duration = Duration::from_secs(30);
+/// Distinct warnings remembered for counting; beyond this, the oldest are forgotten.
+const MAX_REMEMBERED: usize = 256;
+
+/// A warning seen recently: when it was last printed, how many times it came again since
+/// without being printed, and its latest wording.
+struct Seen {
+    printed: Instant,
+    held: u64,
+    latest: String,
+}
+
+/// Warnings seen recently, by [`repeat_key`].
+static REPEATS: Mutex<Option<HashMap<String, Seen>>> = Mutex::new(None);
+
+/// Warnings that differ only in a duration (`retrying in 1s`, `retrying in 2s`) are the same
+/// warning repeated: each run of digits directly followed by a unit letter becomes `#`.
+fn repeat_key(line: &str) -> String {
+    let mut key = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if !c.is_ascii_digit() {
+            key.push(c);
+            continue;
+        }
+        let mut digits = String::from(c);
+        while let Some(&next) = chars.peek() {
+            if next.is_ascii_digit() || next == '.' {
+                digits.push(next);
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        match chars.peek() {
+            Some('m' | 's' | 'h' | 'd') => key.push('#'),
+            _ => key.push_str(&digits),
+        }
+    }
+    key
+}
+
+/// What to print for the warning `line` arriving `now`: the line (with the count of repeats held
+/// back since it was last printed), or nothing when the same warning was printed less than
+/// [`REPEAT_WINDOW`] ago.
+fn admit(line: &str, now: Instant) -> Option<String> {
+    let mut guard = REPEATS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let seen = guard.get_or_insert_with(HashMap::new);
+    let key = repeat_key(line);
+    match seen.get_mut(&key) {
+        Some(known) if now.duration_since(known.printed) < REPEAT_WINDOW => {
+            known.held = known.held.saturating_add(1);
+            line.clone_into(&mut known.latest);
+            None
+        }
+        Some(known) => {
+            let text = match known.held {
+                0 => line.to_owned(),
+                held => format!("{line} (and {held} more like it since it was last printed)"),
+            };
+            known.printed = now;
+            known.held = 0;
+            Some(text)
+        }
+        None => {
+            if seen.len() >= MAX_REMEMBERED
+                && let Some(oldest) = seen
+                    .iter()
+                    .min_by_key(|(_, known)| known.printed)
+                    .map(|(key, _)| key.clone())
+            {
+                seen.remove(&oldest);
+            }
+            seen.insert(
+                key,
+                Seen {
+                    printed: now,
+                    held: 0,
+                    latest: line.to_owned(),
+                },
+            );
+            Some(line.to_owned())
+        }
+    }
+}
+
+/// The counts of warnings held back and not yet told, one line each: for the end of the run.
+fn held_back() -> Vec<String> {
+    let mut guard = REPEATS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let Some(seen) = guard.as_mut() else {
+        return Vec::new();
+    };
+    let mut lines: Vec<String> = seen
+        .values_mut()
+        .filter(|known| known.held > 0)
+        .map(|known| {
+            let text = format!(
+                "{} (and {} more like it, not printed)",
+                known.latest, known.held
+            );
+            known.held = 0;
+            text
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// The line to print for one formatted (and redacted) event, made inert; none for a warning
+/// repeated too soon. The formatter starts a warning's line with its level.
+fn event_line(event: &str, now: Instant) -> Option<String> {
+    let line = inert_line(event);
+    if line.trim_start().starts_with("WARN") {
+        admit(&line, now)
+    } else {
+        Some(line)
+    }
+}
+
+/// The one way text reaches stderr: every line redacted and made inert for the runner.
+pub fn stderr_line(text: &str) {
+    let text = secret::redact(text);
+    // Above the live display, never across it.
+    crate::report::live::suspend(|| {
+        let mut stderr = io::stderr().lock();
+        for line in text.split('\n') {
+            let _ = writeln!(stderr, "{}", inert_line(line));
+        }
+    });
+}
+
+/// Tells how many times each warning held back came again. Called once, at the end of the run.
+pub fn flush_repeats() {
+    for line in held_back() {
+        stderr_line(&line);
+    }
+}
 
 /// Stderr, with every registered secret replaced by `***` and every event kept to one inert line
 /// (runners read stderr for commands too). The formatter writes each event in one call, so
@@ -26,8 +173,17 @@ impl Write for RedactedStderr {
             Some(event) => (event, "\n"),
             None => (text.as_ref(), ""),
         };
-        let line = format!("{}{end}", inert(event));
-        io::stderr().lock().write_all(line.as_bytes())?;
+        if let Some(mut line) = event_line(event, Instant::now()) {
+            if STDERR_COLOUR.get() == Some(&true) {
+                line = colour_level(&line);
+            }
+            // Above the live display, never across it.
+            crate::report::live::suspend(|| {
+                io::stderr()
+                    .lock()
+                    .write_all(format!("{line}{end}").as_bytes())
+            })?;
+        }
         Ok(buf.len())
     }
 
@@ -46,7 +202,26 @@ impl<'a> MakeWriter<'a> for RedactedStderrMaker {
 
 struct RedactedStderrMaker;
 
+/// Whether stderr is coloured (a person at a terminal; see [`plain::colour_wanted`]).
+static STDERR_COLOUR: OnceLock<bool> = OnceLock::new();
+
+/// ` WARN message` -> the level in colour (after the line was made inert, so the codes are ours).
+fn colour_level(line: &str) -> String {
+    for (level, colour) in [("ERROR", "\x1b[1;31m"), ("WARN", "\x1b[1;33m")] {
+        let body = line.trim_start_matches(' ');
+        if let Some(rest) = body.strip_prefix(level) {
+            let indent = &line[..line.len() - body.len()];
+            return format!("{indent}{colour}{level}\x1b[0m{rest}");
+        }
+    }
+    line.to_owned()
+}
+
 pub fn init(environment: &Environment) {
+    let _ = STDERR_COLOUR.set(plain::colour_wanted(
+        environment,
+        io::stderr().is_terminal(),
+    ));
     let debug = environment.get("RUNNER_DEBUG") == Some("1") || environment.is_true("SYSTEM_DEBUG");
     let filter = match environment.get("RUST_LOG") {
         Some(directives) => filter_from(directives),
@@ -84,10 +259,12 @@ fn filter_from(directives: &str) -> Targets {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use proptest::prelude::*;
     use tracing::Level;
     use tracing_subscriber::filter::LevelFilter;
 
-    use super::*;
+    use crate::report::runner_parsers;
 
     #[test]
     fn the_default_is_info_for_the_program_and_warn_for_libraries() {
@@ -116,5 +293,58 @@ mod tests {
         assert!(filter.would_enable("publish_offer::api", &Level::ERROR));
         assert!(!filter.would_enable("reqwest", &Level::DEBUG));
         assert_eq!(filter.default_level(), Some(LevelFilter::ERROR));
+    }
+
+    proptest! {
+        #[test]
+        fn log_lines_hold_no_command(
+            event in "( INFO | WARN |ERROR )?([ \\t\u{a0}\u{200b}\n\r]|::|##\\[|##vso\\[|\\]|error|add-mask|task\\.complete|\\PC){0,40}"
+        ) {
+            if let Some(line) = event_line(&event, Instant::now()) {
+                prop_assert!(runner_parsers::github_commands(&line).is_empty(), "{:?}", line);
+                prop_assert!(runner_parsers::azure_commands(&line).is_empty(), "{:?}", line);
+            }
+        }
+    }
+
+    #[test]
+    fn identical_warnings_are_counted_not_repeated() {
+        let start = Instant::now();
+        let line = " WARN unit-test warning: service busy; still waiting";
+        assert_eq!(admit(line, start).as_deref(), Some(line));
+        for seconds in 1..=5 {
+            assert_eq!(admit(line, start + Duration::from_secs(seconds)), None);
+        }
+        let other = " WARN unit-test warning: another";
+        assert_eq!(admit(other, start).as_deref(), Some(other));
+        let again = admit(line, start + REPEAT_WINDOW + Duration::from_secs(1));
+        assert_eq!(
+            again.as_deref(),
+            Some(
+                " WARN unit-test warning: service busy; still waiting (and 5 more like it since \
+                 it was last printed)"
+            )
+        );
+        assert_eq!(
+            admit(line, start + REPEAT_WINDOW + Duration::from_secs(2)),
+            None
+        );
+
+        // A different delay is the same warning; a different status is not.
+        let retry = " WARN unit-test warning: HTTP 503; retrying in 1s";
+        assert!(admit(retry, start).is_some());
+        let later = " WARN unit-test warning: HTTP 503; retrying in 2.5s";
+        assert_eq!(admit(later, start), None);
+        assert!(admit(" WARN unit-test warning: HTTP 429; retrying in 1s", start).is_some());
+
+        let held = held_back();
+        assert!(
+            held.contains(&format!("{line} (and 1 more like it, not printed)")),
+            "{held:?}"
+        );
+        assert!(
+            held.contains(&format!("{later} (and 1 more like it, not printed)")),
+            "{held:?}"
+        );
     }
 }

@@ -6,16 +6,19 @@ use std::process::ExitCode;
 use publish_offer::cli::{self, Invocation};
 use publish_offer::config::Environment;
 use publish_offer::interrupt::Interrupt;
+use publish_offer::report::last_words;
 use publish_offer::{logging, run};
 
 fn main() -> ExitCode {
+    last_words::install_panic_hook();
     let sandbox = match cli::parse(std::env::args_os().skip(1)) {
         Ok(Invocation::Run { sandbox }) => sandbox,
         Ok(Invocation::Help) => return print(&cli::help()),
+        Ok(Invocation::SandboxList) => return print(&publish_offer::sandbox::list()),
         Ok(Invocation::Version) => return print(&format!("{}\n", cli::version())),
         Err(message) => {
-            eprintln!("publish-offer: {message}");
-            // Still a step: the CI system gets its status output like for any invalid input.
+            // Still a step: the CI system gets its status output like for any invalid input,
+            // and the error is printed once, by the reporter, as every other error is.
             let code = run::invalid_arguments(&Environment::from_process(), &message);
             return ExitCode::from(code);
         }
@@ -26,7 +29,9 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("publish-offer: cannot start the async runtime: {error}");
+            logging::stderr_line(&format!(
+                "publish-offer: cannot start the async runtime: {error}"
+            ));
             return ExitCode::from(1);
         }
     };
@@ -34,13 +39,17 @@ fn main() -> ExitCode {
         let interrupt = match Interrupt::install() {
             Ok(interrupt) => interrupt,
             Err(error) => {
-                eprintln!("publish-offer: cannot install signal handlers: {error}");
+                logging::stderr_line(&format!(
+                    "publish-offer: cannot install signal handlers: {error}"
+                ));
                 return 1;
             }
         };
         let environment = Environment::from_process();
         logging::init(&environment);
-        run::run(environment, interrupt, sandbox).await
+        let code = run::run(environment, interrupt, sandbox).await;
+        logging::flush_repeats();
+        code
     });
     ExitCode::from(code)
 }

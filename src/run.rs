@@ -8,9 +8,7 @@ use crate::api::Api;
 use crate::api::backend::Backend;
 use crate::api::cpp::Cpp;
 use crate::api::error::ApiError;
-use crate::api::http::HttpClient;
 use crate::api::ingestion::{Ingestion, Lookup};
-use crate::api::retry::RetryPolicy;
 use crate::auth::{TokenSource, Tokens};
 use crate::commands::{self, Context};
 use crate::config::{ApiChoice, ConfigError, Environment, Settings, merge_inputs};
@@ -18,13 +16,15 @@ use crate::interrupt::Interrupt;
 use crate::outcome::{ExitPolicy, Outcome, Problem, Status};
 use crate::report::{self, Reporter};
 use crate::sandbox::{Sandbox, Scenario};
+use crate::transport::retry::RetryPolicy;
+use crate::transport::{HttpClient, SetupError};
 
 pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option<Scenario>) -> u8 {
     let started = Instant::now();
     let mut inputs = merge_inputs(&environment);
 
     let _sandbox = match sandbox {
-        Some(scenario) => match Sandbox::start(scenario).await {
+        Some(scenario) => match Sandbox::start(scenario, &inputs).await {
             Ok(sandbox) => {
                 sandbox.configure(&mut inputs);
                 Some(sandbox)
@@ -41,17 +41,25 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
     // system's way (status output, error annotation).
     let (mut reporter, report_error) = report::setup(&inputs, &environment);
 
-    let settings =
-        match report_error.map_or_else(|| Settings::from_inputs(&inputs, &environment), Err) {
-            Ok(settings) => settings,
-            Err(error) => return invalid_input(&mut reporter, &error),
-        };
+    // Every problem in one report: the reporting inputs' and the others'.
+    let settings = match (report_error, Settings::from_inputs(&inputs, &environment)) {
+        (None, Ok(settings)) => settings,
+        (Some(error), Ok(_)) | (None, Err(error)) => return invalid_input(&mut reporter, &error),
+        (Some(report_error), Err(error)) => {
+            return invalid_input(&mut reporter, &report_error.and(error));
+        }
+    };
+    // A hidden trigger for the test of the panic hook; it does not exist in release builds.
+    #[cfg(debug_assertions)]
+    if environment.get("PUBLISH_OFFER_TEST_PANIC") == Some("1") {
+        panic!("PUBLISH_OFFER_TEST_PANIC is set");
+    }
     let http = match HttpClient::new(
         settings.extra_root_certificates.as_deref(),
         RetryPolicy::default(),
     ) {
         Ok(http) => http,
-        Err(error) => return invalid_input(&mut reporter, &error),
+        Err(error) => return invalid_input(&mut reporter, &http_setup_error(error)),
     };
 
     let subject = match (&settings.offer, &settings.operation_url) {
@@ -167,6 +175,23 @@ async fn choose_backend<'a>(
 pub fn invalid_arguments(environment: &Environment, message: &str) -> u8 {
     let (mut reporter, _) = report::setup(&merge_inputs(environment), environment);
     invalid_input(&mut reporter, &ConfigError::new(message))
+}
+
+/// The transport's setup failure as the input it came from: extra roots are `SSL_CERT_FILE`.
+fn http_setup_error(error: SetupError) -> ConfigError {
+    ConfigError::new(match error {
+        SetupError::UnreadableRoots { path, source } => {
+            format!(
+                "SSL_CERT_FILE ({}): cannot read it: {source}",
+                path.display()
+            )
+        }
+        SetupError::NoCertificates { path } => format!(
+            "SSL_CERT_FILE ({}): no PEM certificates in it (expected -----BEGIN CERTIFICATE----- blocks)",
+            path.display()
+        ),
+        SetupError::Client(_) => error.to_string(),
+    })
 }
 
 fn invalid_input(reporter: &mut Reporter, error: &ConfigError) -> u8 {

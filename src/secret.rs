@@ -70,9 +70,14 @@ impl Registry {
         let mut known: Vec<String> = self
             .values
             .iter()
-            .flat_map(|value| {
-                std::iter::once(value.clone())
-                    .chain(self.escapes.iter().map(|escape| escape(value)))
+            .flat_map(|value| wire_spellings(value))
+            .flat_map(|spelling| {
+                let escaped: Vec<String> = self
+                    .escapes
+                    .iter()
+                    .map(|escape| escape(&spelling))
+                    .collect();
+                std::iter::once(spelling).chain(escaped)
             })
             .collect();
         known.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
@@ -96,6 +101,54 @@ impl Registry {
         }
         Cow::Owned(redacted)
     }
+}
+
+/// A value as it is written and as it can be spelled on the wire, where a service may echo it
+/// from: form-urlencoded (how the client secret and assertions are sent: `~` as `%7E`, a space
+/// as `+`), percent-encoded (a space as `%20`), each also with lower-case hex digits.
+fn wire_spellings(value: &str) -> Vec<String> {
+    let form: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+    let percent = percent_encode(value);
+    let mut spellings = vec![
+        value.to_owned(),
+        lower_hex(&form),
+        lower_hex(&percent),
+        form,
+        percent,
+    ];
+    spellings.dedup();
+    spellings
+}
+
+/// Every byte but RFC 3986's unreserved characters as `%XX`.
+fn percent_encode(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+/// `%7E` as `%7e`: percent codes are case-insensitive, and a service may echo either.
+fn lower_hex(encoded: &str) -> String {
+    let mut lowered = String::with_capacity(encoded.len());
+    let mut chars = encoded.chars();
+    while let Some(c) = chars.next() {
+        lowered.push(c);
+        if c == '%' {
+            lowered.extend(
+                chars
+                    .by_ref()
+                    .take(2)
+                    .map(|digit| digit.to_ascii_lowercase()),
+            );
+        }
+    }
+    lowered
 }
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
@@ -183,6 +236,42 @@ mod tests {
             registry.redact("as is escaped_secret_value, escaped escaped\\_secret\\_value"),
             "as is ***, escaped ***"
         );
+    }
+
+    #[test]
+    fn wire_spellings_are_redacted_too() {
+        let mut registry = Registry {
+            values: vec!["cl1ent~SECRET value/9f+e".to_owned()],
+            ..Registry::default()
+        };
+        registry.rebuild_known();
+        for spelling in [
+            "cl1ent~SECRET value/9f+e",
+            "cl1ent%7ESECRET+value%2F9f%2Be",
+            "cl1ent%7eSECRET+value%2f9f%2be",
+            "cl1ent~SECRET%20value%2F9f%2Be",
+            "cl1ent~SECRET%20value%2f9f%2be",
+        ] {
+            assert_eq!(
+                registry.redact(&format!("echo: {spelling}.")),
+                "echo: ***.",
+                "{spelling}"
+            );
+        }
+    }
+
+    #[test]
+    fn escapes_apply_to_wire_spellings() {
+        fn markdownish(text: &str) -> String {
+            text.replace('%', "\\%")
+        }
+        let mut registry = Registry {
+            values: vec!["tilde~secret-value".to_owned()],
+            escapes: vec![markdownish],
+            ..Registry::default()
+        };
+        registry.rebuild_known();
+        assert_eq!(registry.redact("x tilde\\%7Esecret-value"), "x ***");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Turning service text (HTML messages, step names) into something safe to print: plain text,
 //! single lines that cannot become CI commands, Markdown that cannot break a table.
 
+use std::time::Duration;
+
 /// Reduces an HTML fragment to plain text: tags removed (block tags become line breaks, links keep
 /// their address), entities decoded, blank runs collapsed.
 pub fn html_to_text(html: &str) -> String {
@@ -152,7 +154,39 @@ pub fn one_line(text: &str) -> String {
 /// Service text made safe for a log line: one line, and the markers that CI systems scan for
 /// anywhere in a line (`##vso[`, `##[`) broken apart so they stay text.
 pub fn inert(text: &str) -> String {
-    defuse(&one_line(text))
+    defuse(&one_line(&without_ignorable(text)))
+}
+
+/// `text` without default-ignorable characters (U+200B, U+00AD, U+FEFF and the like). The
+/// runners are built without invariant globalization, so their `IndexOf("##vso[")` and
+/// `StartsWith("::")` compare culture-sensitively and skip these: `##\u{200B}vso[` could match.
+fn without_ignorable(text: &str) -> String {
+    text.chars()
+        .filter(|c| {
+            !matches!(*c as u32,
+                0xAD | 0x34F | 0x61C | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F
+                | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164
+                | 0xFE00..=0xFE0F | 0xFEFF | 0xFFA0 | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A
+                | 0xE0000..=0xE0FFF)
+        })
+        .collect()
+}
+
+/// A whole line made inert for every CI runner's own parser, keeping its indentation: one line,
+/// `##vso[` and `##[` broken apart wherever they are (the Azure agent and the GitHub runner's v1
+/// parser look anywhere in a line), and a line that starts with `::` once leading blanks are
+/// trimmed (the GitHub runner's v2 parser, which trims Unicode whitespace first) turned into
+/// `: :`. The writers of stdout and stderr pass every line that is not a [command] through this.
+///
+/// [command]: crate::report::command::Command
+pub fn inert_line(line: &str) -> String {
+    let body = line.trim_start_matches(' ');
+    let indent = &line[..line.len() - body.len()];
+    let body = inert(body);
+    match body.strip_prefix("::") {
+        Some(rest) => format!("{indent}: :{rest}"),
+        None => format!("{indent}{body}"),
+    }
 }
 
 /// Breaks apart the command markers that CI systems scan for anywhere in a line (`##vso[`,
@@ -201,6 +235,44 @@ pub fn truncate(text: &str, max: usize) -> String {
     let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
     cut.push('…');
     cut
+}
+
+/// Duration units, largest first, as `(name, milliseconds)`: the notation users write
+/// (`1h30m`) and the one the program prints.
+pub const DURATION_UNITS: [(&str, u64); 5] = [
+    ("d", 24 * 3600 * 1000),
+    ("h", 3600 * 1000),
+    ("m", 60 * 1000),
+    ("s", 1000),
+    ("ms", 1),
+];
+
+/// Formats a duration in the same notation, to the millisecond: `1h30m`, `500ms`, `0s`.
+pub fn format_duration(duration: Duration) -> String {
+    let mut remaining = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+    if remaining == 0 {
+        return "0s".to_owned();
+    }
+    let mut text = String::new();
+    for (name, unit_ms) in DURATION_UNITS {
+        let count = remaining / unit_ms;
+        if count > 0 {
+            text.push_str(&count.to_string());
+            text.push_str(name);
+            remaining -= count * unit_ms;
+        }
+    }
+    text
+}
+
+/// Formats a duration for people, rounded to whole seconds past a second: `3m12s`, `450ms`.
+pub fn format_elapsed(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        return format_duration(Duration::from_millis(
+            u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+        ));
+    }
+    format_duration(Duration::from_secs(duration.as_secs()))
 }
 
 #[cfg(test)]
@@ -264,6 +336,16 @@ mod tests {
     }
 
     #[test]
+    fn inert_line_defuses_a_leading_command_and_keeps_the_indent() {
+        assert_eq!(inert_line("  ::error::x: failed"), "  : :error::x: failed");
+        assert_eq!(inert_line("  \u{a0}::add-mask::y"), "  : :add-mask::y");
+        assert_eq!(inert_line("    info: a ::b"), "    info: a ::b");
+        assert_eq!(inert_line("x ##[group]y"), "x ## [group]y");
+        assert_eq!(inert_line("  \u{200b}::error::x"), "  : :error::x");
+        assert_eq!(inert_line("a ##\u{ad}vso[x.y]"), "a ## vso[x.y]");
+    }
+
+    #[test]
     fn markdown_cannot_break_a_table() {
         assert_eq!(markdown("a|b\nc"), "a\\|b c");
         assert_eq!(markdown("<img src=x>"), "&lt;img src=x&gt;");
@@ -291,6 +373,14 @@ mod tests {
         fn inert_output_is_one_line_without_markers(input in "\\PC{0,100}|[\\r\\n:#\\[a-z]{0,60}") {
             let line = inert(&input);
             prop_assert!(!line.contains('\n') && !line.contains('\r'));
+            prop_assert!(!line.contains("##vso[") && !line.contains("##["));
+        }
+
+        #[test]
+        fn inert_lines_are_never_commands(input in "[ \\t\u{a0}\u{3000}]{0,3}(::|##\\[|##vso\\[)?\\PC{0,60}|[ :#\\[\\r\\n\u{2028}a-z]{0,40}") {
+            let line = inert_line(&input);
+            prop_assert!(!line.contains(['\n', '\r']));
+            prop_assert!(!line.trim_start().starts_with("::"));
             prop_assert!(!line.contains("##vso[") && !line.contains("##["));
         }
 

@@ -94,18 +94,30 @@ impl Backend<'_> {
         }
     }
 
-    /// What `operation-url` points at.
-    pub fn handle_for(&self, url: &Url) -> Handle {
+    /// What `operation-url` points at, rebuilt from checked parts (see
+    /// [`cpp::rebuild_operation_url`]); `None` when it names no operation of this API.
+    pub fn handle_for(&self, url: &Url) -> Option<Handle> {
         match self {
-            Backend::Ingestion(ingestion) => match ingestion.job_id_from_url(url) {
-                Some(id) => Handle::IngestionJob {
+            Backend::Ingestion(ingestion) => {
+                let id = ingestion.job_id_from_url(url)?;
+                Some(Handle::IngestionJob {
+                    url: ingestion.job_url(&id),
                     id,
-                    url: url.clone(),
                     live: None,
-                },
-                None => Handle::Operation(url.clone()),
-            },
-            Backend::Cpp(_) => Handle::Operation(url.clone()),
+                })
+            }
+            Backend::Cpp(cpp) => cpp.operation_url(url).map(Handle::Operation),
+        }
+    }
+
+    /// The operation URLs `operation-url` may be, for the error that refuses another.
+    pub fn operation_url_shapes(&self) -> &'static str {
+        match self {
+            Backend::Cpp(_) => {
+                "{api-url}/api/publishers/{publisher}/offers/{offer}/operations/{id} or \
+                 {api-url}/api/operations/{id}"
+            }
+            Backend::Ingestion(_) => "{ingestion-url}/configure/{jobId}/status",
         }
     }
 

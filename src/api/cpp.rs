@@ -10,10 +10,12 @@ use url::Url;
 
 use super::Api;
 use super::error::ApiError;
-use super::http::{Body, Read, Replay, Request, Response};
 use super::model::{OperationState, OperationStatus, parse_operation, scalar};
 use crate::auth::Audience;
 use crate::config::OfferRef;
+use crate::text::truncate;
+use crate::transport::{Body, Read, Replay, Request, Response};
+use crate::value_kind::ValueKind;
 
 /// The token resource (v1) for CPP; its v2 scope is this + `/.default`.
 pub const RESOURCE: &str = "https://cloudpartner.azure.com";
@@ -79,38 +81,44 @@ impl<'a> Cpp<'a> {
         Ok(url)
     }
 
-    /// Resolves a `Location` against the API base; refuses another origin, where the token must
-    /// not go. Both shapes are relative paths: `/api/publishers/{p}/offers/{o}/operations/{guid}`
-    /// (migrated offers) and `/api/operations/{p}${o}$2$preview` (non-migrated).
+    /// The operation a `Location` (or `Operation-Location`) names, as a URL rebuilt from checked
+    /// parts: never passed through. Relative or absolute, it must be on the API origin (the token
+    /// goes nowhere else) and have one of the two operation shapes; see
+    /// [`rebuild_operation_url`].
     pub fn resolve(&self, call: &'static str, location: &str) -> Result<Url, ApiError> {
-        let mut url = self
+        let quoted = || format!("{:?}", truncate(location, 300));
+        let url = self
             .base
             .join(location.trim())
             .map_err(|_| ApiError::UnexpectedBody {
                 call,
                 status: 202,
-                detail: format!("the Location header is not a URL: {location:?}"),
+                detail: format!("the Location header is not a URL: {}", quoted()),
             })?;
         if url.origin() != self.base.origin() {
             return Err(ApiError::OffOrigin {
                 call,
-                url: url.to_string(),
+                url: truncate(url.as_str(), 300),
                 allowed: self.base.origin().ascii_serialization(),
             });
         }
-        // The id is printed and reported as an output: it must be an id, not arbitrary text.
-        if operation_id_from_url(&url).is_none() {
-            return Err(ApiError::UnexpectedBody {
+        rebuild_operation_url(&self.base, &self.api_version, &url).ok_or_else(|| {
+            ApiError::UnexpectedBody {
                 call,
                 status: 202,
-                detail: format!("the Location header does not name an operation: {location:?}"),
-            });
-        }
-        if !url.query_pairs().any(|(name, _)| name == "api-version") {
-            url.query_pairs_mut()
-                .append_pair("api-version", &self.api_version);
-        }
-        Ok(url)
+                detail: format!(
+                    "the Location header does not name an operation: {}",
+                    quoted()
+                ),
+            }
+        })
+    }
+
+    /// `operation-url` as given to `command: wait` or `cancel`, rebuilt like a `Location`.
+    pub fn operation_url(&self, given: &Url) -> Option<Url> {
+        (given.origin() == self.base.origin())
+            .then(|| rebuild_operation_url(&self.base, &self.api_version, given))
+            .flatten()
     }
 
     async fn post(
@@ -135,7 +143,12 @@ impl<'a> Cpp<'a> {
                 &self.audience,
                 request,
                 deadline,
-                |response| match response.header("location") {
+                // The older reference answers go-live and cancel with `Operation-Location` (an
+                // absolute URL); it is followed the same way. `Location` wins when both come.
+                |response| match response
+                    .header("location")
+                    .or_else(|| response.header("operation-location"))
+                {
                     Some(location) => match self.resolve(call, location) {
                         Ok(url) => Read::Done(Canceled::Operation(url)),
                         Err(error) => Read::Fail(error),
@@ -235,18 +248,15 @@ impl<'a> Cpp<'a> {
             body: Body::Empty,
             replay: Replay::Safe,
         };
-        let listed = self
-            .api
-            .call(
-                &self.audience,
-                request,
-                deadline,
-                |response| match serde_json::from_slice::<Value>(&response.body) {
-                    Ok(value) => Read::Done(value),
-                    Err(_) => Read::Unexpected("the list of operations is not JSON".to_owned()),
-                },
-            )
-            .await;
+        let listed =
+            self.api
+                .call(&self.audience, request, deadline, |response| {
+                    match crate::transport::json::parse(&response.body) {
+                        Ok(value) => Read::Done(value),
+                        Err(_) => Read::Unexpected("the list of operations is not JSON".to_owned()),
+                    }
+                })
+                .await;
         let value = match listed {
             Ok(value) => value,
             Err(ApiError::Status { status: 404, .. }) => return Ok(None),
@@ -273,7 +283,15 @@ impl<'a> Cpp<'a> {
                 .iter()
                 .find_map(|key| item.get(*key).and_then(Value::as_str));
             let url = match (link, scalar(item.get("id"))) {
-                (Some(link), _) => self.resolve(RUNNING_CALL, link)?,
+                // A link that names no operation on the API is not followed (nor is the list
+                // refused for it): the next item, or the offer's status, serves.
+                (Some(link), _) => match self.resolve(RUNNING_CALL, link) {
+                    Ok(url) => url,
+                    Err(error) => {
+                        tracing::warn!("{error}; the item is skipped");
+                        continue;
+                    }
+                },
                 (None, Some(id)) if crate::config::is_identifier(&id) => {
                     self.offer_url(RUNNING_CALL, &format!("operations/{id}"))?
                 }
@@ -303,6 +321,49 @@ pub fn read_state(response: &Response) -> Read<Polled> {
     }
 }
 
+/// An operation URL composed from parts the program checked: the origin of `base` (the
+/// configured API), one of the two operation paths, every segment within its character set, and
+/// the configured `api-version` alone. Query, fragment, userinfo and any other segment of
+/// `given` are dropped; a path of another shape gives `None`.
+///
+/// - `/api/publishers/{publisher}/offers/{offer}/operations/{id}` (migrated offers; the id a
+///   GUID or another identifier)
+/// - `/api/operations/{publisher}${offer}${...}` (non-migrated: `contoso$offer$2$preview`)
+pub fn rebuild_operation_url(base: &Url, api_version: &str, given: &Url) -> Option<Url> {
+    let segments: Vec<String> = given.path_segments()?.map(percent_decode).collect();
+    let is_identifier = |part: &str| ValueKind::Identifier.fits(part);
+    let path = match segments.as_slice() {
+        [api, publishers, publisher, offers, offer, operations, id]
+            if api == "api"
+                && publishers == "publishers"
+                && offers == "offers"
+                && operations == "operations"
+                && is_identifier(publisher)
+                && is_identifier(offer)
+                && is_identifier(id) =>
+        {
+            format!("/api/publishers/{publisher}/offers/{offer}/operations/{id}")
+        }
+        [api, operations, id]
+            if api == "api"
+                && operations == "operations"
+                && ValueKind::OperationId.fits(id)
+                && id.split('$').count() >= 2
+                && id.split('$').all(is_identifier) =>
+        {
+            format!("/api/operations/{id}")
+        }
+        _ => return None,
+    };
+    let mut url = base.clone();
+    url.set_path(&path);
+    url.set_query(None);
+    url.set_fragment(None);
+    url.query_pairs_mut()
+        .append_pair("api-version", api_version);
+    ValueKind::OperationUrl.fits(url.as_str()).then_some(url)
+}
+
 /// The operation's id as the last segment of its URL: a GUID, or `p$o$2$preview`. `None` when
 /// the segment is anything else: the id is printed and becomes an output.
 pub fn operation_id_from_url(url: &Url) -> Option<String> {
@@ -310,12 +371,7 @@ pub fn operation_id_from_url(url: &Url) -> Option<String> {
         .path_segments()
         .and_then(|mut segments| segments.next_back())?;
     let id = percent_decode(segment);
-    let valid = !id.is_empty()
-        && id.len() <= 200
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '$'));
-    valid.then_some(id)
+    ValueKind::OperationId.fits(&id).then_some(id)
 }
 
 fn percent_decode(text: &str) -> String {
@@ -386,6 +442,49 @@ mod tests {
             None
         );
         assert_eq!(id("https://h/api/operations/"), None);
+    }
+
+    #[test]
+    fn operation_urls_are_rebuilt_from_checked_parts() {
+        let base = Url::parse("https://cloudpartner.azure.com").expect("url");
+        let rebuilt = |given: &str| {
+            let given = base.join(given).expect("url");
+            rebuild_operation_url(&base, "2017-10-31", &given).map(String::from)
+        };
+        let migrated = "https://cloudpartner.azure.com/api/publishers/contoso/offers/contoso-offer/operations/56615b67-2185-49fe-80d2-c4ddf77bb2e8?api-version=2017-10-31";
+        let non_migrated = "https://cloudpartner.azure.com/api/operations/contoso$contoso-offer$2$preview?api-version=2017-10-31";
+        // Both shapes, relative or absolute; the query, fragment and userinfo of the service's
+        // URL are dropped and the configured api-version used.
+        for given in [
+            "/api/publishers/contoso/offers/contoso-offer/operations/56615b67-2185-49fe-80d2-c4ddf77bb2e8?api-version=2017-10-31",
+            "/api/publishers/contoso/offers/contoso-offer/operations/56615b67-2185-49fe-80d2-c4ddf77bb2e8",
+            "https://cloudpartner.azure.com/api/publishers/contoso/offers/contoso-offer/operations/56615b67-2185-49fe-80d2-c4ddf77bb2e8?api-version=1&x=$(id)#`id`",
+            "https://user:pw@cloudpartner.azure.com/api/publishers/contoso/offers/contoso-offer/operations/56615b67-2185-49fe-80d2-c4ddf77bb2e8?x='|'",
+        ] {
+            assert_eq!(rebuilt(given).as_deref(), Some(migrated), "{given}");
+        }
+        for given in [
+            "/api/operations/contoso$contoso-offer$2$preview?api-version=2017-10-31",
+            "/api/operations/contoso%24contoso-offer%242%24preview",
+        ] {
+            assert_eq!(rebuilt(given).as_deref(), Some(non_migrated), "{given}");
+        }
+        // Any other shape, or a segment outside its character set: not followable.
+        for given in [
+            "/api/operations/56615b67",
+            "/api/operations/a$b$(id)",
+            "/api/operations/a$$b",
+            "/api/operations/contoso$offer/extra",
+            "/api/publishers/contoso/offers/contoso-offer/operations/x%0A::error::y",
+            "/api/publishers/con%20toso/offers/o/operations/x",
+            "/api/publishers/contoso/offers/o/operations/",
+            "/api/publishers/contoso/offers/o/operations/x/",
+            "/api/publishers/contoso/offers/o/jobs/x",
+            "/other/api/operations/a$b",
+            "/",
+        ] {
+            assert_eq!(rebuilt(given), None, "{given}");
+        }
     }
 
     #[test]

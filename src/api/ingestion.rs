@@ -17,11 +17,11 @@ use url::Url;
 use super::Api;
 use super::cpp::Polled;
 use super::error::ApiError;
-use super::http::{Body, Read, Replay, Request};
 use super::model::{
     Level, Message, OperationState, OperationStatus, ParseError, Step, StepStatus, scalar,
 };
 use crate::auth::Audience;
+use crate::transport::{Body, Read, Replay, Request};
 
 /// The token resource (v1) for the ingestion API; its v2 scope is this + `/.default`.
 pub const RESOURCE: &str = "https://graph.microsoft.com";
@@ -112,15 +112,18 @@ impl<'a> Ingestion<'a> {
         read: impl Fn(&Value) -> Result<T, ParseError>,
     ) -> Result<(T, Option<std::time::Duration>), ApiError> {
         self.api
-            .call(&self.audience, request, deadline, |response| {
-                match serde_json::from_slice::<Value>(&response.body)
+            .call(
+                &self.audience,
+                request,
+                deadline,
+                |response| match crate::transport::json::parse(&response.body)
                     .map_err(|error| ParseError(format!("not JSON ({error})")))
                     .and_then(|value| read(&value))
                 {
                     Ok(value) => Read::Done((value, response.retry_after())),
                     Err(error) => Read::Unexpected(error.to_string()),
-                }
-            })
+                },
+            )
             .await
     }
 
@@ -343,12 +346,9 @@ pub fn parse_job(value: &Value) -> Result<OperationState, ParseError> {
         other => other,
     };
     let mut messages = Vec::new();
-    for error in value
-        .get("errors")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    // Without the count the bounded reader leaves after a cut list: it is not an error.
+    let errors = value.get("errors").and_then(Value::as_array);
+    for error in errors.map_or(&[][..], |items| crate::transport::json::take_more(items).0) {
         error_leaves(error, None, 0, &mut messages);
     }
     // The job as one step, so that its progress shows like CPP's steps do.
@@ -403,7 +403,7 @@ fn error_leaves(error: &Value, resource: Option<&str>, depth: usize, out: &mut V
     let details: &[Value] = object
         .get("details")
         .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice);
+        .map_or(&[], |items| crate::transport::json::take_more(items).0);
     let before = out.len();
     if depth + 1 < MAX_ERROR_DEPTH {
         for detail in details {

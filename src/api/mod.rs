@@ -5,16 +5,14 @@
 pub mod backend;
 pub mod cpp;
 pub mod error;
-pub mod http;
 pub mod ingestion;
 pub mod model;
-pub mod retry;
 
 use tokio::time::Instant;
 
 use crate::auth::{Audience, Tokens};
-use error::ApiError;
-use http::{HttpClient, Read, Request, Response};
+use crate::transport::{HttpClient, Read, Request, Response};
+use error::{ApiError, api_help};
 
 pub struct Api {
     pub http: HttpClient,
@@ -26,8 +24,21 @@ impl Api {
         Api { http, tokens }
     }
 
-    /// Sends `request` with a bearer token for `audience`.
+    /// Sends `request` with a bearer token for `audience`. A failure of the call itself gets the
+    /// help of [`api_help`]; a failure to get the token keeps the token call's own.
     pub async fn call<T>(
+        &self,
+        audience: &Audience,
+        request: Request<'_>,
+        deadline: Instant,
+        read: impl Fn(&Response) -> Read<T>,
+    ) -> Result<T, ApiError> {
+        self.call_unexplained(audience, request, deadline, read)
+            .await
+            .map_err(|error| error.with_help(api_help))
+    }
+
+    async fn call_unexplained<T>(
         &self,
         audience: &Audience,
         request: Request<'_>,

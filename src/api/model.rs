@@ -154,7 +154,17 @@ pub struct OperationState {
     pub publishing_version: Option<String>,
     pub preview_links: Vec<String>,
     pub live_links: Vec<String>,
+    /// Steps the service sent past [`MAX_STEPS`], not kept: the report says "… N more".
+    pub more_steps: usize,
+    /// Messages (of the operation and of its steps) past [`MAX_MESSAGES`] each, not kept.
+    pub more_messages: usize,
 }
+
+/// Steps kept per reading: CPP operations have about ten; the report prints fewer still, but
+/// says how many changed, so a reading keeps more than it shows.
+pub const MAX_STEPS: usize = 1000;
+/// Messages kept per reading of an operation, and per step.
+pub const MAX_MESSAGES: usize = 100;
 
 impl OperationState {
     /// A state with nothing but a status, for services that report little.
@@ -169,6 +179,8 @@ impl OperationState {
             publishing_version: None,
             preview_links: Vec::new(),
             live_links: Vec::new(),
+            more_steps: 0,
+            more_messages: 0,
         }
     }
 
@@ -209,27 +221,34 @@ impl std::error::Error for ParseError {}
 /// Parses an operation (or offer status) body: an object, or an array whose first element is one.
 /// A body without a `status` string is not a state: proxies answer `200` with other things.
 pub fn parse_operation(body: &[u8]) -> Result<OperationState, ParseError> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|error| ParseError(format!("not JSON ({error})")))?;
+    let value = crate::transport::json::parse(body)
+        .map_err(|error| ParseError(format!("not JSON ({error})")))?;
     let object = single_object(&value)?;
     let status_text = object
         .get("status")
         .and_then(Value::as_str)
         .ok_or_else(|| ParseError("no \"status\" string in the body".to_owned()))?;
+    let (step_items, more_steps) = capped(object.get("steps"), MAX_STEPS);
+    let (mut steps, mut more_messages) = (Vec::new(), 0usize);
+    for step in step_items.iter().filter_map(Value::as_object) {
+        let (step, more) = parse_step(step);
+        steps.push(step);
+        more_messages = more_messages.saturating_add(more);
+    }
+    let (messages, more) = capped_messages(object.get("messages"));
+    let more_messages = more_messages.saturating_add(more);
     Ok(OperationState {
         id: scalar(object.get("id")),
         status: OperationStatus::parse(status_text),
         status_text: status_text.to_owned(),
-        steps: array(object.get("steps"))
-            .iter()
-            .filter_map(Value::as_object)
-            .map(parse_step)
-            .collect(),
-        messages: messages(object.get("messages")),
+        steps,
+        messages,
         offer_version: scalar(object.get("offerVersion")),
         publishing_version: scalar(object.get("publishingVersion")),
         preview_links: links(object.get("previewLinks")),
         live_links: links(object.get("liveLinks")),
+        more_steps,
+        more_messages,
     })
 }
 
@@ -245,9 +264,11 @@ pub fn single_object(value: &Value) -> Result<&Map<String, Value>, ParseError> {
     }
 }
 
-fn parse_step(object: &Map<String, Value>) -> Step {
+/// A step, and how many of its messages were not kept.
+fn parse_step(object: &Map<String, Value>) -> (Step, usize) {
     let status_text = scalar(object.get("status")).unwrap_or_default();
-    Step {
+    let (messages, more_messages) = capped_messages(object.get("messages"));
+    let step = Step {
         id: scalar(object.get("id")).unwrap_or_default(),
         name: scalar(object.get("stepName")).unwrap_or_default(),
         status: StepStatus::parse(&status_text),
@@ -273,8 +294,9 @@ fn parse_step(object: &Map<String, Value>) -> Step {
             _ => None,
         },
         estimate: scalar(object.get("estimatedTimeFrame")).filter(|e| !e.is_empty()),
-        messages: messages(object.get("messages")),
-    }
+        messages,
+    };
+    (step, more_messages)
 }
 
 /// A string or number as text; anything else as absent.
@@ -287,12 +309,29 @@ pub fn scalar(value: Option<&Value>) -> Option<String> {
     }
 }
 
+/// The items of an array, without the count the bounded reader leaves after a cut one.
 fn array(value: Option<&Value>) -> &[Value] {
-    value.and_then(Value::as_array).map_or(&[], Vec::as_slice)
+    capped(value, usize::MAX).0
 }
 
-fn messages(value: Option<&Value>) -> Vec<Message> {
-    array(value)
+/// At most `max` items of an array, and how many more there were (cut here or by the reader).
+fn capped(value: Option<&Value>, max: usize) -> (&[Value], usize) {
+    let items = value
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let (items, dropped) = crate::transport::json::take_more(items);
+    let kept = items.len().min(max);
+    (&items[..kept], dropped.saturating_add(items.len() - kept))
+}
+
+/// The messages of an operation or step, at most [`MAX_MESSAGES`], and how many more there were.
+fn capped_messages(value: Option<&Value>) -> (Vec<Message>, usize) {
+    let (items, more) = capped(value, MAX_MESSAGES);
+    (messages_of(items), more)
+}
+
+fn messages_of(items: &[Value]) -> Vec<Message> {
+    items
         .iter()
         .filter_map(|item| {
             let (html, level) = match item {
@@ -340,6 +379,34 @@ fn links(value: Option<&Value>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn steps_and_messages_are_capped_and_the_rest_counted() {
+        let bare_step = serde_json::json!({"id": "s", "status": "inProgress"});
+        let body =
+            serde_json::json!({"status": "running", "steps": vec![bare_step; MAX_STEPS + 200]});
+        let state = parse_operation(body.to_string().as_bytes()).expect("state");
+        assert_eq!(state.steps.len(), MAX_STEPS);
+        assert_eq!(state.more_steps, 200);
+
+        let message = serde_json::json!({"messageHtml": "m", "level": "error"});
+        let step = serde_json::json!({"id": "s", "status": "inProgress", "messages": vec![message.clone(); 150]});
+        let body = serde_json::json!({
+            "status": "running",
+            "steps": vec![step; 3],
+            "messages": vec![message; 2000],
+        });
+        let state = parse_operation(body.to_string().as_bytes()).expect("state");
+        assert!(
+            state
+                .steps
+                .iter()
+                .all(|step| step.messages.len() == MAX_MESSAGES)
+        );
+        assert_eq!(state.messages.len(), MAX_MESSAGES);
+        // 1,900 of the operation's, 50 of each of the 3 steps.
+        assert_eq!(state.more_messages, 2000 - MAX_MESSAGES + 3 * 50);
+    }
 
     #[test]
     fn statuses_are_case_insensitive_and_liberal() {

@@ -8,11 +8,10 @@ use serde_json::Value;
 use tokio::time::Instant;
 use url::Url;
 
-use super::AccessToken;
-use crate::api::error::ApiError;
-use crate::api::http::{Body, HttpClient, Read, Replay, Request};
-use crate::api::model::scalar;
+use super::{AccessToken, token_from_authority};
 use crate::secret::Secret;
+use crate::transport::error::ApiError;
+use crate::transport::{Body, HttpClient, Read, Replay, Request};
 
 pub const TOKEN_CALL: &str = "get token from Microsoft Entra ID";
 
@@ -88,26 +87,55 @@ async fn request_token(
     };
     http.send(&request, deadline, |response| parse_token(&response.body))
         .await
+        .map_err(|error| error.with_help(token_help))
+}
+
+/// What to check when the token call fails: chosen here, where the call is made.
+fn token_help(error: &ApiError) -> Option<String> {
+    match error {
+        ApiError::Status { message, .. } => Some(
+            help_for(message)
+                .unwrap_or("check tenant-id, client-id and the credential (secret or federated)")
+                .to_owned(),
+        ),
+        ApiError::UntrustedCertificate { .. } => Some(super::UNTRUSTED_CERTIFICATE_HELP.to_owned()),
+        _ => None,
+    }
 }
 
 /// `{"access_token": "...", "expires_in": 3599}`; `expires_in` may be a string.
 fn parse_token(body: &[u8]) -> Read<AccessToken> {
-    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+    let Ok(value) = crate::transport::json::parse(body) else {
         return Read::Unexpected("the token answer is not JSON".to_owned());
     };
-    let Some(token) = value
-        .get("access_token")
-        .and_then(Value::as_str)
-        .filter(|token| !token.is_empty())
-    else {
-        return Read::Unexpected("the token answer has no access_token".to_owned());
+    let token = match token_from_authority(
+        value
+            .get("access_token")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+        "access_token",
+    ) {
+        Ok(token) => token,
+        // A proxy's page has no token at all: worth another try. A token that cannot be one is
+        // the authority's own answer, and asking again gets the same.
+        Err(detail) if value.get("access_token").is_none() => return Read::Unexpected(detail),
+        Err(detail) => {
+            return Read::Fail(ApiError::UnexpectedBody {
+                call: TOKEN_CALL,
+                status: 200,
+                detail,
+            });
+        }
     };
-    let expires_in = scalar(value.get("expires_in"))
-        .and_then(|text| text.parse::<u64>().ok())
-        .map_or(DEFAULT_LIFETIME, Duration::from_secs)
-        .min(MAX_LIFETIME);
+    let expires_in = match value.get("expires_in") {
+        Some(Value::Number(seconds)) => seconds.as_u64(),
+        Some(Value::String(seconds)) => seconds.parse::<u64>().ok(),
+        _ => None,
+    }
+    .map_or(DEFAULT_LIFETIME, Duration::from_secs)
+    .min(MAX_LIFETIME);
     Read::Done(AccessToken {
-        token: Secret::new(token),
+        token,
         expires_in: Some(expires_in),
     })
 }
@@ -154,23 +182,30 @@ mod tests {
     #[test]
     fn expires_in_as_number_or_string() {
         for body in [
-            &br#"{"access_token":"tok-123456","expires_in":"3599"}"#[..],
-            br#"{"access_token":"tok-123456","expires_in":3599}"#,
+            &br#"{"access_token":"tok-1234567890abcdef","expires_in":"3599"}"#[..],
+            br#"{"access_token":"tok-1234567890abcdef","expires_in":3599}"#,
         ] {
             match parse_token(body) {
                 Read::Done(token) => {
                     assert_eq!(token.expires_in, Some(Duration::from_secs(3599)));
-                    assert_eq!(token.token.expose(), "tok-123456");
+                    assert_eq!(token.token.expose(), "tok-1234567890abcdef");
                 }
                 _ => panic!("not parsed"),
             }
         }
-        match parse_token(br#"{"access_token":"tok-123456","expires_in":18446744073709551615}"#) {
+        match parse_token(
+            br#"{"access_token":"tok-1234567890abcdef","expires_in":18446744073709551615}"#,
+        ) {
             Read::Done(token) => assert_eq!(token.expires_in, Some(MAX_LIFETIME)),
             _ => panic!("not parsed"),
         }
         assert!(matches!(parse_token(b"<html>"), Read::Unexpected(_)));
         assert!(matches!(parse_token(b"{}"), Read::Unexpected(_)));
+        // The authority's own answer, with a token that cannot be one: final, and not quoted.
+        match parse_token(br#"{"access_token":"tiny","expires_in":3599}"#) {
+            Read::Fail(error) => assert!(!error.to_string().contains("tiny"), "{error}"),
+            _ => panic!("a four-letter token was accepted"),
+        }
     }
 
     #[test]

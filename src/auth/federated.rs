@@ -7,10 +7,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::api::error::ApiError;
-use crate::api::http::{Body, HttpClient, Read, Replay, Request};
 use crate::config::{AssertionSource, AzurePipelinesRenewal};
 use crate::secret::Secret;
+use crate::transport::error::ApiError;
+use crate::transport::{Body, HttpClient, Read, Replay, Request};
 
 const GITHUB_CALL: &str = "get GitHub Actions OIDC token";
 const AZURE_PIPELINES_CALL: &str = "get Azure Pipelines OIDC token";
@@ -204,14 +204,17 @@ fn still_fresh(jwt: &Secret, now: SystemTime) -> bool {
 }
 
 fn jwt_field(body: &[u8], field: &str) -> Read<Secret> {
-    match serde_json::from_slice::<Value>(body)
+    match crate::transport::json::parse(body)
         .ok()
         .as_ref()
         .and_then(|value| value.get(field))
         .and_then(Value::as_str)
         .filter(|jwt| !jwt.is_empty())
     {
-        Some(jwt) => Read::Done(Secret::new(jwt)),
+        Some(jwt) => match super::token_from_authority(jwt, &format!("\"{field}\"")) {
+            Ok(jwt) => Read::Done(jwt),
+            Err(detail) => Read::Unexpected(detail),
+        },
         None => Read::Unexpected(format!("the answer has no \"{field}\"")),
     }
 }
@@ -223,6 +226,7 @@ pub fn explain(error: ApiError, assertion: &Secret) -> ApiError {
         status,
         code,
         message,
+        help,
     } = error
     else {
         return error;
@@ -253,6 +257,7 @@ pub fn explain(error: ApiError, assertion: &Secret) -> ApiError {
         status,
         code,
         message: format!("{message}{hint}"),
+        help,
     }
 }
 
@@ -263,34 +268,46 @@ pub fn jwt_claims(jwt: &str) -> Option<Value> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// A JWT segment's bytes. JWTs use the URL-safe alphabet without padding (RFC 7515); a token
+/// with padding or the standard alphabet is read too, since only a hint depends on it.
 fn base64url_decode(text: &str) -> Option<Vec<u8>> {
-    let mut bits: u32 = 0;
-    let mut count = 0;
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    for byte in text.bytes() {
-        let value = match byte {
-            b'A'..=b'Z' => byte - b'A',
-            b'a'..=b'z' => byte - b'a' + 26,
-            b'0'..=b'9' => byte - b'0' + 52,
-            b'-' | b'+' => 62,
-            b'_' | b'/' => 63,
-            b'=' => break,
-            _ => return None,
-        };
-        bits = (bits << 6) | u32::from(value);
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push(u8::try_from(bits >> count).ok()?);
-            bits &= (1 << count) - 1;
-        }
-    }
-    Some(out)
+    use base64::Engine;
+    use base64::alphabet::{STANDARD, URL_SAFE};
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+    let lenient = GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
+    GeneralPurpose::new(&URL_SAFE, lenient)
+        .decode(text)
+        .or_else(|_| GeneralPurpose::new(&STANDARD, lenient).decode(text))
+        .ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn claims_from_a_jwt_payload_in_either_alphabet() {
+        let payload = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            br#"{"iss":"https://i","sub":"repo:o/r:ref:refs/heads/main??>"}"#,
+        );
+        assert!(
+            payload.contains(['-', '_']),
+            "the test needs URL-safe characters"
+        );
+        let claims = jwt_claims(&format!("h.{payload}.s")).expect("claims");
+        assert_eq!(claims["sub"], "repo:o/r:ref:refs/heads/main??>");
+        let standard = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            br#"{"iss":"https://i","sub":"repo:o/r:ref:refs/heads/main??>"}"#,
+        );
+        assert_eq!(jwt_claims(&format!("h.{standard}.s")), Some(claims));
+        assert_eq!(jwt_claims("h.%%%.s"), None);
+        assert_eq!(jwt_claims("no-dots"), None);
+    }
 
     /// `{"alg":"none"}.{claims}.sig` with the claims base64url-encoded (no padding).
     fn jwt_with(claims: &str) -> Secret {

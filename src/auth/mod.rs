@@ -15,10 +15,51 @@ use std::time::Duration;
 use tokio::time::Instant;
 use url::{Origin, Url};
 
-use crate::api::error::ApiError;
-use crate::api::http::HttpClient;
 use crate::config::{AssertionSource, AzurePipelinesRenewal, Credential};
 use crate::secret::Secret;
+use crate::transport::HttpClient;
+use crate::transport::error::ApiError;
+
+/// What to check when a server's certificate is refused, on the token calls and the API calls
+/// alike (the API layer sits above this one and reuses it).
+pub const UNTRUSTED_CERTIFICATE_HELP: &str = "the server's certificate is not trusted: when a \
+     TLS-inspecting proxy sits between the runner and the service, set SSL_CERT_FILE to a PEM \
+     file with its root certificate; otherwise check api-url and authority-host";
+
+/// No token an authority issues is shorter: Entra access tokens and OIDC assertions are JWTs of
+/// hundreds of characters. A shorter one is a malformed answer, and so is never registered as a
+/// secret (redacting a two-letter value would mangle every line), masked or echoed.
+const MIN_TOKEN_LEN: usize = 16;
+
+/// A token from an authority's answer, registered for redaction and masking once it is known to
+/// be one: at least [`MIN_TOKEN_LEN`] printable ASCII characters, no line break (a header value,
+/// and a line of its own in a mask command). `what` names the token in the error, which never quotes it.
+pub(crate) fn token_from_authority(value: &str, what: &str) -> Result<Secret, String> {
+    if value.is_empty() {
+        return Err(format!("the answer has no {what}"));
+    }
+    // Printable ASCII: what a header value and a one-line mask command can carry. Spaces are
+    // let through (the reference's own example token has them); line breaks are not.
+    if !value
+        .bytes()
+        .all(|byte| byte == b' ' || byte.is_ascii_graphic())
+        || value.starts_with(' ')
+        || value.ends_with(' ')
+    {
+        return Err(format!(
+            "the {what} in the answer holds characters no token has (a line break, a control or \
+             non-ASCII character); it is not used or shown"
+        ));
+    }
+    if value.len() < MIN_TOKEN_LEN {
+        return Err(format!(
+            "the {what} in the answer is {} characters long, too short to be a token; it is not \
+             used or shown",
+            value.len()
+        ));
+    }
+    Ok(Secret::new(value))
+}
 
 /// Refresh this long before expiry at most...
 const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -308,6 +349,36 @@ impl AssertionSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_from_an_authority_are_checked_before_they_are_registered() {
+        let token = token_from_authority("eyJ0eXAi.payload-part.signature", "access_token")
+            .expect("a token");
+        assert_eq!(token.expose(), "eyJ0eXAi.payload-part.signature");
+        assert_eq!(
+            crate::secret::redact("x eyJ0eXAi.payload-part.signature"),
+            "x ***"
+        );
+        for (value, expected) in [
+            ("", "has no access_token"),
+            ("short-tok3n", "11 characters long, too short"),
+            (
+                "eyJ0eXAi.payload\nInjected: yes",
+                "holds characters no token has",
+            ),
+            ("eyJ0eXAi.payload\ttab", "holds characters no token has"),
+            (
+                "eyJ0eXAi.payload-é-unicode",
+                "holds characters no token has",
+            ),
+        ] {
+            let error = token_from_authority(value, "access_token").expect_err(value);
+            assert!(error.contains(expected), "{error}");
+            if !value.is_empty() {
+                assert!(!error.contains(value), "echoed: {error}");
+            }
+        }
+    }
 
     #[test]
     fn refresh_margin_is_five_minutes_or_half_the_lifetime() {

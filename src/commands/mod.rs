@@ -19,7 +19,7 @@ use crate::api::error::ApiError;
 use crate::api::model::{OperationState, OperationStatus};
 use crate::api::{cpp, ingestion};
 use crate::config::duration::format_duration;
-use crate::config::{Command, Settings, WaitUntil};
+use crate::config::{Command, ConfigError, Settings, WaitUntil};
 use crate::interrupt::Interrupt;
 use crate::outcome::{ExitPolicy, Outcome, Problem, Status, how_to_follow};
 use crate::report::Reporter;
@@ -253,8 +253,21 @@ async fn resume(context: &mut Context<'_>) -> Outcome {
     context
         .reporter
         .line(&format!("publish-offer: waiting on operation {url}"));
-    let handle = context.backend.handle_for(&url);
+    let Some(handle) = context.backend.handle_for(&url) else {
+        return not_an_operation(context);
+    };
     follow(context, &handle, false).await
+}
+
+/// `operation-url` is on the API but names no operation of it: bad input, refused before any
+/// request with it.
+fn not_an_operation(context: &Context<'_>) -> Outcome {
+    Outcome::invalid_input(&ConfigError::new(format!(
+        "operation-url: names no operation of the {} API: expected {} (the operation-url \
+         output of the step that started it)",
+        context.backend.api_name(),
+        context.backend.operation_url_shapes()
+    )))
 }
 
 /// `command: cancel`: ask the service to cancel the running operation and follow the
@@ -267,11 +280,13 @@ async fn cancel(context: &mut Context<'_>) -> Outcome {
     ));
     let deadline = context.call_deadline();
     let emails = &context.settings.notification_emails;
-    let running = context
-        .settings
-        .operation_url
-        .as_ref()
-        .map(|url| context.backend.handle_for(url));
+    let running = match &context.settings.operation_url {
+        Some(url) => match context.backend.handle_for(url) {
+            Some(handle) => Some(handle),
+            None => return not_an_operation(context),
+        },
+        None => None,
+    };
     let cancellation = match context
         .backend
         .cancel(running.as_ref(), emails, deadline)
@@ -397,7 +412,8 @@ async fn cancel_after_interrupt(context: &mut Context<'_>, outcome: &mut Outcome
     let handle = operation
         .url
         .as_ref()
-        .map_or(Handle::OfferStatus, |url| context.backend.handle_for(url));
+        .and_then(|url| context.backend.handle_for(url))
+        .unwrap_or(Handle::OfferStatus);
     let deadline = Instant::now() + CANCEL_ON_INTERRUPT_BUDGET;
     let emails = &context.settings.notification_emails;
     let result = tokio::time::timeout(

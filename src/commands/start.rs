@@ -297,6 +297,7 @@ mod tests {
             status,
             code: None,
             message: message.to_owned(),
+            help: None,
         }
     }
 

@@ -11,13 +11,9 @@ use std::time::Duration;
 /// pattern (start, then check from scheduled jobs).
 pub const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
 
-const UNITS: [(&str, u64); 5] = [
-    ("d", 24 * 3600 * 1000),
-    ("h", 3600 * 1000),
-    ("m", 60 * 1000),
-    ("s", 1000),
-    ("ms", 1),
-];
+// The units, largest first, shared with the formatting in `crate::text` so that what is
+// printed can always be read back.
+use crate::text::DURATION_UNITS as UNITS;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DurationError {
@@ -114,33 +110,7 @@ pub fn parse_duration(input: &str) -> Result<Duration, DurationError> {
     Ok(duration)
 }
 
-/// Formats a duration in the same notation, to the millisecond: `1h30m`, `500ms`, `0s`.
-pub fn format_duration(duration: Duration) -> String {
-    let mut remaining = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
-    if remaining == 0 {
-        return "0s".to_owned();
-    }
-    let mut text = String::new();
-    for (name, unit_ms) in UNITS {
-        let count = remaining / unit_ms;
-        if count > 0 {
-            text.push_str(&count.to_string());
-            text.push_str(name);
-            remaining -= count * unit_ms;
-        }
-    }
-    text
-}
-
-/// Formats a duration for people, rounded to whole seconds past a second: `3m12s`, `450ms`.
-pub fn format_elapsed(duration: Duration) -> String {
-    if duration < Duration::from_secs(1) {
-        return format_duration(Duration::from_millis(
-            u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
-        ));
-    }
-    format_duration(Duration::from_secs(duration.as_secs()))
-}
+pub use crate::text::{format_duration, format_elapsed};
 
 #[cfg(test)]
 mod tests {

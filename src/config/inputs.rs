@@ -9,6 +9,8 @@ pub struct InputSpec {
     /// Shown in `--help` before the description: `required`, or which commands need it.
     pub requirement: &'static str,
     pub description: &'static str,
+    /// More for `--help` and the README (not action.yml, whose descriptions stay one line).
+    pub details: &'static str,
     /// Credentials: registered for redaction as soon as they are read, never echoed in errors.
     pub secret: bool,
     /// Standard variables read last (`AZURE_CLIENT_ID`).
@@ -41,6 +43,7 @@ const fn input(
         default,
         requirement,
         description,
+        details: "",
         secret: false,
         fallbacks: &[],
     }
@@ -56,14 +59,14 @@ pub const INPUTS: &[InputSpec] = &[
     input(
         "publisher-id",
         None,
-        "required except for wait",
-        "publisher identifier, e.g. contoso",
+        "required except for wait and with api: ingestion",
+        "publisher identifier, e.g. contoso: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100 characters",
     ),
     input(
         "offer-id",
         None,
         "required except for wait",
-        "offer identifier",
+        "offer identifier: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100 characters",
     ),
     input(
         "notification-emails",
@@ -79,7 +82,7 @@ pub const INPUTS: &[InputSpec] = &[
             "tenant-id",
             None,
             "",
-            "Microsoft Entra tenant (directory) ID of the service principal",
+            "Microsoft Entra tenant of the service principal: a GUID, or a domain like contoso.onmicrosoft.com",
         )
     },
     InputSpec {
@@ -92,7 +95,7 @@ pub const INPUTS: &[InputSpec] = &[
             "client-id",
             None,
             "",
-            "application (client) ID of the service principal",
+            "application (client) ID of the service principal, a GUID",
         )
     },
     InputSpec {
@@ -141,12 +144,15 @@ pub const INPUTS: &[InputSpec] = &[
         "",
         "GitLab CI: the id_tokens variable holding the job's OIDC token, for gitlab-oidc",
     ),
-    input(
-        "timeout",
-        Some("60m"),
-        "",
-        "how long to wait for the operation (90s, 45m, 2h, 1h30m, 2d; at most 7d); 0 = start and return at once",
-    ),
+    InputSpec {
+        details: "The requests that start the operation are retried for at least a minute even when timeout is shorter; a status read still in flight at the limit is given up to 10s.",
+        ..input(
+            "timeout",
+            Some("60m"),
+            "",
+            "how long to wait for the operation (90s, 45m, 2h, 1h30m, 2d; at most 7d); 0 = start and return at once",
+        )
+    },
     input(
         "poll-interval",
         Some("30s"),
@@ -175,7 +181,7 @@ pub const INPUTS: &[InputSpec] = &[
         "cancel-on-interrupt",
         Some("false"),
         "",
-        "true: ask the service to cancel the operation when the step is interrupted (SIGINT/SIGTERM)",
+        "true: ask the service to cancel the operation when the step is interrupted (SIGINT/SIGTERM), within 5s, after the outputs are written",
     ),
     input(
         "if-running",
@@ -186,8 +192,8 @@ pub const INPUTS: &[InputSpec] = &[
     input(
         "operation-url",
         None,
-        "required for wait",
-        "operation to wait on (the operation-url output of an earlier step); must be on the API origin",
+        "required for wait, and for cancel with api: ingestion",
+        "operation to wait on, or to cancel with api: ingestion (the operation-url output of an earlier step); must be on the API origin",
     ),
     input(
         "api",
@@ -241,6 +247,31 @@ pub const INPUTS: &[InputSpec] = &[
         "write the full result as JSON to this file (any CI system)",
     ),
 ];
+
+/// The README's inputs table, generated: the README holds exactly this (a test says so).
+pub fn readme_table() -> String {
+    let mut table = String::from("| input | default | meaning |\n|---|---|---|\n");
+    for spec in INPUTS {
+        let default = spec
+            .default
+            .map(|default| format!("`{default}`"))
+            .unwrap_or_default();
+        let mut meaning = spec.description.to_owned();
+        if !spec.requirement.is_empty() {
+            meaning.push_str(&format!(" ({})", spec.requirement));
+        }
+        if !spec.details.is_empty() {
+            meaning.push_str(". ");
+            meaning.push_str(spec.details);
+        }
+        table.push_str(&format!(
+            "| `{}` | {default} | {} |\n",
+            spec.name,
+            meaning.replace('|', "\\|")
+        ));
+    }
+    table
+}
 
 pub fn spec(name: &str) -> &'static InputSpec {
     INPUTS

@@ -1,6 +1,7 @@
 //! From raw strings to [`Settings`]: each rule names the input, the variable it came from, and
 //! what would be valid. Secret values are never echoed.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -41,6 +42,29 @@ impl ConfigError {
     pub fn help(&self) -> Option<&str> {
         self.help.as_deref()
     }
+
+    /// This problem and `other`, one line each; each hint is kept once.
+    #[must_use]
+    pub fn and(mut self, other: ConfigError) -> ConfigError {
+        self.message.push('\n');
+        self.message.push_str(&other.message);
+        if let Some(help) = other.help {
+            match &mut self.help {
+                Some(helps) if helps.contains(&help) => {}
+                Some(helps) => {
+                    helps.push_str("; ");
+                    helps.push_str(&help);
+                }
+                None => self.help = Some(help),
+            }
+        }
+        self
+    }
+
+    /// Every problem in one error, or `None` when there is none.
+    pub fn combine(errors: Vec<ConfigError>) -> Option<ConfigError> {
+        errors.into_iter().reduce(ConfigError::and)
+    }
 }
 
 impl fmt::Display for ConfigError {
@@ -64,12 +88,63 @@ const MIN_SECRET_LEN: usize = 8;
 const MAX_TOKEN_LEN: usize = 16 * 1024;
 const MAX_EMAILS_LEN: usize = 4096;
 
-/// Reads inputs and reports errors in terms of the variables they came from.
-struct Checker<'a> {
-    inputs: &'a MergedInputs,
+/// Where the run is configured, for help that fits: `with:` in a GitHub workflow, variables
+/// elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RunsIn {
+    GitHub,
+    OtherCi,
+    Shell,
 }
 
-impl Checker<'_> {
+impl RunsIn {
+    fn detect(inputs: &MergedInputs, environment: &Environment) -> RunsIn {
+        match inputs
+            .get("ci")
+            .map(|ci| ci.value.to_ascii_lowercase())
+            .as_deref()
+        {
+            Some("github") => RunsIn::GitHub,
+            Some("azure-pipelines" | "gitlab") => RunsIn::OtherCi,
+            Some("plain") if !environment.is_true("CI") => RunsIn::Shell,
+            _ if environment.is_true("GITHUB_ACTIONS") => RunsIn::GitHub,
+            _ if environment.is_true("TF_BUILD")
+                || environment.is_true("GITLAB_CI")
+                || environment.is_true("CI") =>
+            {
+                RunsIn::OtherCi
+            }
+            _ => RunsIn::Shell,
+        }
+    }
+}
+
+/// Reads inputs and records errors in terms of the variables they came from.
+struct Checker<'a> {
+    inputs: &'a MergedInputs,
+    runs_in: RunsIn,
+    problems: RefCell<Vec<ConfigError>>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(inputs: &'a MergedInputs, environment: &Environment) -> Self {
+        Checker {
+            inputs,
+            runs_in: RunsIn::detect(inputs, environment),
+            problems: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Records a problem; the checks go on.
+    fn record(&self, error: ConfigError) {
+        self.problems.borrow_mut().push(error);
+    }
+
+    /// The value, or `None` with the problem recorded.
+    fn keep<T>(&self, result: Result<T, ConfigError>) -> Option<T> {
+        result.map_err(|error| self.record(error)).ok()
+    }
+
     /// `timeout (INPUT_TIMEOUT='30')`, or without the value for secrets.
     fn describe(&self, name: &str) -> String {
         let spec = spec(name);
@@ -83,15 +158,36 @@ impl Checker<'_> {
     }
 
     fn invalid(&self, name: &str, rule: impl fmt::Display) -> ConfigError {
-        ConfigError::new(format!("invalid input {}: {rule}", self.describe(name)))
+        ConfigError::new(format!("{}: {rule}", self.describe(name)))
     }
 
+    /// `offer-id is missing`, with where to set it in this kind of run.
     fn missing(&self, name: &str, why: &str) -> ConfigError {
-        let variables = spec(name).variable_names();
-        ConfigError::new(format!("missing input {name}{why}")).with_help(format!(
-            "set `{name}:` under `with:` in the workflow, or one of the variables {}",
-            variables.join(", ")
-        ))
+        let spec = spec(name);
+        let fallbacks = spec.fallbacks.join(" or ");
+        let set = match self.runs_in {
+            RunsIn::GitHub if fallbacks.is_empty() => format!("set `{name}:` under `with:`"),
+            RunsIn::GitHub => format!("set `{name}:` under `with:`, or {fallbacks} in `env:`"),
+            RunsIn::OtherCi | RunsIn::Shell => {
+                let mut variables = vec![format!("MARKETPLACE_{}", super::env::env_key(name))];
+                variables.extend(spec.fallbacks.iter().map(|name| (*name).to_owned()));
+                format!("set {}", variables.join(" or "))
+            }
+        };
+        ConfigError::new(format!("{name} is missing{why}: {set}"))
+    }
+
+    /// The one hint for the whole report: where every input is described, and in a shell how to
+    /// try the tool without credentials.
+    fn general_help(&self) -> &'static str {
+        match self.runs_in {
+            RunsIn::GitHub => "the action's inputs are described in its README (Inputs)",
+            RunsIn::OtherCi => "`publish-offer --help` lists every input and its variables",
+            RunsIn::Shell => {
+                "`publish-offer --help` lists every input and its variables; \
+                 `publish-offer --sandbox` tries every command without credentials"
+            }
+        }
     }
 
     fn required<'v>(
@@ -276,21 +372,109 @@ fn is_email(address: &str) -> bool {
         })
 }
 
+/// Every problem of the inputs at once: each check records what it finds and the run goes on to
+/// the next input, so one run names them all (as a compiler lists every error).
 pub(super) fn settings(
     inputs: &MergedInputs,
     environment: &Environment,
 ) -> Result<Settings, ConfigError> {
-    if let Some((name, variable)) = inputs.not_utf8.first() {
-        return Err(ConfigError::new(format!(
-            "invalid input {name} ({variable}): the value is not valid UTF-8"
+    let check = Checker::new(inputs, environment);
+    for (name, variable) in &inputs.not_utf8 {
+        check.record(ConfigError::new(format!(
+            "{name} ({variable}): the value is not valid UTF-8"
         )));
     }
     let raw: RawInputs = envy::from_iter(inputs.envy_pairs())
         .map_err(|error| ConfigError::new(format!("could not read the inputs: {error}")))?;
-    let check = Checker { inputs };
 
-    let command = check.choice(&raw.command, "command", Command::Publish, &Command::ALL)?;
-    let api = check.choice(
+    let (command, api) = command_and_api(&check, &raw);
+    let target = check_target(&check, &raw, command, api);
+    // Checked even when a URL is bad: only the command and the API say what the offer needs.
+    let offer = match (command, api) {
+        (Some(command), Some(api)) => check_offer(
+            &check,
+            &raw,
+            command,
+            api,
+            target
+                .as_ref()
+                .and_then(|target| target.operation_url.as_ref()),
+        ),
+        _ => None,
+    };
+    let notification_emails = check.keep(notification_emails(
+        &check,
+        raw.notification_emails.as_deref(),
+    ));
+    let waiting = check_waiting(&check, &raw);
+    let api_version = check.keep(api_version(&check, raw.api_version.as_deref()));
+    let credential = check.keep(credential(&check, &raw, environment));
+    if let (Some(target), Some(waiting), Some(credential)) = (&target, &waiting, &credential) {
+        check_combinations(&check, target, waiting, credential, offer.as_ref());
+    }
+    let general_help = check.general_help();
+    let problems = check.problems.into_inner();
+    if let Some(error) = ConfigError::combine(problems) {
+        return Err(match error.help {
+            Some(_) => error,
+            None => error.with_help(general_help),
+        });
+    }
+    let (
+        Some(target),
+        Some(offer),
+        Some(notification_emails),
+        Some(waiting),
+        Some(api_version),
+        Some(credential),
+    ) = (
+        target,
+        offer,
+        notification_emails,
+        waiting,
+        api_version,
+        credential,
+    )
+    else {
+        return Err(ConfigError::new("the inputs could not be read"));
+    };
+    Ok(Settings {
+        command: target.command,
+        offer,
+        notification_emails,
+        credential,
+        timeout: waiting.timeout,
+        poll_interval: waiting.poll_interval,
+        wait_until: waiting.wait_until,
+        on_timeout: waiting.on_timeout,
+        cancel_on_timeout: waiting.cancel_on_timeout,
+        cancel_on_interrupt: waiting.cancel_on_interrupt,
+        if_running: waiting.if_running,
+        operation_url: target.operation_url,
+        api: target.api,
+        api_url: target.api_url,
+        ingestion_url: target.ingestion_url,
+        authority_host: target.authority_host,
+        api_version,
+        extra_root_certificates: environment.get("SSL_CERT_FILE").map(PathBuf::from),
+    })
+}
+
+/// What the run acts on: the command, the API and its URLs, the operation URL.
+struct Target {
+    command: Command,
+    api: ApiChoice,
+    api_url: Url,
+    ingestion_url: Url,
+    authority_host: Url,
+    operation_url: Option<Url>,
+}
+
+/// The command and the API, read first: what else is needed depends on them.
+fn command_and_api(check: &Checker<'_>, raw: &RawInputs) -> (Option<Command>, Option<ApiChoice>) {
+    let command =
+        check.keep(check.choice(&raw.command, "command", Command::Publish, &Command::ALL));
+    let api = check.keep(check.choice(
         &raw.api,
         "api",
         ApiChoice::Cpp,
@@ -299,103 +483,160 @@ pub(super) fn settings(
             ("ingestion", ApiChoice::Ingestion),
             ("auto", ApiChoice::Auto),
         ],
-    )?;
-    let api_url = check.url(&raw.api_url, "api-url", UrlShape::Origin)?;
-    let ingestion_url = check.url(&raw.ingestion_url, "ingestion-url", UrlShape::Base)?;
-    let authority_host = check.url(&raw.authority_host, "authority-host", UrlShape::Origin)?;
+    ));
+    (command, api)
+}
 
+fn check_target(
+    check: &Checker<'_>,
+    raw: &RawInputs,
+    command: Option<Command>,
+    api: Option<ApiChoice>,
+) -> Option<Target> {
+    let api_url = check.keep(check.url(&raw.api_url, "api-url", UrlShape::Origin));
+    let ingestion_url = check.keep(check.url(&raw.ingestion_url, "ingestion-url", UrlShape::Base));
+    let authority_host =
+        check.keep(check.url(&raw.authority_host, "authority-host", UrlShape::Origin));
+    let (command, api, api_url, ingestion_url, authority_host) =
+        (command?, api?, api_url?, ingestion_url?, authority_host?);
     let operation_url = match (&raw.operation_url, command) {
-        (Some(_), _) => {
-            let url = check.url(&raw.operation_url, "operation-url", UrlShape::Resource)?;
-            Some(operation_url_on_api(
-                &check,
-                url,
-                &api_url,
-                &ingestion_url,
-                api,
-            )?)
-        }
+        (Some(_), _) => Some(
+            check.keep(
+                check
+                    .url(&raw.operation_url, "operation-url", UrlShape::Resource)
+                    .and_then(|url| {
+                        operation_url_on_api(check, url, &api_url, &ingestion_url, api)
+                    }),
+            )?,
+        ),
         (None, Command::Wait) => {
-            return Err(check.missing(
+            check.record(check.missing(
                 "operation-url",
                 " (command wait resumes the operation it names)",
             ));
+            return None;
         }
         (None, _) => None,
     };
+    Some(Target {
+        command,
+        api,
+        api_url,
+        ingestion_url,
+        authority_host,
+        operation_url,
+    })
+}
 
-    let offer = if command == Command::Wait {
+/// The offer: every command but `wait` names it; `wait` may, or takes it from a CPP operation URL.
+fn check_offer(
+    check: &Checker<'_>,
+    raw: &RawInputs,
+    command: Command,
+    api: ApiChoice,
+    operation_url: Option<&Url>,
+) -> Option<Option<OfferRef>> {
+    if command == Command::Wait {
         // Not needed to follow the operation; a CPP operation URL names its offer, which a
         // cancel (cancel-on-timeout, cancel-on-interrupt) needs.
         let given = match (&raw.publisher_id, &raw.offer_id) {
-            (Some(publisher), Some(offer)) => Some(OfferRef {
-                publisher_id: check.identifier(publisher, "publisher-id")?,
-                offer_id: check.identifier(offer, "offer-id")?,
-            }),
+            (Some(publisher), Some(offer)) => {
+                let publisher_id = check.keep(check.identifier(publisher, "publisher-id"));
+                let offer_id = check.keep(check.identifier(offer, "offer-id"));
+                Some(OfferRef {
+                    publisher_id: publisher_id?,
+                    offer_id: offer_id?,
+                })
+            }
             _ => None,
         };
-        given.or_else(|| {
-            operation_url
-                .as_ref()
-                .and_then(crate::api::cpp::offer_from_operation_url)
-        })
-    } else {
-        let why = match command {
-            Command::Publish => "",
-            _ => " (every command but wait names the offer)",
-        };
-        let offer_id =
-            check.identifier(check.required(&raw.offer_id, "offer-id", why)?, "offer-id")?;
-        let publisher_id = match (&raw.publisher_id, api) {
-            (Some(publisher), _) => check.identifier(publisher, "publisher-id")?,
-            // The ingestion API finds the product by offer id within the token's account.
-            (None, ApiChoice::Ingestion) => String::new(),
-            (None, _) => return Err(check.missing("publisher-id", why)),
-        };
-        Some(OfferRef {
-            publisher_id,
-            offer_id,
-        })
+        return Some(
+            given.or_else(|| operation_url.and_then(crate::api::cpp::offer_from_operation_url)),
+        );
+    }
+    let why = match command {
+        Command::Publish => "",
+        _ => " (every command but wait names the offer)",
     };
-
-    let notification_emails = match &raw.notification_emails {
-        None => Vec::new(),
-        Some(list) if list.len() > MAX_EMAILS_LEN => {
-            return Err(check.invalid(
-                "notification-emails",
-                format!("at most {MAX_EMAILS_LEN} characters"),
-            ));
-        }
-        Some(list) => {
-            let addresses: Vec<String> = list
-                .split(',')
-                .map(str::trim)
-                .filter(|address| !address.is_empty())
-                .map(str::to_owned)
-                .collect();
-            if let Some(bad) = addresses.iter().find(|address| !is_email(address)) {
-                return Err(check.invalid(
-                    "notification-emails",
-                    format!(
-                        "{} is not an email address; give addresses separated by commas, like a@contoso.com,b@contoso.com",
-                        echo(bad)
-                    ),
-                ));
-            }
-            addresses
+    let offer_id = check.keep(
+        check
+            .required(&raw.offer_id, "offer-id", why)
+            .and_then(|offer| check.identifier(offer, "offer-id")),
+    );
+    let publisher_id = match (&raw.publisher_id, api) {
+        (Some(publisher), _) => check.keep(check.identifier(publisher, "publisher-id")),
+        // The ingestion API finds the product by offer id within the token's account.
+        (None, ApiChoice::Ingestion) => Some(String::new()),
+        (None, _) => {
+            check.record(check.missing("publisher-id", why));
+            None
         }
     };
+    Some(Some(OfferRef {
+        publisher_id: publisher_id?,
+        offer_id: offer_id?,
+    }))
+}
 
-    let timeout = check.duration(&raw.timeout, "timeout", Duration::from_secs(3600))?;
-    let poll_interval =
-        check.duration(&raw.poll_interval, "poll-interval", Duration::from_secs(30))?;
-    if poll_interval.is_zero() {
+fn notification_emails(
+    check: &Checker<'_>,
+    list: Option<&str>,
+) -> Result<Vec<String>, ConfigError> {
+    let Some(list) = list else {
+        return Ok(Vec::new());
+    };
+    if list.len() > MAX_EMAILS_LEN {
         return Err(check.invalid(
-            "poll-interval",
-            "must be longer than zero, like 500ms, 30s or 5m",
+            "notification-emails",
+            format!("at most {MAX_EMAILS_LEN} characters"),
         ));
     }
-    let wait_until = check.choice(
+    let addresses: Vec<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|address| !address.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(bad) = addresses.iter().find(|address| !is_email(address)) {
+        return Err(check.invalid(
+            "notification-emails",
+            format!(
+                "{} is not an email address; give addresses separated by commas, like a@contoso.com,b@contoso.com",
+                echo(bad)
+            ),
+        ));
+    }
+    Ok(addresses)
+}
+
+/// How the run waits and what it does when the wait ends early.
+struct Waiting {
+    timeout: Duration,
+    poll_interval: Duration,
+    wait_until: WaitUntil,
+    on_timeout: OnTimeout,
+    if_running: IfRunning,
+    cancel_on_timeout: bool,
+    cancel_on_interrupt: bool,
+}
+
+fn check_waiting(check: &Checker<'_>, raw: &RawInputs) -> Option<Waiting> {
+    let timeout = check.keep(check.duration(&raw.timeout, "timeout", Duration::from_secs(3600)));
+    let poll_interval = check.keep(
+        check
+            .duration(&raw.poll_interval, "poll-interval", Duration::from_secs(30))
+            .and_then(|interval| {
+                if interval.is_zero() {
+                    Err(check.invalid(
+                        "poll-interval",
+                        "must be longer than zero, like 500ms, 30s or 5m",
+                    ))
+                } else {
+                    Ok(interval)
+                }
+            }),
+    );
+    let wait_until = check.keep(check.choice(
         &raw.wait_until,
         "wait-until",
         WaitUntil::Complete,
@@ -403,14 +644,14 @@ pub(super) fn settings(
             ("complete", WaitUntil::Complete),
             ("preview", WaitUntil::Preview),
         ],
-    )?;
-    let on_timeout = check.choice(
+    ));
+    let on_timeout = check.keep(check.choice(
         &raw.on_timeout,
         "on-timeout",
         OnTimeout::Warn,
         &[("warn", OnTimeout::Warn), ("fail", OnTimeout::Fail)],
-    )?;
-    let if_running = check.choice(
+    ));
+    let if_running = check.keep(check.choice(
         &raw.if_running,
         "if-running",
         IfRunning::Attach,
@@ -419,14 +660,23 @@ pub(super) fn settings(
             ("fail", IfRunning::Fail),
             ("cancel-and-restart", IfRunning::CancelAndRestart),
         ],
-    )?;
-    let cancel_on_timeout = check.boolean(&raw.cancel_on_timeout, "cancel-on-timeout")?;
-    let cancel_on_interrupt = check.boolean(&raw.cancel_on_interrupt, "cancel-on-interrupt")?;
+    ));
+    let cancel_on_timeout = check.keep(check.boolean(&raw.cancel_on_timeout, "cancel-on-timeout"));
+    let cancel_on_interrupt =
+        check.keep(check.boolean(&raw.cancel_on_interrupt, "cancel-on-interrupt"));
+    Some(Waiting {
+        timeout: timeout?,
+        poll_interval: poll_interval?,
+        wait_until: wait_until?,
+        on_timeout: on_timeout?,
+        if_running: if_running?,
+        cancel_on_timeout: cancel_on_timeout?,
+        cancel_on_interrupt: cancel_on_interrupt?,
+    })
+}
 
-    let api_version = raw
-        .api_version
-        .clone()
-        .unwrap_or_else(|| "2017-10-31".to_owned());
+fn api_version(check: &Checker<'_>, given: Option<&str>) -> Result<String, ConfigError> {
+    let api_version = given.unwrap_or("2017-10-31");
     if api_version.is_empty()
         || api_version.len() > 40
         || !api_version
@@ -438,60 +688,48 @@ pub(super) fn settings(
             "must look like 2017-10-31: letters, digits, '-' and '.'",
         ));
     }
+    Ok(api_version.to_owned())
+}
 
-    let credential = credential(&check, &raw, environment)?;
+/// Inputs that are valid alone but not together.
+fn check_combinations(
+    check: &Checker<'_>,
+    target: &Target,
+    waiting: &Waiting,
+    credential: &Credential,
+    offer: Option<&Option<OfferRef>>,
+) {
+    let (command, api) = (target.command, target.api);
     if api == ApiChoice::Auto && matches!(credential, Credential::AccessToken(_)) {
-        return Err(check.invalid(
+        check.record(check.invalid(
             "api",
             "auto needs tokens for both APIs, and an access-token is for one: set api to cpp or ingestion",
         ));
     }
-    let cancels = cancel_on_timeout || cancel_on_interrupt;
-    let on_cpp = operation_url
+    let cancels = waiting.cancel_on_timeout || waiting.cancel_on_interrupt;
+    let on_cpp = target
+        .operation_url
         .as_ref()
-        .is_none_or(|url| url.origin() == api_url.origin())
+        .is_none_or(|url| url.origin() == target.api_url.origin())
         && api != ApiChoice::Ingestion;
-    if command == Command::Wait && cancels && on_cpp && offer.is_none() {
-        return Err(check.missing(
+    if command == Command::Wait && cancels && on_cpp && offer.is_some_and(Option::is_none) {
+        check.record(check.missing(
             "publisher-id",
             " (and offer-id: with command: wait, cancel-on-timeout and cancel-on-interrupt cancel through the offer, which this operation URL does not name)",
         ));
     }
-    if api == ApiChoice::Ingestion && if_running == IfRunning::CancelAndRestart {
-        return Err(check.invalid(
+    if api == ApiChoice::Ingestion && waiting.if_running == IfRunning::CancelAndRestart {
+        check.record(check.invalid(
             "if-running",
             "cancel-and-restart is not possible with api: ingestion, which cancels a configure job, and the running one is not known: use attach or fail",
         ));
     }
-    if api == ApiChoice::Ingestion && command == Command::Cancel && operation_url.is_none() {
-        return Err(check.missing(
+    if api == ApiChoice::Ingestion && command == Command::Cancel && target.operation_url.is_none() {
+        check.record(check.missing(
             "operation-url",
             " (the product ingestion API cancels a configure job: give the job's status URL, the operation-url output of the publish)",
         ));
     }
-
-    let extra_root_certificates = environment.get("SSL_CERT_FILE").map(PathBuf::from);
-
-    Ok(Settings {
-        command,
-        offer,
-        notification_emails,
-        credential,
-        timeout,
-        poll_interval,
-        wait_until,
-        on_timeout,
-        cancel_on_timeout,
-        cancel_on_interrupt,
-        if_running,
-        operation_url,
-        api,
-        api_url,
-        ingestion_url,
-        authority_host,
-        api_version,
-        extra_root_certificates,
-    })
 }
 
 /// `operation-url` must point where the token may go: the CPP origin, or under the ingestion base.
@@ -580,11 +818,19 @@ fn credential(
             {
                 Auth::GitLab
             } else {
-                let mut error = ConfigError::new(
-                    "no credentials: set access-token, or tenant-id + client-id + client-secret, \
-                     or configure federated credentials (GitHub OIDC, Azure Pipelines OIDC, \
-                     GitLab OIDC, or AZURE_FEDERATED_TOKEN_FILE)",
-                );
+                let mut error = ConfigError::new(match check.runs_in {
+                    RunsIn::GitHub => {
+                        "credentials are missing: set access-token, or tenant-id + client-id + \
+                         client-secret, or configure federated credentials (GitHub OIDC with \
+                         tenant-id + client-id)"
+                    }
+                    RunsIn::OtherCi | RunsIn::Shell => {
+                        "credentials are missing: set MARKETPLACE_ACCESS_TOKEN, or \
+                         AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET (or their \
+                         MARKETPLACE_ names), or configure federated credentials (Azure Pipelines \
+                         OIDC, GitLab OIDC, AZURE_FEDERATED_TOKEN_FILE)"
+                    }
+                });
                 if raw.client_id.is_some() && environment.get("GITHUB_ACTIONS").is_some() {
                     error = error.with_help(
                         "for GitHub OIDC, add `permissions: id-token: write` to the job; for a \
@@ -609,22 +855,32 @@ fn credential(
         Auth::Secret => " (needed with client-secret)",
         _ => " (needed for federated credentials)",
     };
-    let tenant_id = check.required(&raw.tenant_id, "tenant-id", why)?;
-    if !is_tenant(tenant_id) {
-        return Err(check.invalid(
-            "tenant-id",
-            "must be the directory (tenant) ID, a GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47, or a domain like contoso.onmicrosoft.com",
-        ));
-    }
-    let client_id = check.required(&raw.client_id, "client-id", why)?;
-    if !is_guid(client_id) {
-        return Err(check.invalid(
-            "client-id",
-            "must be the application (client) ID, a GUID like 00000000-0000-0000-0000-000000000000",
-        ));
-    }
-    let tenant_id = tenant_id.to_owned();
-    let client_id = client_id.to_owned();
+    // Both checked before either is reported: one run names every problem.
+    let tenant_id = check.required(&raw.tenant_id, "tenant-id", why).and_then(|tenant| {
+        if is_tenant(tenant) {
+            Ok(tenant.to_owned())
+        } else {
+            Err(check.invalid(
+                "tenant-id",
+                "must be the directory (tenant) ID, a GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47, or a domain like contoso.onmicrosoft.com",
+            ))
+        }
+    });
+    let client_id = check.required(&raw.client_id, "client-id", why).and_then(|client| {
+        if is_guid(client) {
+            Ok(client.to_owned())
+        } else {
+            Err(check.invalid(
+                "client-id",
+                "must be the application (client) ID, a GUID like 00000000-0000-0000-0000-000000000000",
+            ))
+        }
+    });
+    let (tenant_id, client_id) = match (tenant_id, client_id) {
+        (Ok(tenant_id), Ok(client_id)) => (tenant_id, client_id),
+        (Err(error), Ok(_)) | (Ok(_), Err(error)) => return Err(error),
+        (Err(tenant), Err(client)) => return Err(tenant.and(client)),
+    };
 
     let assertion = match chosen {
         Auth::Secret => {
@@ -1012,8 +1268,20 @@ mod tests {
             .expect_err("refused")
             .to_string();
         assert!(
-            message.contains("client-secret") && message.contains("access-token"),
+            message.contains("AZURE_CLIENT_SECRET") && message.contains("MARKETPLACE_ACCESS_TOKEN"),
             "{message}"
+        );
+        let github = settings_from(&[
+            ("INPUT_PUBLISHER-ID", "p"),
+            ("INPUT_OFFER-ID", "o"),
+            ("GITHUB_ACTIONS", "true"),
+        ])
+        .map(|_| ())
+        .expect_err("refused")
+        .to_string();
+        assert!(
+            github.contains("client-secret") && github.contains("access-token"),
+            "{github}"
         );
 
         let pairs = [
@@ -1025,7 +1293,7 @@ mod tests {
             .map(|_| ())
             .expect_err("refused")
             .to_string();
-        assert!(message.contains("missing input tenant-id"), "{message}");
+        assert!(message.contains("tenant-id is missing"), "{message}");
     }
 
     #[test]
@@ -1114,7 +1382,7 @@ mod tests {
             .expect_err("refused")
             .to_string();
         assert!(
-            message.contains("invalid input service-connection-id"),
+            message.contains("service-connection-id (INPUT_SERVICE-CONNECTION-ID="),
             "{message}"
         );
         let message = without_secret(&[("idToken", "not-a-jwt-at-all")])
@@ -1165,6 +1433,85 @@ mod tests {
                 .help()
                 .is_some_and(|help| help.contains("id-token: write")),
             "{error:?}"
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_one_line_each() {
+        let error = settings_from(&[
+            ("MARKETPLACE_TIMEOUT", "30"),
+            ("MARKETPLACE_WAIT_UNTIL", "later"),
+            ("MARKETPLACE_TENANT_ID", "not a tenant"),
+        ])
+        .map(|_| ())
+        .expect_err("refused");
+        let message = error.to_string();
+        let lines: Vec<&str> = message.lines().collect();
+        for (start, variable) in [
+            ("offer-id is missing", "MARKETPLACE_OFFER_ID"),
+            ("publisher-id is missing", "MARKETPLACE_PUBLISHER_ID"),
+            ("timeout (MARKETPLACE_TIMEOUT='30')", "30s"),
+            (
+                "wait-until (MARKETPLACE_WAIT_UNTIL='later')",
+                "complete, preview",
+            ),
+            ("credentials are missing", "MARKETPLACE_ACCESS_TOKEN"),
+        ] {
+            let line = lines
+                .iter()
+                .find(|line| line.starts_with(start))
+                .unwrap_or_else(|| panic!("no line for {start}: {message}"));
+            assert!(line.contains(variable), "{line}");
+        }
+        assert!(!message.contains("invalid input"), "{message}");
+        // A bad URL does not hide the inputs checked after it.
+        let message = settings_from(&[
+            ("MARKETPLACE_API_URL", "ftp://example.com"),
+            ("MARKETPLACE_PUBLISHER_ID", "p"),
+        ])
+        .map(|_| ())
+        .expect_err("refused")
+        .to_string();
+        assert!(
+            message.contains("api-url (MARKETPLACE_API_URL=")
+                && message.contains("offer-id is missing"),
+            "{message}"
+        );
+        // In a shell, the hint points at --help and the sandbox.
+        let help = error.help().unwrap_or_default();
+        assert!(
+            help.contains("--help") && help.contains("--sandbox"),
+            "{help}"
+        );
+    }
+
+    #[test]
+    fn missing_inputs_are_named_the_way_the_run_sets_them() {
+        let shell = settings_from(&[("INPUT_PUBLISHER-ID", "p")])
+            .map(|_| ())
+            .expect_err("refused")
+            .to_string();
+        assert!(shell.contains("set MARKETPLACE_OFFER_ID"), "{shell}");
+        assert!(!shell.contains("with:"), "{shell}");
+        let github = settings_from(&[("INPUT_PUBLISHER-ID", "p"), ("GITHUB_ACTIONS", "true")])
+            .map(|_| ())
+            .expect_err("refused")
+            .to_string();
+        assert!(github.contains("set `offer-id:` under `with:`"), "{github}");
+        let tenant = settings_from(&[
+            ("INPUT_PUBLISHER-ID", "p"),
+            ("INPUT_OFFER-ID", "o"),
+            ("INPUT_CLIENT-SECRET", "very-secret-value"),
+            ("GITHUB_ACTIONS", "true"),
+        ])
+        .map(|_| ())
+        .expect_err("refused")
+        .to_string();
+        assert!(
+            tenant.contains("tenant-id is missing")
+                && tenant.contains("AZURE_TENANT_ID")
+                && tenant.contains("client-id is missing"),
+            "{tenant}"
         );
     }
 }

@@ -6,7 +6,7 @@
 use crate::api::model::{Level, StepStatus};
 use crate::config::OnTimeout;
 use crate::outcome::{Outcome, Status, how_to_follow};
-use crate::text::{defuse, truncate};
+use crate::text::{defuse, inert, truncate};
 
 pub const MAX_PER_SEVERITY: usize = 10;
 pub const MAX_MESSAGE_CHARS: usize = 4096;
@@ -33,10 +33,17 @@ pub struct Dropped {
     pub warnings: usize,
 }
 
+/// The title of an annotation is one inert line, never empty: the runners trim a command's
+/// properties, so trailing blanks would be lost and an empty title would be no title.
 fn annotation(severity: Severity, title: &str, message: &str) -> Annotation {
+    let title = inert(title);
     Annotation {
         severity,
-        title: defuse(title),
+        title: if title.is_empty() {
+            "publish-offer".to_owned()
+        } else {
+            title
+        },
         message: truncate(&defuse(message), MAX_MESSAGE_CHARS),
     }
 }

@@ -1,10 +1,11 @@
 //! Azure Pipelines: `##vso[...]` logging commands on stdout, output variables with
 //! `isoutput=true`, and the summary uploaded as a Markdown file from the agent's temp directory.
 
-use std::io::{self, Write};
 use std::path::PathBuf;
 
-use super::{Annotation, CiSink, Output, Severity};
+use super::command::{Command, FormattingCommand, LoggingCommand};
+use super::files::{self, FileError};
+use super::{Annotation, CiSink, Output, Said, Severity};
 use crate::config::Environment;
 
 pub struct AzurePipelines {
@@ -14,7 +15,10 @@ pub struct AzurePipelines {
 impl AzurePipelines {
     pub fn from_environment(environment: &Environment) -> Self {
         AzurePipelines {
-            temp_directory: environment.get("AGENT_TEMPDIRECTORY").map(PathBuf::from),
+            temp_directory: environment
+                .get("AGENT_TEMPDIRECTORY")
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from),
         }
     }
 }
@@ -43,53 +47,54 @@ impl CiSink for AzurePipelines {
         "Azure Pipelines"
     }
 
-    fn mask_command(&self, value: &str) -> Option<String> {
-        Some(format!("##vso[task.setsecret]{}", escape_data(value)))
+    fn mask_command(&self, value: &str) -> Option<Command> {
+        Some(Command::logging(LoggingCommand::SetSecret, &[], value))
     }
 
-    fn set_output(&mut self, out: &mut dyn Write, name: Output, value: &str) -> io::Result<()> {
-        writeln!(
-            out,
-            "##vso[task.setvariable variable={};isoutput=true]{}",
-            escape_property(&variable_name(name)),
-            escape_data(value)
-        )
+    fn set_output(&mut self, name: Output, value: &str) -> Result<Option<Command>, FileError> {
+        Ok(Some(Command::logging(
+            LoggingCommand::SetVariable,
+            &[("variable", &variable_name(name)), ("isoutput", "true")],
+            value,
+        )))
     }
 
-    fn annotation(&self, annotation: &Annotation) -> String {
+    fn annotation(&self, annotation: &Annotation) -> Said {
         let kind = match annotation.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        format!(
-            "##vso[task.logissue type={kind}]{}",
-            escape_data(&format!("{}: {}", annotation.title, annotation.message))
-        )
+        Said::Command(Command::logging(
+            LoggingCommand::LogIssue,
+            &[("type", kind)],
+            &format!("{}: {}", annotation.title, annotation.message),
+        ))
     }
 
-    fn group_start(&self, title: &str) -> Option<String> {
-        Some(format!("##[group]{}", crate::text::inert(title)))
+    fn group_start(&self, title: &str) -> Option<Command> {
+        Some(Command::formatting(FormattingCommand::Group, title))
     }
 
-    fn group_end(&self) -> Option<String> {
-        Some("##[endgroup]".to_owned())
+    fn group_end(&self) -> Option<Command> {
+        Some(Command::formatting(FormattingCommand::EndGroup, ""))
     }
 
-    fn publish_summary(&mut self, out: &mut dyn Write, markdown: &str) -> io::Result<()> {
+    fn publish_summary(&mut self, markdown: &str) -> Result<Option<Command>, FileError> {
         let Some(directory) = &self.temp_directory else {
             tracing::warn!("AGENT_TEMPDIRECTORY is not set: the summary is not uploaded");
-            return Ok(());
+            return Ok(None);
         };
         let path = directory.join(format!(
             "publish-offer-summary-{:08x}.md",
             fastrand::u32(..)
         ));
-        std::fs::write(&path, markdown)?;
-        writeln!(
-            out,
-            "##vso[task.uploadsummary]{}",
-            escape_data(&path.display().to_string())
-        )
+        files::replace(&path, markdown)
+            .map_err(|error| FileError::new("AGENT_TEMPDIRECTORY", &path, error))?;
+        Ok(Some(Command::logging(
+            LoggingCommand::UploadSummary,
+            &[],
+            &path.display().to_string(),
+        )))
     }
 }
 

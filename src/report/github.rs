@@ -1,11 +1,11 @@
 //! GitHub Actions: outputs in `$GITHUB_OUTPUT`, the summary in `$GITHUB_STEP_SUMMARY`, workflow
 //! commands on stdout, escaped exactly as `@actions/core` escapes them.
 
-use std::fs::OpenOptions;
-use std::io::{self, Write};
 use std::path::PathBuf;
 
-use super::{Annotation, CiSink, Output, Severity};
+use super::command::{Command, WorkflowCommand};
+use super::files::{self, FileError};
+use super::{Annotation, CiSink, Output, Said, Severity};
 use crate::config::Environment;
 
 pub struct GitHub {
@@ -17,8 +17,14 @@ pub struct GitHub {
 impl GitHub {
     pub fn from_environment(environment: &Environment) -> Self {
         GitHub {
-            output_file: environment.get("GITHUB_OUTPUT").map(PathBuf::from),
-            summary_file: environment.get("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+            output_file: environment
+                .get("GITHUB_OUTPUT")
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from),
+            summary_file: environment
+                .get("GITHUB_STEP_SUMMARY")
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from),
             warned: false,
         }
     }
@@ -49,59 +55,55 @@ pub fn output_entry(name: &str, value: &str) -> String {
     format!("{name}<<{delimiter}\n{value}\n{delimiter}\n")
 }
 
-fn append(path: &PathBuf, text: &str) -> io::Result<()> {
-    OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)?
-        .write_all(text.as_bytes())
-}
-
 impl CiSink for GitHub {
     fn name(&self) -> &'static str {
         "GitHub Actions"
     }
 
-    fn mask_command(&self, value: &str) -> Option<String> {
-        Some(format!("::add-mask::{}", escape_data(value)))
+    fn mask_command(&self, value: &str) -> Option<Command> {
+        Some(Command::workflow(WorkflowCommand::AddMask, &[], value))
     }
 
-    fn set_output(&mut self, _out: &mut dyn Write, name: Output, value: &str) -> io::Result<()> {
+    fn set_output(&mut self, name: Output, value: &str) -> Result<Option<Command>, FileError> {
         match &self.output_file {
-            Some(path) => append(path, &output_entry(name.name(), value)),
+            Some(path) => files::append(path, &output_entry(name.name(), value))
+                .map(|()| None)
+                .map_err(|error| FileError::new("GITHUB_OUTPUT", path, error)),
             None if !self.warned => {
                 self.warned = true;
                 tracing::warn!("GITHUB_OUTPUT is not set: step outputs are not written");
-                Ok(())
+                Ok(None)
             }
-            None => Ok(()),
+            None => Ok(None),
         }
     }
 
-    fn annotation(&self, annotation: &Annotation) -> String {
+    fn annotation(&self, annotation: &Annotation) -> Said {
         let command = match annotation.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
+            Severity::Error => WorkflowCommand::Error,
+            Severity::Warning => WorkflowCommand::Warning,
         };
-        format!(
-            "::{command} title={}::{}",
-            escape_property(&annotation.title),
-            escape_data(&annotation.message)
-        )
+        Said::Command(Command::workflow(
+            command,
+            &[("title", &annotation.title)],
+            &annotation.message,
+        ))
     }
 
-    fn group_start(&self, title: &str) -> Option<String> {
-        Some(format!("::group::{}", escape_data(title)))
+    fn group_start(&self, title: &str) -> Option<Command> {
+        Some(Command::workflow(WorkflowCommand::Group, &[], title))
     }
 
-    fn group_end(&self) -> Option<String> {
-        Some("::endgroup::".to_owned())
+    fn group_end(&self) -> Option<Command> {
+        Some(Command::workflow(WorkflowCommand::EndGroup, &[], ""))
     }
 
-    fn publish_summary(&mut self, _out: &mut dyn Write, markdown: &str) -> io::Result<()> {
+    fn publish_summary(&mut self, markdown: &str) -> Result<Option<Command>, FileError> {
         match &self.summary_file {
-            Some(path) => append(path, markdown),
-            None => Ok(()),
+            Some(path) => files::append(path, markdown)
+                .map(|()| None)
+                .map_err(|error| FileError::new("GITHUB_STEP_SUMMARY", path, error)),
+            None => Ok(None),
         }
     }
 }

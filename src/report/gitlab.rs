@@ -2,11 +2,12 @@
 //! sections, plain error lines.
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
 use std::path::PathBuf;
 
+use super::command::Command;
+use super::files::{self, FileError};
 use super::plain::plain_annotation;
-use super::{Annotation, CiSink, Output};
+use super::{Annotation, CiSink, Output, Said};
 use crate::text::one_line;
 
 /// GitLab refuses dotenv reports over 5 KB; each value gets a share well inside that.
@@ -25,7 +26,7 @@ impl GitLab {
         }
     }
 
-    fn write_dotenv(&self) -> io::Result<()> {
+    fn write_dotenv(&self) -> Result<(), FileError> {
         let mut text = String::new();
         for (name, value) in &self.values {
             text.push_str(&variable_name(*name));
@@ -33,7 +34,8 @@ impl GitLab {
             text.push_str(value);
             text.push('\n');
         }
-        std::fs::write(&self.dotenv_file, text)
+        files::replace(&self.dotenv_file, &text)
+            .map_err(|error| FileError::new("dotenv-file", &self.dotenv_file, error))
     }
 }
 
@@ -69,33 +71,25 @@ impl CiSink for GitLab {
         "GitLab CI"
     }
 
-    fn set_output(&mut self, _out: &mut dyn Write, name: Output, value: &str) -> io::Result<()> {
+    fn set_output(&mut self, name: Output, value: &str) -> Result<Option<Command>, FileError> {
         self.values.insert(name, dotenv_value(value));
         // Rewritten whole each time, so the file is complete whenever the job stops.
-        self.write_dotenv()
+        self.write_dotenv().map(|()| None)
     }
 
-    fn annotation(&self, annotation: &Annotation) -> String {
-        plain_annotation(annotation)
+    fn annotation(&self, annotation: &Annotation) -> Said {
+        Said::Text(plain_annotation(annotation))
     }
 
-    fn group_start(&self, title: &str) -> Option<String> {
-        let name = "publish_offer";
-        Some(format!(
-            "\u{1b}[0Ksection_start:{}:{name}[collapsed=true]\r\u{1b}[0K{}",
-            now(),
-            crate::text::inert(title)
-        ))
+    fn group_start(&self, title: &str) -> Option<Command> {
+        Some(Command::gitlab_section(true, now(), "publish_offer", title))
     }
 
-    fn group_end(&self) -> Option<String> {
-        Some(format!(
-            "\u{1b}[0Ksection_end:{}:publish_offer\r\u{1b}[0K",
-            now()
-        ))
+    fn group_end(&self) -> Option<Command> {
+        Some(Command::gitlab_section(false, now(), "publish_offer", ""))
     }
 
-    fn close(&mut self, _out: &mut dyn Write) -> io::Result<()> {
+    fn close(&mut self) -> Result<(), FileError> {
         self.write_dotenv()
     }
 }

@@ -2,33 +2,63 @@
 //! CI system, chosen at start, speaks that system's language (outputs, annotations, masks, the
 //! summary); the [`Reporter`] decides what to say, the same for all of them.
 //!
-//! Everything written passes through [`crate::secret::redact`], and every piece of service text
-//! through [`crate::text::inert`] or [`crate::text::markdown`], so neither a secret nor a forged
-//! CI command can reach the log.
+//! Stdout has two doors, both in [`Reporter`]: `line` for text, which redacts every line and
+//! makes it inert under the runners' own parsing rules ([`crate::text::inert_line`]), and
+//! `command` for a [`Command`], which only the typed constructors of [`command`] can build. So
+//! neither a secret nor a forged CI command can reach the log, whatever the service sends; stderr
+//! has its own single door in [`crate::logging`]. Summary cells go through
+//! [`crate::text::markdown`].
 
 mod annotations;
 pub mod azure;
+pub mod command;
+pub mod files;
 pub mod github;
 pub mod gitlab;
+#[cfg(test)]
+mod injection_tests;
+pub mod last_words;
 pub mod live;
 pub mod plain;
 pub mod result_file;
+/// The runners' own parsers (shared with the end-to-end tests), to read the log back in tests.
+#[cfg(test)]
+#[path = "../../tests/support/runner_parsers.rs"]
+pub(crate) mod runner_parsers;
 pub mod summary;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
 use tokio::time::Instant;
 
-use crate::api::model::{Level, OperationState, StepStatus};
+use crate::api::model::{Level, OperationState, Step, StepStatus};
 use crate::config::duration::format_elapsed;
 use crate::config::{ConfigError, Environment, MergedInputs};
 use crate::outcome::{OperationRef, Outcome, Status};
 use crate::secret;
-use crate::text::inert;
+use crate::text::{inert, inert_line};
+use crate::value_kind::ValueKind;
 
 pub use annotations::{Annotation, Severity};
+pub use command::Command;
+pub use files::FileError;
+
+/// At most this many step lines per poll, then "… N more".
+pub const MAX_STEP_LINES_PER_POLL: usize = 20;
+/// At most this many progress lines in a whole run: a status flipping on every poll stops being
+/// printed here (the summary and the result file still hold the last state).
+pub const MAX_PROGRESS_LINES: usize = 500;
+/// At most this many steps, and messages, in the closing "steps and messages" group.
+pub const MAX_DETAIL_STEPS: usize = 100;
+pub const MAX_DETAIL_MESSAGES: usize = 100;
+
+/// What a sink says for an annotation: a command of its system, or plain text lines.
+pub enum Said {
+    Command(Command),
+    Text(String),
+}
 
 /// The step outputs, one list for every CI system; each system spells the names its own way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -75,6 +105,44 @@ impl Output {
         }
     }
 
+    /// What this output holds when its value comes from the service; `None` for the values the
+    /// program makes itself (status, timed-out, attached).
+    pub fn kind(self) -> Option<ValueKind> {
+        match self {
+            Output::Status | Output::TimedOut | Output::Attached => None,
+            Output::OperationId => Some(ValueKind::OperationId),
+            Output::OperationUrl => Some(ValueKind::OperationUrl),
+            Output::FailedStep => Some(ValueKind::StepLabel),
+            Output::OfferVersion => Some(ValueKind::OfferVersion),
+            Output::PreviewLinks | Output::LiveLinks => Some(ValueKind::Link),
+            Output::OfferStatus => Some(ValueKind::StatusWord),
+        }
+    }
+
+    /// `value` as this output may hold it: a value (or, for links, a line) that does not fit
+    /// the output's kind is left out, and the log says so without quoting it.
+    pub fn confine(self, value: &str) -> String {
+        let Some(kind) = self.kind() else {
+            return value.to_owned();
+        };
+        let lines: Vec<&str> = value.lines().filter(|line| !line.is_empty()).collect();
+        let kept: Vec<&str> = match kind {
+            ValueKind::Link => lines
+                .iter()
+                .copied()
+                .filter(|line| kind.fits(line))
+                .collect(),
+            _ => kind.accept(value).into_iter().collect(),
+        };
+        if kept.len() != lines.len() {
+            tracing::warn!(
+                "output {}: a value from the service is not a {kind:?} and is left out",
+                self.name()
+            );
+        }
+        kept.join("\n")
+    }
+
     pub fn description(self) -> &'static str {
         match self {
             Output::Status => {
@@ -88,7 +156,9 @@ impl Output {
             Output::PreviewLinks => "preview links, one per line",
             Output::LiveLinks => "live links, one per line",
             Output::Attached => "true when the run waited on an operation that was already running",
-            Output::OfferStatus => "the offer's status as the service reports it (command: status)",
+            Output::OfferStatus => {
+                "the offer's status as the service reports it (command: status or validate)"
+            }
         }
     }
 }
@@ -99,31 +169,38 @@ pub trait CiSink {
     fn name(&self) -> &'static str;
 
     /// The command that hides `value` in the log from now on, if the system has one.
-    fn mask_command(&self, _value: &str) -> Option<String> {
+    fn mask_command(&self, _value: &str) -> Option<Command> {
         None
     }
 
-    /// Writes one output where the system reads outputs (a file, or a log command).
-    fn set_output(&mut self, out: &mut dyn Write, name: Output, value: &str) -> io::Result<()>;
+    /// Writes one output where the system reads outputs (a file), or returns the log command
+    /// that sets it.
+    fn set_output(&mut self, name: Output, value: &str) -> Result<Option<Command>, FileError>;
 
     /// An error or warning as the system displays it. `message` may hold line breaks.
-    fn annotation(&self, annotation: &Annotation) -> String;
+    fn annotation(&self, annotation: &Annotation) -> Said;
 
-    fn group_start(&self, _title: &str) -> Option<String> {
+    /// A line as shown to the reader: the plain sink adds colour for a terminal.
+    fn decorate<'a>(&self, line: &'a str) -> std::borrow::Cow<'a, str> {
+        std::borrow::Cow::Borrowed(line)
+    }
+
+    fn group_start(&self, _title: &str) -> Option<Command> {
         None
     }
 
-    fn group_end(&self) -> Option<String> {
+    fn group_end(&self) -> Option<Command> {
         None
     }
 
-    /// Publishes the Markdown summary, where the system shows one.
-    fn publish_summary(&mut self, _out: &mut dyn Write, _markdown: &str) -> io::Result<()> {
-        Ok(())
+    /// Publishes the Markdown summary, where the system shows one; returns the log command that
+    /// uploads it, if the system needs one.
+    fn publish_summary(&mut self, _markdown: &str) -> Result<Option<Command>, FileError> {
+        Ok(None)
     }
 
     /// Last writes after every output is set (GitLab writes its dotenv file here).
-    fn close(&mut self, _out: &mut dyn Write) -> io::Result<()> {
+    fn close(&mut self) -> Result<(), FileError> {
         Ok(())
     }
 }
@@ -133,7 +210,7 @@ pub trait CiSink {
 /// environment. A bad `ci`, `result-file` or `dotenv-file` is returned as the error to report
 /// (and not used).
 pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Option<ConfigError>) {
-    let mut error = None;
+    let mut errors = Vec::new();
     let chosen = inputs.get("ci");
     let name = match chosen
         .map(|value| value.value.to_ascii_lowercase())
@@ -141,9 +218,10 @@ pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Opt
     {
         Some(name @ ("github" | "azure-pipelines" | "gitlab" | "plain")) => name.to_owned(),
         Some(_) => {
-            error = Some(ConfigError::new(format!(
-                "invalid input ci ({}): must be one of github, azure-pipelines, gitlab, plain",
-                chosen.map_or("ci", |value| value.source.as_str())
+            errors.push(ConfigError::new(format!(
+                "ci ({}='{}'): must be one of github, azure-pipelines, gitlab, plain",
+                chosen.map_or("ci", |value| value.source.as_str()),
+                chosen.map_or(String::new(), |value| value.value.escape_debug().collect())
             )));
             detect(environment).to_owned()
         }
@@ -154,30 +232,16 @@ pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Opt
     let mut path = |name: &str, written: bool| -> Option<PathBuf> {
         let value = inputs.get(name)?;
         if value.value.len() > 4096 || value.value.chars().any(char::is_control) {
-            error.get_or_insert_with(|| {
-                ConfigError::new(format!(
-                    "invalid input {name} ({}): must be a file path on one line, at most 4096 bytes",
-                    value.source
-                ))
-            });
+            errors.push(ConfigError::new(format!(
+                "{name} ({}): must be a file path on one line, at most 4096 bytes",
+                value.source
+            )));
             return None;
         }
         let path = PathBuf::from(&value.value);
         // Found out now rather than after an hour's wait, when the file cannot be written.
-        if written
-            && let Some(directory) = path
-                .parent()
-                .filter(|parent| !parent.as_os_str().is_empty())
-            && !directory.is_dir()
-        {
-            error.get_or_insert_with(|| {
-                ConfigError::new(format!(
-                    "invalid input {name} ({}): {} is not an existing folder; create it in an \
-                     earlier step or choose a path in an existing folder",
-                    value.source,
-                    directory.display()
-                ))
-            });
+        if written && let Err(problem) = files::check_writable(name, &value.source, &path) {
+            errors.push(ConfigError::new(problem));
             return None;
         }
         Some(path)
@@ -185,13 +249,67 @@ pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Opt
     let result_file = path("result-file", true);
     let dotenv_file =
         path("dotenv-file", name == "gitlab").unwrap_or_else(|| PathBuf::from("publish-offer.env"));
+    errors.extend(check_command_files(&name, environment));
+    last_words::record(last_words::Destinations {
+        sink: match name.as_str() {
+            "github" => "github",
+            "azure-pipelines" => "azure-pipelines",
+            "gitlab" => "gitlab",
+            _ => "plain",
+        },
+        github_output: environment
+            .get("GITHUB_OUTPUT")
+            .filter(|path| !path.is_empty())
+            .map(PathBuf::from),
+        dotenv_file: Some(dotenv_file.clone()),
+        result_file: result_file.clone(),
+    });
     let sink: Box<dyn CiSink> = match name.as_str() {
         "github" => Box::new(github::GitHub::from_environment(environment)),
         "azure-pipelines" => Box::new(azure::AzurePipelines::from_environment(environment)),
         "gitlab" => Box::new(gitlab::GitLab::new(dotenv_file)),
-        _ => Box::new(plain::Plain),
+        _ => Box::new(plain::Plain::new(plain::colour_wanted(
+            environment,
+            io::stdout().is_terminal(),
+        ))),
     };
-    (Reporter::new(sink, result_file), error)
+    (
+        Reporter::new(sink, result_file),
+        ConfigError::combine(errors),
+    )
+}
+
+/// The files the CI system gave for this step must be writable files in existing folders:
+/// found out now, before any request, rather than when the outputs are lost after the wait.
+fn check_command_files(sink: &str, environment: &Environment) -> Option<ConfigError> {
+    let files: &[&str] = match sink {
+        "github" => &["GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"],
+        _ => &[],
+    };
+    for variable in files {
+        if let Some(value) = environment.get(variable).filter(|value| !value.is_empty())
+            && let Err(problem) = files::check_writable(
+                variable,
+                "environment variable",
+                std::path::Path::new(value),
+            )
+        {
+            return Some(ConfigError::new(problem));
+        }
+    }
+    if sink == "azure-pipelines"
+        && let Some(value) = environment
+            .get("AGENT_TEMPDIRECTORY")
+            .filter(|value| !value.is_empty())
+        && let Err(problem) = files::check_folder(
+            "AGENT_TEMPDIRECTORY",
+            "environment variable",
+            std::path::Path::new(value),
+        )
+    {
+        return Some(ConfigError::new(problem));
+    }
+    None
 }
 
 fn detect(environment: &Environment) -> &'static str {
@@ -224,6 +342,12 @@ pub struct Reporter {
     /// signal drops the command wherever it is).
     seen_state: Option<OperationState>,
     seen_operation: Option<(OperationRef, bool)>,
+    /// Preview and live links already printed.
+    printed_links: Vec<String>,
+    /// Progress lines printed so far, against [`MAX_PROGRESS_LINES`].
+    progress_lines: usize,
+    /// Files that could not be written, each with what was lost; told once, at the end.
+    failures: Vec<(FileError, Vec<String>)>,
 }
 
 /// Every way a sink escapes text before writing it, whichever sink runs: a secret echoed by the
@@ -252,6 +376,18 @@ impl Reporter {
             live: None,
             seen_state: None,
             seen_operation: None,
+            printed_links: Vec::new(),
+            progress_lines: 0,
+            failures: Vec::new(),
+        }
+    }
+
+    /// A reporter that writes to `out` instead of stdout, for tests of exactly what is written.
+    #[cfg(test)]
+    pub(crate) fn writing_to(sink: Box<dyn CiSink>, out: Box<dyn Write>) -> Self {
+        Reporter {
+            out,
+            ..Reporter::new(sink, None)
         }
     }
 
@@ -297,47 +433,79 @@ impl Reporter {
         for value in secret::take_unmasked() {
             if let Some(command) = self.sink.mask_command(&value) {
                 // The one place a secret is written: the command that tells the runner to hide it.
-                let _ = writeln!(self.out, "{command}");
+                self.emit(command.as_str());
             }
         }
     }
 
-    /// A line of progress on stdout. Lines are built by this program and start with its own
-    /// words; service text inside them has been made inert.
+    /// One line of text on stdout: redacted, then made inert for the runner (see
+    /// [`inert_line`]); whatever service text it carries stays on this one line. The
+    /// indentation is kept.
     pub fn line(&mut self, text: &str) {
-        // Whatever service text a line carries stays on this one line and cannot hold a marker;
-        // the indentation is ours and is kept.
-        let body = text.trim_start_matches(' ');
-        let indent = &text[..text.len() - body.len()];
-        self.write(&format!("{indent}{}", inert(body)));
-    }
-
-    /// A CI command built by a sink (annotation, group), already escaped its system's way.
-    fn command(&mut self, command: &str) {
-        self.write(command);
-    }
-
-    fn write(&mut self, text: &str) {
         self.mask_new_secrets();
-        let text = secret::redact(text);
+        let line = inert_line(&secret::redact(text));
+        let line = self.sink.decorate(&line).into_owned();
+        self.emit(&line);
+    }
+
+    /// Several lines of text (a plain annotation and its `  | ` continuation lines), each made
+    /// inert as by [`Reporter::line`].
+    fn lines(&mut self, text: &str) {
+        for line in text.split('\n') {
+            self.line(line);
+        }
+    }
+
+    /// A command built by the typed constructors of [`command`]: the one way a command reaches
+    /// stdout.
+    fn command(&mut self, command: &Command) {
+        self.mask_new_secrets();
+        let line = secret::redact(command.as_str()).into_owned();
+        self.emit(&line);
+    }
+
+    fn emit(&mut self, line: &str) {
         match &self.live {
-            Some(live) => live.println(&text),
+            Some(live) => live.println(line),
             None => {
-                let _ = writeln!(self.out, "{text}");
+                let _ = writeln!(self.out, "{line}");
                 let _ = self.out.flush();
             }
+        }
+    }
+
+    /// What a sink said for an annotation, written its way.
+    fn say(&mut self, said: Said) {
+        match said {
+            Said::Command(command) => self.command(&command),
+            Said::Text(text) => self.lines(&text),
+        }
+    }
+
+    /// Notes that `lost` could not be written to a file; the first failure of each file is kept
+    /// with its reason, and everything lost is told in one error at the end.
+    fn lost(&mut self, failure: FileError, lost: String) {
+        match self
+            .failures
+            .iter_mut()
+            .find(|(known, _)| known.path == failure.path)
+        {
+            Some((_, items)) => items.push(lost),
+            None => self.failures.push((failure, vec![lost])),
         }
     }
 
     /// Sets an output as soon as its value is known; a value already written is not repeated.
     pub fn output(&mut self, name: Output, value: &str) {
         self.mask_new_secrets();
-        let value = secret::redact(value).into_owned();
+        let value = secret::redact(&name.confine(value)).into_owned();
         if self.written.get(&name) == Some(&value) {
             return;
         }
-        if let Err(error) = self.sink.set_output(&mut *self.out, name, &value) {
-            tracing::error!("could not write output {}: {error}", name.name());
+        match self.sink.set_output(name, &value) {
+            Ok(Some(command)) => self.command(&command),
+            Ok(None) => {}
+            Err(failure) => self.lost(failure, format!("output {}", name.name())),
         }
         self.written.insert(name, value);
     }
@@ -355,45 +523,80 @@ impl Reporter {
     /// Prints the steps whose status changed since the last reading. Steps not started yet are
     /// noted silently the first time: they have not changed.
     pub fn progress(&mut self, state: &OperationState) {
+        let mut lines = Vec::new();
+        let mut changed = 0usize;
         for step in &state.steps {
-            let key = if step.id.is_empty() {
-                step.name.clone()
-            } else {
-                step.id.clone()
-            };
-            let previous = self.step_status.insert(key, step.status_text.clone());
-            if previous.as_ref() == Some(&step.status_text)
-                || (previous.is_none() && step.status == StepStatus::NotStarted)
-            {
+            if !self.changed(step) {
                 continue;
             }
-            let mut line = format!(
-                "  step {}: {}",
-                inert(step.label()),
-                inert(&step.status_text)
-            );
-            let open = !matches!(
-                step.status,
-                StepStatus::Complete
-                    | StepStatus::Failed
-                    | StepStatus::Rejected
-                    | StepStatus::Canceled
-            );
-            if let Some(progress) = step
-                .progress
-                .filter(|_| step.status == StepStatus::InProgress)
-            {
-                line.push_str(&format!(" {progress}%"));
+            changed += 1;
+            // Only the lines that will be printed are built: a wide answer costs no more.
+            if lines.len() < MAX_STEP_LINES_PER_POLL {
+                lines.push(progress_line(step));
             }
-            if let Some(estimate) = step.estimate.as_ref().filter(|_| open) {
-                line.push_str(&format!(" (estimated {})", inert(estimate)));
-            }
-            self.line(&line);
         }
+        if changed > lines.len() {
+            lines.push(format!("  … {} more steps changed", changed - lines.len()));
+        }
+        self.print_progress(lines);
+        self.links(state);
         if let Some(live) = &self.live {
-            live.set_status(current_activity(state));
+            live.set_status(inert_line(&current_activity(state)));
         }
         self.seen_state = Some(state.clone());
+    }
+
+    /// Preview and live links as soon as they are known: a heading, then one plain URL per line,
+    /// which terminals and CI logs make clickable. Only `https://` URLs are printed; anything else
+    /// the service sent stays in the outputs and the summary.
+    fn links(&mut self, state: &OperationState) {
+        for (heading, links) in [
+            ("preview links:", &state.preview_links),
+            ("live links:", &state.live_links),
+        ] {
+            let new: Vec<String> = links
+                .iter()
+                .filter(|link| is_printable_link(link) && !self.printed_links.contains(link))
+                .cloned()
+                .collect();
+            if new.is_empty() {
+                continue;
+            }
+            self.line(&format!("publish-offer: {heading}"));
+            for link in new {
+                self.line(&link);
+                self.printed_links.push(link);
+            }
+        }
+    }
+
+    /// Whether `step` changed status since the last reading (a step first seen not started has
+    /// not).
+    fn changed(&mut self, step: &Step) -> bool {
+        let key = if step.id.is_empty() {
+            step.name.clone()
+        } else {
+            step.id.clone()
+        };
+        let previous = self.step_status.insert(key, step.status_text.clone());
+        !(previous.as_ref() == Some(&step.status_text)
+            || (previous.is_none() && step.status == StepStatus::NotStarted))
+    }
+
+    /// Prints progress lines up to [`MAX_PROGRESS_LINES`] in the run, then says once that it
+    /// stops.
+    fn print_progress(&mut self, lines: Vec<String>) {
+        for line in lines {
+            match self.progress_lines.cmp(&MAX_PROGRESS_LINES) {
+                std::cmp::Ordering::Less => self.line(&line),
+                std::cmp::Ordering::Equal => self.line(&format!(
+                    "publish-offer: {MAX_PROGRESS_LINES} progress lines printed; no more until \
+                     the end (the summary lists every step)"
+                )),
+                std::cmp::Ordering::Greater => {}
+            }
+            self.progress_lines = self.progress_lines.saturating_add(1);
+        }
     }
 
     /// The steps and their messages, in a collapsible group of the CI log: the whole story for
@@ -407,13 +610,16 @@ impl Reporter {
             Some(start) => self.command(&start),
             None => self.line(&format!("{title}:")),
         }
-        for step in &state.steps {
+        let mut messages_left = MAX_DETAIL_MESSAGES;
+        let mut messages_cut = 0usize;
+        for step in state.steps.iter().take(MAX_DETAIL_STEPS) {
             let mut line = format!("  {}: {}", inert(step.label()), inert(&step.status_text));
             if let Some(progress) = step.progress {
                 line.push_str(&format!(" {progress}%"));
             }
             self.line(&line);
-            for message in &step.messages {
+            let shown = step.messages.len().min(messages_left);
+            for message in &step.messages[..shown] {
                 let about = message
                     .title
                     .as_deref()
@@ -425,12 +631,33 @@ impl Reporter {
                     inert(&message.text)
                 ));
             }
+            messages_left -= shown;
+            messages_cut += step.messages.len() - shown;
         }
-        for message in &state.messages {
+        // The reading itself may have dropped some already (it keeps 1,000 steps, 100 messages).
+        let more_steps = state.steps.len().saturating_sub(MAX_DETAIL_STEPS) + state.more_steps;
+        if more_steps > 0 {
+            self.line(&format!("  … {more_steps} more steps"));
+            messages_cut += state
+                .steps
+                .iter()
+                .skip(MAX_DETAIL_STEPS)
+                .map(|step| step.messages.len())
+                .sum::<usize>();
+        }
+        messages_cut += state.more_messages;
+        let shown = state.messages.len().min(messages_left);
+        for message in &state.messages[..shown] {
             self.line(&format!(
                 "  operation {}: {}",
                 level_name(message.level),
                 inert(&message.text)
+            ));
+        }
+        messages_cut += state.messages.len() - shown;
+        if messages_cut > 0 {
+            self.line(&format!(
+                "  … {messages_cut} more messages (the summary and the result file hold more)"
             ));
         }
         if let Some(end) = self.sink.group_end() {
@@ -465,12 +692,13 @@ impl Reporter {
 
         let (annotations, dropped) = annotations::select(outcome);
         for annotation in &annotations {
-            let text = self.sink.annotation(annotation);
-            self.command(&text);
+            let said = self.sink.annotation(annotation);
+            self.say(said);
         }
 
         if let Some(state) = &outcome.state {
             self.details(state);
+            self.links(state);
         }
         self.line(&closing_line(outcome, self.elapsed()));
 
@@ -484,19 +712,51 @@ impl Reporter {
             outcome,
         );
         let markdown = secret::redact(&markdown).into_owned();
-        if let Err(error) = self.sink.publish_summary(&mut *self.out, &markdown) {
-            tracing::error!("could not write the job summary: {error}");
+        match self.sink.publish_summary(&markdown) {
+            Ok(Some(command)) => self.command(&command),
+            Ok(None) => {}
+            Err(failure) => self.lost(failure, "the job summary".to_owned()),
         }
-        if let Some(path) = &self.result_file {
+        if let Some(path) = self.result_file.clone() {
             let json = result_file::render(outcome, &values, self.elapsed());
-            if let Err(error) = std::fs::write(path, secret::redact(&json).as_bytes()) {
-                tracing::error!("could not write result-file {}: {error}", path.display());
+            if let Err(error) = files::replace(&path, &secret::redact(&json)) {
+                self.lost(
+                    FileError::new("result-file", &path, error),
+                    "the result".to_owned(),
+                );
             }
         }
-        if let Err(error) = self.sink.close(&mut *self.out) {
-            tracing::error!("could not write the outputs: {error}");
+        if let Err(failure) = self.sink.close() {
+            self.lost(failure, "the outputs".to_owned());
         }
+        self.report_failures();
         let _ = self.out.flush();
+    }
+
+    /// One error per file that could not be written, naming it and what was lost. The exit
+    /// code stays the outcome's: the operation's result is what the step reports.
+    fn report_failures(&mut self) {
+        for (failure, lost) in std::mem::take(&mut self.failures) {
+            let mut items: Vec<String> = Vec::new();
+            for item in lost {
+                if !items.contains(&item) {
+                    items.push(item);
+                }
+            }
+            let annotation = Annotation {
+                severity: Severity::Error,
+                title: format!("could not write {}", failure.file),
+                message: format!(
+                    "{} ({}): {}; lost: {}",
+                    failure.file,
+                    failure.path.display(),
+                    failure.error,
+                    items.join(", ")
+                ),
+            };
+            let said = self.sink.annotation(&annotation);
+            self.say(said);
+        }
     }
 }
 
@@ -543,9 +803,39 @@ pub fn output_values(outcome: &Outcome) -> Vec<(Output, String)> {
                 Output::Attached => outcome.attached.to_string(),
                 Output::OfferStatus => outcome.offer_status.clone().unwrap_or_default(),
             };
-            (*name, value)
+            (*name, name.confine(&value))
         })
         .collect()
+}
+
+/// A link worth printing on a line of its own: one `https://` URL, no spaces or controls.
+fn is_printable_link(link: &str) -> bool {
+    link.len() <= 2048
+        && !link.chars().any(|c| c.is_whitespace() || c.is_control())
+        && url::Url::parse(link).is_ok_and(|url| url.scheme() == "https" && url.host().is_some())
+}
+
+/// `  step Certification: inProgress 40% (estimated < 1 day)`.
+fn progress_line(step: &Step) -> String {
+    let mut line = format!(
+        "  step {}: {}",
+        inert(step.label()),
+        inert(&step.status_text)
+    );
+    let open = !matches!(
+        step.status,
+        StepStatus::Complete | StepStatus::Failed | StepStatus::Rejected | StepStatus::Canceled
+    );
+    if let Some(progress) = step
+        .progress
+        .filter(|_| step.status == StepStatus::InProgress)
+    {
+        line.push_str(&format!(" {progress}%"));
+    }
+    if let Some(estimate) = step.estimate.as_ref().filter(|_| open) {
+        line.push_str(&format!(" (estimated {})", inert(estimate)));
+    }
+    line
 }
 
 fn level_name(level: Level) -> &'static str {

@@ -1,11 +1,107 @@
-//! Plain output for shells and unknown CI systems: readable lines, no CI commands.
+//! Plain output for shells and unknown CI systems: readable lines, no CI commands; in colour for
+//! a person at a terminal (statuses, errors, warnings), never in a log, file or pipe.
 
-use std::io::{self, Write};
+use std::borrow::Cow;
 
-use super::{Annotation, CiSink, Output, Severity};
+use super::command::Command;
+use super::files::FileError;
+use super::{Annotation, CiSink, Output, Said, Severity};
+use crate::config::Environment;
 use crate::text::inert;
 
-pub struct Plain;
+pub struct Plain {
+    colour: bool,
+}
+
+impl Plain {
+    /// `colour`: see [`colour_wanted`].
+    pub fn new(colour: bool) -> Self {
+        Plain { colour }
+    }
+}
+
+/// Whether to colour a stream, as cargo and ripgrep decide: `NO_COLOR` (non-empty) never;
+/// `CLICOLOR_FORCE` (not `0`) always; `CLICOLOR=0` never; else only on a terminal that is not
+/// `TERM=dumb`, outside CI.
+pub fn colour_wanted(environment: &Environment, is_terminal: bool) -> bool {
+    if environment.get("NO_COLOR").is_some() {
+        return false;
+    }
+    if environment
+        .get("CLICOLOR_FORCE")
+        .is_some_and(|value| value != "0")
+    {
+        return true;
+    }
+    let in_ci = ["CI", "GITHUB_ACTIONS", "TF_BUILD", "GITLAB_CI"]
+        .iter()
+        .any(|name| environment.is_true(name));
+    environment.get("CLICOLOR") != Some("0")
+        && is_terminal
+        && environment.get("TERM") != Some("dumb")
+        && !in_ci
+}
+
+const RED: &str = "\x1b[1;31m";
+const YELLOW: &str = "\x1b[1;33m";
+const GREEN: &str = "\x1b[1;32m";
+const DIM: &str = "\x1b[2m";
+const RESET: &str = "\x1b[0m";
+
+/// The colour of a status, the run's (`failed`) or a step's as the service spells it.
+fn status_colour(status: &str) -> Option<&'static str> {
+    match status.to_ascii_lowercase().as_str() {
+        "succeeded" | "complete" | "completed" | "preview-ready" => Some(GREEN),
+        "failed" | "rejected" | "canceled" | "cancelled" | "error" | "invalid-input"
+        | "interrupted" | "unknown" => Some(RED),
+        "running" | "inprogress" | "waitingforpublisherreview" => Some(YELLOW),
+        "notstarted" | "not-started" => Some(DIM),
+        _ => None,
+    }
+}
+
+fn paint(colour: &str, text: &str) -> String {
+    format!("{colour}{text}{RESET}")
+}
+
+/// Colours a finished line (already inert and redacted, so the codes added here are the only
+/// ones): the `error:`/`warning:` labels, the status in the closing line, a step's status.
+pub fn colourise(line: &str) -> Cow<'_, str> {
+    let body = line.trim_start_matches(' ');
+    let indent = &line[..line.len() - body.len()];
+    for (label, colour) in [("error:", RED), ("warning:", YELLOW)] {
+        if let Some(rest) = body.strip_prefix(label) {
+            return Cow::Owned(format!("{indent}{}{rest}", paint(colour, label)));
+        }
+    }
+    if let Some(rest) = body.strip_prefix("publish-offer: ")
+        && let Some((status, tail)) = rest.split_once(' ')
+        && tail.starts_with("after ")
+        && let Some(colour) = status_colour(status)
+    {
+        return Cow::Owned(format!(
+            "{indent}publish-offer: {} {tail}",
+            paint(colour, status)
+        ));
+    }
+    // `  step Certification: inProgress 40%`, `  Certification: complete 100%`: the status is the
+    // word after the last ": ".
+    if !indent.is_empty()
+        && let Some(at) = body.rfind(": ")
+    {
+        let after = &body[at + 2..];
+        let word_end = after.find(' ').unwrap_or(after.len());
+        if let Some(colour) = status_colour(&after[..word_end]) {
+            return Cow::Owned(format!(
+                "{indent}{}: {}{}",
+                &body[..at],
+                paint(colour, &after[..word_end]),
+                &after[word_end..]
+            ));
+        }
+    }
+    Cow::Borrowed(line)
+}
 
 /// `error: title: first line`, further lines marked `  | `; every line made inert.
 pub fn plain_annotation(annotation: &Annotation) -> String {
@@ -33,18 +129,92 @@ impl CiSink for Plain {
         "plain"
     }
 
-    fn set_output(&mut self, _out: &mut dyn Write, _name: Output, _value: &str) -> io::Result<()> {
-        Ok(())
+    fn set_output(&mut self, _name: Output, _value: &str) -> Result<Option<Command>, FileError> {
+        Ok(None)
     }
 
-    fn annotation(&self, annotation: &Annotation) -> String {
-        plain_annotation(annotation)
+    fn annotation(&self, annotation: &Annotation) -> Said {
+        Said::Text(plain_annotation(annotation))
+    }
+
+    fn decorate<'a>(&self, line: &'a str) -> Cow<'a, str> {
+        if self.colour {
+            line.lines()
+                .map(colourise)
+                .collect::<Vec<_>>()
+                .join("\n")
+                .into()
+        } else {
+            Cow::Borrowed(line)
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn environment(pairs: &[(&str, &str)]) -> Environment {
+        Environment::from_pairs(pairs.iter().copied())
+    }
+
+    #[test]
+    fn colour_follows_the_conventions() {
+        assert!(colour_wanted(&environment(&[]), true));
+        assert!(!colour_wanted(&environment(&[]), false), "a pipe or file");
+        assert!(!colour_wanted(&environment(&[("NO_COLOR", "1")]), true));
+        assert!(colour_wanted(&environment(&[("NO_COLOR", "")]), true));
+        assert!(!colour_wanted(&environment(&[("TERM", "dumb")]), true));
+        assert!(!colour_wanted(&environment(&[("CI", "true")]), true));
+        assert!(!colour_wanted(
+            &environment(&[("GITHUB_ACTIONS", "true")]),
+            true
+        ));
+        assert!(!colour_wanted(&environment(&[("CLICOLOR", "0")]), true));
+        assert!(colour_wanted(
+            &environment(&[("CLICOLOR_FORCE", "1")]),
+            false
+        ));
+        assert!(!colour_wanted(
+            &environment(&[("CLICOLOR_FORCE", "0")]),
+            false
+        ));
+        assert!(
+            !colour_wanted(
+                &environment(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]),
+                true
+            ),
+            "NO_COLOR wins, as in cargo"
+        );
+    }
+
+    #[test]
+    fn colours_go_on_our_own_words_only() {
+        assert_eq!(
+            colourise("error: invalid input: x"),
+            format!("{RED}error:{RESET} invalid input: x")
+        );
+        assert_eq!(
+            colourise("publish-offer: failed after 3s"),
+            format!("publish-offer: {RED}failed{RESET} after 3s")
+        );
+        assert_eq!(
+            colourise("  step Certification: inProgress 40% (estimated < 5 days)"),
+            format!("  step Certification: {YELLOW}inProgress{RESET} 40% (estimated < 5 days)")
+        );
+        assert_eq!(
+            colourise("    warning: the description is short"),
+            format!("    {YELLOW}warning:{RESET} the description is short")
+        );
+        assert_eq!(
+            colourise("publish-offer: publishing offer a/b"),
+            "publish-offer: publishing offer a/b"
+        );
+        assert_eq!(
+            colourise("https://example.com/a: b"),
+            "https://example.com/a: b"
+        );
+    }
 
     #[test]
     fn service_text_stays_inert() {

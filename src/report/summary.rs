@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::annotations::Dropped;
-use crate::api::model::Level;
+use crate::api::model::{Level, OperationState};
 use crate::config::duration::format_elapsed;
 use crate::outcome::{Outcome, Status};
 use crate::text::{markdown, truncate};
@@ -24,8 +24,37 @@ pub struct Context<'a> {
     pub dropped: Dropped,
 }
 
+/// A URL for a code span inside a table cell: one line, and percent-encoded where Markdown
+/// would act: a backtick would end the span, and GitHub splits table rows on a `|` (even inside
+/// a code span, and after a `\\`, which escapes only itself).
+fn code_cell(url: &str) -> String {
+    crate::text::one_line(url)
+        .replace('`', "%60")
+        .replace('|', "%7C")
+        .replace('\\', "%5C")
+}
+
 pub fn render(context: &Context<'_>, outcome: &Outcome) -> String {
     let mut md = String::new();
+    heading(&mut md, context, outcome);
+    overview(&mut md, context, outcome);
+    explanation(&mut md, outcome);
+    if let Some(state) = &outcome.state {
+        steps(&mut md, state);
+        links(&mut md, state);
+        messages(&mut md, state, outcome.status);
+    }
+    let Dropped { errors, warnings } = context.dropped;
+    if errors + warnings > 0 {
+        let _ = writeln!(
+            md,
+            "{errors} more errors and {warnings} more warnings were not raised as annotations (at most 10 of each are shown); they are listed above.\n"
+        );
+    }
+    md
+}
+
+fn heading(md: &mut String, context: &Context<'_>, outcome: &Outcome) {
     let subject = if context.subject.is_empty() {
         String::new()
     } else {
@@ -36,20 +65,31 @@ pub fn render(context: &Context<'_>, outcome: &Outcome) -> String {
         "### publish-offer {}{subject}: {}\n",
         context.command, outcome.status
     );
+}
 
+/// The table of what happened: status, operation, the step that failed, version, duration.
+fn overview(md: &mut String, context: &Context<'_>, outcome: &Outcome) {
     md.push_str("| | |\n|---|---|\n");
     let _ = writeln!(md, "| Status | **{}** |", outcome.status);
     if let Some(state) = &outcome.state {
         let _ = writeln!(md, "| Service status | {} |", markdown(&state.status_text));
     }
+    if let Some(step) = outcome
+        .state
+        .as_ref()
+        .filter(|_| outcome.status == Status::Failed)
+        .and_then(|state| state.failed_step())
+    {
+        let _ = writeln!(
+            md,
+            "| Failed step | {} |",
+            markdown(&truncate(step.label(), MAX_CELL_CHARS))
+        );
+    }
     if let Some(operation) = &outcome.operation {
         let _ = writeln!(md, "| Operation | {} |", markdown(&operation.id));
         if let Some(url) = &operation.url {
-            let _ = writeln!(
-                md,
-                "| Operation URL | `{}` |",
-                url.as_str().replace('`', "%60")
-            );
+            let _ = writeln!(md, "| Operation URL | `{}` |", code_cell(url.as_str()));
         }
     }
     if outcome.attached {
@@ -69,7 +109,10 @@ pub fn render(context: &Context<'_>, outcome: &Outcome) -> String {
         if outcome.timed_out { "yes" } else { "no" }
     );
     md.push('\n');
+}
 
+/// The note, the problem and its help, an interruption.
+fn explanation(md: &mut String, outcome: &Outcome) {
     if let Some(note) = &outcome.note {
         let _ = writeln!(md, "{}\n", markdown(note));
     }
@@ -91,35 +134,35 @@ pub fn render(context: &Context<'_>, outcome: &Outcome) -> String {
             signal.name()
         );
     }
+}
 
-    let Some(state) = &outcome.state else {
-        return md;
-    };
-    if !state.steps.is_empty() {
-        md.push_str("#### Steps\n\n| Step | Status | Progress | Estimate |\n|---|---|---|---|\n");
-        for step in state.steps.iter().take(MAX_STEPS) {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} |",
-                markdown(&truncate(step.label(), MAX_CELL_CHARS)),
-                markdown(&truncate(&step.status_text, MAX_CELL_CHARS)),
-                step.progress.map(|p| format!("{p}%")).unwrap_or_default(),
-                step.estimate
-                    .as_deref()
-                    .map(|estimate| markdown(&truncate(estimate, MAX_CELL_CHARS)))
-                    .unwrap_or_default(),
-            );
-        }
-        if state.steps.len() > MAX_STEPS {
-            let _ = writeln!(
-                md,
-                "\n{} more steps are not listed.",
-                state.steps.len() - MAX_STEPS
-            );
-        }
-        md.push('\n');
+fn steps(md: &mut String, state: &OperationState) {
+    if state.steps.is_empty() {
+        return;
     }
+    md.push_str("#### Steps\n\n| Step | Status | Progress | Estimate |\n|---|---|---|---|\n");
+    for step in state.steps.iter().take(MAX_STEPS) {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            markdown(&truncate(step.label(), MAX_CELL_CHARS)),
+            markdown(&truncate(&step.status_text, MAX_CELL_CHARS)),
+            step.progress.map(|p| format!("{p}%")).unwrap_or_default(),
+            step.estimate
+                .as_deref()
+                .map(|estimate| markdown(&truncate(estimate, MAX_CELL_CHARS)))
+                .unwrap_or_default(),
+        );
+    }
+    // The reading itself may have dropped some already (it keeps 1,000).
+    let more_steps = state.steps.len().saturating_sub(MAX_STEPS) + state.more_steps;
+    if more_steps > 0 {
+        let _ = writeln!(md, "\n{more_steps} more steps are not listed.");
+    }
+    md.push('\n');
+}
 
+fn links(md: &mut String, state: &OperationState) {
     for (label, links) in [
         ("Preview links", &state.preview_links),
         ("Live links", &state.live_links),
@@ -132,7 +175,11 @@ pub fn render(context: &Context<'_>, outcome: &Outcome) -> String {
             md.push('\n');
         }
     }
+}
 
+/// Errors and warnings whatever the outcome (a warning on a successful publish still needs
+/// reading); information only when the operation failed, where it may explain why.
+fn messages(md: &mut String, state: &OperationState, status: Status) {
     let messages: Vec<(&str, Level, &str)> = state
         .steps
         .iter()
@@ -151,43 +198,116 @@ pub fn render(context: &Context<'_>, outcome: &Outcome) -> String {
                 .iter()
                 .map(|m| ("operation", m.level, m.text.as_str())),
         )
-        .filter(|(_, level, _)| *level != Level::Information || outcome.status == Status::Failed)
+        .filter(|(_, level, _)| *level != Level::Information || status == Status::Failed)
         .collect();
-    if !messages.is_empty() {
-        md.push_str("#### Messages\n\n");
-        let mut listed = 0;
-        for (step, level, text) in &messages {
-            let level = match level {
-                Level::Error => "error",
-                Level::Warning => "warning",
-                Level::Information => "info",
-            };
-            let item = format!(
-                "- **{}** ({level}): {}\n",
-                markdown(step),
-                markdown(&truncate(text, MAX_MESSAGE_CHARS))
-            );
-            if md.len() + item.len() > MAX_SUMMARY_BYTES - 512 {
-                break;
-            }
-            md.push_str(&item);
-            listed += 1;
-        }
-        if listed < messages.len() {
-            let _ = writeln!(
-                md,
-                "\n{} more messages are not listed here.",
-                messages.len() - listed
-            );
-        }
-        md.push('\n');
+    if messages.is_empty() {
+        return;
     }
-    let Dropped { errors, warnings } = context.dropped;
-    if errors + warnings > 0 {
-        let _ = writeln!(
-            md,
-            "{errors} more errors and {warnings} more warnings were not raised as annotations (at most 10 of each are shown); they are listed above.\n"
+    md.push_str("#### Messages\n\n");
+    let mut listed = 0;
+    for (step, level, text) in &messages {
+        let level = match level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Information => "info",
+        };
+        let item = format!(
+            "- **{}** ({level}): {}\n",
+            markdown(step),
+            markdown(&truncate(text, MAX_MESSAGE_CHARS))
         );
+        if md.len() + item.len() > MAX_SUMMARY_BYTES - 512 {
+            break;
+        }
+        md.push_str(&item);
+        listed += 1;
     }
-    md
+    // Plus those the reading dropped (it keeps 100 per step and for the operation).
+    let unlisted = messages.len() - listed + state.more_messages;
+    if unlisted > 0 {
+        let _ = writeln!(md, "\n{unlisted} more messages are not listed here.");
+    }
+    md.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::model::{Message, Step, StepStatus};
+    use crate::outcome::ExitPolicy;
+
+    fn step(name: &str, status: StepStatus, text: &str, messages: Vec<Message>) -> Step {
+        Step {
+            id: name.to_ascii_lowercase(),
+            name: name.to_owned(),
+            status,
+            status_text: text.to_owned(),
+            progress: None,
+            estimate: None,
+            messages,
+        }
+    }
+
+    fn render_with(status: Status, steps: Vec<Step>) -> String {
+        let outcome = Outcome {
+            state: Some(OperationState {
+                steps,
+                ..OperationState::with_status("x")
+            }),
+            ..Outcome::new(status, ExitPolicy::default())
+        };
+        let context = Context {
+            command: "publish",
+            subject: "contoso/vm",
+            elapsed: Duration::from_secs(3),
+            dropped: Dropped::default(),
+        };
+        render(&context, &outcome)
+    }
+
+    #[test]
+    fn a_failed_run_names_the_failed_step_in_the_table() {
+        let md = render_with(
+            Status::Failed,
+            vec![
+                step("Validation", StepStatus::Complete, "complete", vec![]),
+                step("Certification", StepStatus::Failed, "failed", vec![]),
+            ],
+        );
+        assert!(md.contains("| Failed step | Certification |"), "{md}");
+        let md = render_with(
+            Status::Succeeded,
+            vec![step("Validation", StepStatus::Complete, "complete", vec![])],
+        );
+        assert!(!md.contains("Failed step"), "{md}");
+    }
+
+    #[test]
+    fn warnings_are_listed_on_success_too() {
+        let warning = Message {
+            level: Level::Warning,
+            text: "lead management is not configured".to_owned(),
+            title: None,
+        };
+        let info = Message {
+            level: Level::Information,
+            text: "Step completed.".to_owned(),
+            title: None,
+        };
+        let md = render_with(
+            Status::Succeeded,
+            vec![step(
+                "Packaging",
+                StepStatus::Complete,
+                "complete",
+                vec![warning, info],
+            )],
+        );
+        assert!(md.contains("#### Messages"), "{md}");
+        assert!(
+            md.contains("- **Packaging** (warning): lead management is not configured"),
+            "{md}"
+        );
+        assert!(!md.contains("Step completed."), "{md}");
+    }
 }

@@ -1,100 +1,109 @@
-//! `--sandbox`: a simulated Entra + CPP service started inside the process on loopback, so the
-//! whole flow can be seen without credentials or network. The run itself is the real one: the
-//! sandbox only supplies the URLs, ids and credentials, and the service walks an operation
-//! through realistic steps with the timings compressed to seconds.
+//! `--sandbox`: a simulated Entra + CPP + product ingestion service started inside the process on
+//! loopback, so that every command can be tried without credentials or network. The run itself
+//! is the real one: the sandbox supplies the URLs and credentials, keeps the user's command, ids
+//! and other inputs, and the service walks operations through realistic steps with the timings
+//! compressed to seconds. What the offer looks like when the run starts depends on the command
+//! (an operation waiting at sign-off for go-live, one running for cancel...).
 
-use std::convert::Infallible;
+mod service;
+mod simulation;
+
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use serde_json::{Value, json};
 use tokio::net::TcpListener;
-use tokio::time::Instant;
+use url::Url;
 
 use crate::config::MergedInputs;
+use service::World;
+use simulation::{CERTIFICATION, End, LIVE, Operation, SIGNOFF, STEP_TIME, STEPS};
 
-/// How long each simulated step takes.
-const STEP_TIME: Duration = Duration::from_millis(700);
 const TENANT: &str = "sandbox.onmicrosoft.com";
 const PUBLISHER: &str = "contoso";
 const OFFER: &str = "contoso-sandbox-vm";
+const INGESTION_PATH: &str = "/rp/product-ingestion";
+/// With `--sandbox=time-limit` and no timeout given: long enough to see the wait, short enough
+/// not to bore.
+const TIME_LIMIT: &str = "5s";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
     /// Every step completes (the sign-off is given by the simulation itself).
     Succeeded,
-    /// Certification fails with the kind of messages the portal sends.
+    /// Certification fails with the kind of messages the portal sends (go-live: the live step).
     Failed,
     /// The operation stops at publisher sign-off, waiting for go-live.
     PreviewReady,
+    /// The operation never ends: the run's time limit passes while it runs.
+    TimeLimit,
 }
 
 impl Scenario {
-    pub const NAMES: [&'static str; 3] = ["succeeded", "failed", "preview-ready"];
+    pub const ALL: [Scenario; 4] = [
+        Scenario::Succeeded,
+        Scenario::Failed,
+        Scenario::PreviewReady,
+        Scenario::TimeLimit,
+    ];
+    pub const NAMES: [&'static str; 4] = ["succeeded", "failed", "preview-ready", "time-limit"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Succeeded => "succeeded",
+            Scenario::Failed => "failed",
+            Scenario::PreviewReady => "preview-ready",
+            Scenario::TimeLimit => "time-limit",
+        }
+    }
 
     pub fn parse(name: &str) -> Option<Scenario> {
-        match name {
-            "succeeded" => Some(Scenario::Succeeded),
-            "failed" => Some(Scenario::Failed),
-            "preview-ready" => Some(Scenario::PreviewReady),
-            _ => None,
+        Scenario::ALL
+            .into_iter()
+            .find(|scenario| scenario.name() == name)
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            Scenario::Succeeded => {
+                "(default) every step completes; status, validate: the offer is live"
+            }
+            Scenario::Failed => {
+                "certification fails with the portal's kind of messages; go-live: the live step fails"
+            }
+            Scenario::PreviewReady => {
+                "the publish stops at publisher sign-off (wait-until: preview by default); \
+                 status: the preview is ready"
+            }
+            Scenario::TimeLimit => {
+                "the operation never ends: the time limit (timeout, 5s unless given) passes; \
+                 try cancel-on-timeout: true"
+            }
         }
     }
 }
 
-struct Step {
-    id: &'static str,
-    name: &'static str,
-    estimate: &'static str,
-}
-
-const STEPS: [Step; 6] = [
-    Step {
-        id: "validation",
-        name: "Validate Pre-Requisites",
-        estimate: "< 15 min",
-    },
-    Step {
-        id: "certification",
-        name: "Certification",
-        estimate: "< 5 days",
-    },
-    Step {
-        id: "provisioning",
-        name: "Provisioning",
-        estimate: "< 1 day",
-    },
-    Step {
-        id: "packaging",
-        name: "Packaging and Lead Generation Registration",
-        estimate: "< 1 hour",
-    },
-    Step {
-        id: "publisher-signoff",
-        name: "Publisher signoff",
-        estimate: "",
-    },
-    Step {
-        id: "live",
-        name: "Live",
-        estimate: "~2-5 days",
-    },
-];
-const STEP_COUNT: u32 = 6;
-const CERTIFICATION: usize = 1;
-const SIGNOFF: usize = 4;
-
-struct State {
-    scenario: Scenario,
-    token: String,
-    operation: Option<(String, Instant)>,
+/// `--sandbox=list`: the scenarios and how to try each command.
+pub fn list() -> String {
+    let mut text = String::from("Sandbox scenarios (publish-offer --sandbox=SCENARIO):\n");
+    for scenario in Scenario::ALL {
+        text.push_str(&format!(
+            "  {:<15}{}\n",
+            scenario.name(),
+            scenario.description()
+        ));
+    }
+    text.push_str(
+        "\nEvery command runs against the sandbox; set it as in a real run:\n\
+         \x20 MARKETPLACE_COMMAND=status publish-offer --sandbox=preview-ready\n\
+         \x20 MARKETPLACE_COMMAND=go-live publish-offer --sandbox\n\
+         \x20 MARKETPLACE_COMMAND=cancel publish-offer --sandbox\n\
+         \x20 MARKETPLACE_COMMAND=wait MARKETPLACE_OPERATION_URL=<operation-url of a sandbox publish> \
+         publish-offer --sandbox\n\
+         Add MARKETPLACE_API=ingestion for the product ingestion API. The publisher and offer ids\n\
+         are yours (contoso/contoso-sandbox-vm when unset); credentials and URLs are the sandbox's.\n",
+    );
+    text
 }
 
 pub struct Sandbox {
@@ -103,56 +112,68 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    pub async fn start(scenario: Scenario) -> std::io::Result<Sandbox> {
+    /// Starts the simulated service, with the offer as the command expects to find it.
+    pub async fn start(scenario: Scenario, inputs: &MergedInputs) -> std::io::Result<Sandbox> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let address = listener.local_addr()?;
-        let state = Arc::new(Mutex::new(State {
-            scenario,
-            token: format!("sandbox-token-{:016x}", fastrand::u64(..)),
-            operation: None,
-        }));
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let state = Arc::clone(&state);
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| {
-                        let state = Arc::clone(&state);
-                        async move { Ok::<_, Infallible>(handle(&state, &request)) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let world = World::new(scenario, existing_operations(scenario, inputs));
+        service::serve(listener, Arc::new(Mutex::new(world)));
         Ok(Sandbox { address, scenario })
     }
 
-    /// Points the run at the simulated service: URLs, ids and credentials are the sandbox's;
-    /// every other input (timeout, wait-until, ci...) is the user's. Polls are quick by default.
+    /// Points the run at the simulated service: URLs and credentials are the sandbox's; the
+    /// command, ids and every other input are the user's. Polls are quick by default.
     pub fn configure(&self, inputs: &mut MergedInputs) {
         let url = format!("http://{}", self.address);
-        for name in ["access-token", "auth", "operation-url", "api", "command"] {
+        for name in ["access-token", "auth", "service-connection-id"] {
             inputs.remove(name);
         }
         let set = |inputs: &mut MergedInputs, name: &'static str, value: &str| {
             inputs.insert(name, value, "--sandbox");
         };
+        // An operation URL printed by an earlier sandbox run names a service that is gone: the
+        // same operation is looked up here.
+        if let Some(moved) = inputs
+            .get("operation-url")
+            .and_then(|given| Url::parse(&given.value).ok())
+            .and_then(|mut given| {
+                let own = Url::parse(&url).ok()?;
+                given.set_scheme(own.scheme()).ok()?;
+                given.set_host(own.host_str()).ok()?;
+                given.set_port(own.port()).ok()?;
+                Some(given)
+            })
+        {
+            let source = inputs
+                .get("operation-url")
+                .map(|given| given.source.clone())
+                .unwrap_or_default();
+            inputs.insert("operation-url", moved.as_str(), &source);
+        }
         set(inputs, "api-url", &url);
+        set(inputs, "ingestion-url", &format!("{url}{INGESTION_PATH}"));
         set(inputs, "authority-host", &url);
         set(inputs, "tenant-id", TENANT);
         set(inputs, "client-id", "00000000-0000-0000-0000-00000000cafe");
         set(inputs, "client-secret", "sandbox-client-secret");
-        set(inputs, "publisher-id", PUBLISHER);
-        set(inputs, "offer-id", OFFER);
+        // The user's ids when given (a half-given pair is refused as in a real run); the
+        // sandbox's own when none. `wait` needs none: the operation URL says everything.
+        let is_wait = inputs
+            .get("command")
+            .is_some_and(|command| command.value.eq_ignore_ascii_case("wait"));
+        if !is_wait && inputs.get("offer-id").is_none() && inputs.get("publisher-id").is_none() {
+            set(inputs, "publisher-id", PUBLISHER);
+            set(inputs, "offer-id", OFFER);
+        }
         if inputs.get("poll-interval").is_none() {
             set(inputs, "poll-interval", "500ms");
         }
         if inputs.get("timeout").is_none() {
-            set(inputs, "timeout", "2m");
+            let timeout = match self.scenario {
+                Scenario::TimeLimit => TIME_LIMIT,
+                _ => "2m",
+            };
+            set(inputs, "timeout", timeout);
         }
         // The preview stays ready until someone goes live: only a wait until preview ends there.
         if self.scenario == Scenario::PreviewReady && inputs.get("wait-until").is_none() {
@@ -161,177 +182,161 @@ impl Sandbox {
     }
 }
 
-fn reply(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
-    response
+/// Whether the run uses the product ingestion API (`auto` finds the offer there too).
+fn on_ingestion(inputs: &MergedInputs) -> bool {
+    inputs.get("api").is_some_and(|api| {
+        api.value.eq_ignore_ascii_case("ingestion") || api.value.eq_ignore_ascii_case("auto")
+    })
 }
 
-fn handle(state: &Mutex<State>, request: &Request<Incoming>) -> Response<Full<Bytes>> {
-    let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-    let path = request.uri().path().to_owned();
-    let method = request.method().clone();
-
-    if method == Method::POST && path.starts_with(&format!("/{TENANT}/oauth2/")) {
-        return reply(
-            StatusCode::OK,
-            &json!({ "token_type": "Bearer", "expires_in": "3599", "access_token": state.token }),
-        );
-    }
-
-    let authorised = request
-        .headers()
-        .get(hyper::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        == Some(&format!("Bearer {}", state.token));
-    if !authorised {
-        return reply(
-            StatusCode::UNAUTHORIZED,
-            &json!({ "error": { "code": "Unauthorized", "message": "missing or wrong bearer token" } }),
-        );
-    }
-
-    let offer_path = format!("/api/publishers/{PUBLISHER}/offers/{OFFER}/");
-    let Some(tail) = path.strip_prefix(&offer_path) else {
-        return reply(
-            StatusCode::NOT_FOUND,
-            &json!({ "error": { "code": "NotFound", "message": "no such publisher or offer" } }),
-        );
-    };
-    match (method, tail) {
-        (Method::POST, "publish") => {
-            if state
-                .operation
-                .as_ref()
-                .is_some_and(|(_, started)| !finished(state.scenario, *started))
-            {
-                return reply(
-                    StatusCode::CONFLICT,
-                    &json!({ "error": { "code": "Conflict", "message": "An operation is already in progress for this offer." } }),
-                );
-            }
-            let id = format!(
-                "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-                fastrand::u32(..),
-                fastrand::u16(..),
-                fastrand::u16(..0x1000),
-                fastrand::u16(..0x1000),
-                fastrand::u64(..0x1_0000_0000_0000)
-            );
-            state.operation = Some((id.clone(), Instant::now()));
-            let mut response = reply(StatusCode::ACCEPTED, &json!({}));
-            if let Ok(location) = hyper::header::HeaderValue::from_str(&format!(
-                "{offer_path}operations/{id}?api-version=2017-10-31"
-            )) {
-                response
-                    .headers_mut()
-                    .insert(hyper::header::LOCATION, location);
-            }
-            response
+/// The operations the offer already has when the run starts, each with how long ago it started.
+fn existing_operations(scenario: Scenario, inputs: &MergedInputs) -> Vec<(Operation, Duration)> {
+    let command = inputs
+        .get("command")
+        .map(|command| command.value.to_ascii_lowercase())
+        .unwrap_or_default();
+    let ingestion = on_ingestion(inputs);
+    let long_ago = STEP_TIME * 100;
+    let given_id = inputs
+        .get("operation-url")
+        .and_then(|url| Url::parse(&url.value).ok())
+        .and_then(|url| operation_id(&url));
+    let id = || given_id.clone().unwrap_or_else(new_id);
+    match command.as_str() {
+        "go-live" => vec![(preview_ready(ingestion, id()), long_ago)],
+        "cancel" => {
+            let end = match scenario {
+                Scenario::Failed => End::FailAt(CERTIFICATION),
+                _ => End::HangAt(CERTIFICATION),
+            };
+            vec![(publish(ingestion, id(), end), STEP_TIME * 3 / 2)]
         }
-        (Method::GET, "status") => match &state.operation {
-            None => reply(
-                StatusCode::OK,
-                &json!({ "status": "NeverPublished", "steps": [], "messages": [] }),
-            ),
-            Some((_, started)) => reply(StatusCode::OK, &operation(state.scenario, *started)),
+        "status" | "validate" => match scenario {
+            Scenario::Succeeded if ingestion => {
+                let mut live = go_live(new_id(), End::Complete);
+                live.number = 2;
+                vec![
+                    (publish(true, new_id(), End::Complete), long_ago),
+                    (live, long_ago),
+                ]
+            }
+            _ => vec![(
+                publish(ingestion, id(), end_of_publish(scenario, ingestion)),
+                long_ago,
+            )],
         },
-        (Method::GET, tail) if tail.starts_with("operations/") => {
-            let id = tail.trim_start_matches("operations/");
-            match &state.operation {
-                Some((current, started)) if current == id => {
-                    reply(StatusCode::OK, &operation(state.scenario, *started))
-                }
-                _ => reply(
-                    StatusCode::NOT_FOUND,
-                    &json!({ "error": { "code": "NotFound", "message": "no such operation" } }),
-                ),
-            }
-        }
-        _ => reply(
-            StatusCode::NOT_FOUND,
-            &json!({ "error": { "code": "NotFound", "message": "not simulated in the sandbox" } }),
-        ),
+        "wait" => vec![(
+            publish(ingestion, id(), end_of_publish(scenario, ingestion)),
+            STEP_TIME,
+        )],
+        _ => Vec::new(),
     }
 }
 
-fn finished(scenario: Scenario, started: Instant) -> bool {
-    let elapsed = started.elapsed();
+/// How a publish started in `scenario` ends. Through the ingestion API a publish targets the
+/// preview, and the job completes once the preview is ready.
+fn end_of_publish(scenario: Scenario, ingestion: bool) -> End {
     match scenario {
-        Scenario::Succeeded => elapsed >= STEP_TIME * STEP_COUNT,
-        Scenario::Failed => elapsed >= STEP_TIME * 2,
-        Scenario::PreviewReady => false,
+        Scenario::Succeeded => End::Complete,
+        Scenario::Failed => End::FailAt(CERTIFICATION),
+        Scenario::PreviewReady if ingestion => End::Complete,
+        Scenario::PreviewReady => End::WaitAt(SIGNOFF),
+        Scenario::TimeLimit => End::HangAt(CERTIFICATION),
     }
 }
 
-/// The operation's state, from the time since it started.
-fn operation(scenario: Scenario, started: Instant) -> Value {
-    let elapsed = started.elapsed();
-    let position = elapsed.as_millis() / STEP_TIME.as_millis();
-    let current = usize::try_from(position).unwrap_or(usize::MAX);
-    let progress =
-        u64::try_from((elapsed.as_millis() % STEP_TIME.as_millis()) * 100 / STEP_TIME.as_millis())
-            .unwrap_or(0);
+fn end_of_go_live(scenario: Scenario) -> End {
+    match scenario {
+        Scenario::Failed => End::FailAt(LIVE),
+        Scenario::TimeLimit => End::HangAt(LIVE),
+        Scenario::Succeeded | Scenario::PreviewReady => End::Complete,
+    }
+}
 
-    let (stop_at, stop_status) = match scenario {
-        Scenario::Succeeded => (STEPS.len(), "complete"),
-        Scenario::Failed => (CERTIFICATION, "failed"),
-        Scenario::PreviewReady => (SIGNOFF, "waitingForPublisherReview"),
+/// A publish: through CPP every step up to live; through ingestion up to the ready preview.
+fn publish(ingestion: bool, id: String, end: End) -> Operation {
+    Operation {
+        id,
+        number: 1,
+        live: false,
+        first: 0,
+        last: if ingestion { SIGNOFF + 1 } else { STEPS.len() },
+        end,
+        cancel_asked: None,
+    }
+}
+
+fn go_live(id: String, end: End) -> Operation {
+    Operation {
+        id,
+        number: 1,
+        live: true,
+        first: LIVE,
+        last: STEPS.len(),
+        end,
+        cancel_asked: None,
+    }
+}
+
+fn preview_ready(ingestion: bool, id: String) -> Operation {
+    publish(
+        ingestion,
+        id,
+        if ingestion {
+            End::Complete
+        } else {
+            End::WaitAt(SIGNOFF)
+        },
+    )
+}
+
+/// The id in an operation URL: CPP `.../operations/{id}`, ingestion `.../configure/{id}/status`.
+fn operation_id(url: &Url) -> Option<String> {
+    let segments: Vec<&str> = url.path_segments()?.collect();
+    let id = match segments.as_slice() {
+        [.., "operations", id] | [.., "configure", id, "status"] => *id,
+        _ => return None,
     };
-    let stopped = current >= stop_at && scenario != Scenario::Succeeded;
-    let steps: Vec<Value> = STEPS
-        .iter()
-        .enumerate()
-        .map(|(index, step)| {
-            let (status, percent) = if index < current.min(stop_at) {
-                ("complete", 100)
-            } else if index == stop_at && stopped {
-                (stop_status, if stop_status == "failed" { 40 } else { 0 })
-            } else if index == current && index < stop_at {
-                ("inProgress", progress)
-            } else {
-                ("notStarted", 0)
-            };
-            let messages = if index == CERTIFICATION && status == "failed" {
-                json!([
-                    { "messageHtml": "<p>The VHD of plan <b>contoso-gen2</b> failed certification: the OS disk is larger than 1023&nbsp;GB.</p>", "level": "error", "timestamp": "2026-11-24T10:00:00Z" },
-                    { "messageHtml": "Test case <i>SSH enabled</i>: 100% of probes failed, see <a href=\"https://aka.ms/azure-vm-certification-faq\">the certification FAQ</a>.", "level": "error", "timestamp": "2026-11-24T10:00:00Z" },
-                    { "messageHtml": "The plan's description is shorter than recommended.", "level": "warning", "timestamp": "2026-11-24T10:00:00Z" }
-                ])
-            } else if status == "complete" {
-                json!([{ "messageHtml": "Step completed.", "level": "information", "timestamp": "2026-11-24T10:00:00Z" }])
-            } else {
-                json!([])
-            };
-            json!({
-                "id": step.id,
-                "stepName": step.name,
-                "description": "",
-                "status": status,
-                "progressPercentage": percent,
-                "estimatedTimeFrame": step.estimate,
-                "messages": messages,
-            })
-        })
-        .collect();
-    let status = match scenario {
-        Scenario::Succeeded if current >= STEPS.len() => "complete",
-        Scenario::Failed if stopped => "failed",
-        _ => "running",
-    };
-    let live = status == "complete";
-    json!([{
-        "status": status,
-        "messages": [],
-        "publishingVersion": 2,
-        "offerVersion": 7,
-        "cancellationRequestState": "canCancel",
-        "steps": steps,
-        "previewLinks": if current > 3 { json!(["https://azuremarketplace.microsoft.com/marketplace/apps/contoso.contoso-sandbox-vm-preview"]) } else { json!([]) },
-        "liveLinks": if live { json!(["https://azuremarketplace.microsoft.com/marketplace/apps/contoso.contoso-sandbox-vm"]) } else { json!([]) },
-    }])
+    crate::config::is_identifier(id).then(|| id.to_owned())
+}
+
+fn new_id() -> String {
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        fastrand::u32(..),
+        fastrand::u16(..),
+        fastrand::u16(..0x1000),
+        fastrand::u16(..0x1000),
+        fastrand::u64(..0x1_0000_0000_0000)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scenario_names_round_trip() {
+        for (scenario, name) in Scenario::ALL.into_iter().zip(Scenario::NAMES) {
+            assert_eq!(scenario.name(), name);
+            assert_eq!(Scenario::parse(name), Some(scenario));
+            assert!(list().contains(name));
+        }
+        assert_eq!(Scenario::parse("list"), None);
+    }
+
+    #[test]
+    fn operation_ids_from_both_apis() {
+        let cpp = Url::parse(
+            "http://127.0.0.1:1/api/publishers/p/offers/o/operations/abc-1?api-version=x",
+        )
+        .expect("url");
+        assert_eq!(operation_id(&cpp).as_deref(), Some("abc-1"));
+        let job =
+            Url::parse("http://127.0.0.1:1/rp/product-ingestion/configure/j1/status?$version=2")
+                .expect("url");
+        assert_eq!(operation_id(&job).as_deref(), Some("j1"));
+        let other = Url::parse("http://127.0.0.1:1/elsewhere").expect("url");
+        assert_eq!(operation_id(&other), None);
+    }
 }

@@ -15,9 +15,9 @@ use tokio::time::Instant;
 use crate::api::backend::{Backend, Handle};
 use crate::api::error::ApiError;
 use crate::api::model::{OperationState, OperationStatus};
-use crate::api::retry::is_transient_status;
 use crate::config::WaitUntil;
 use crate::report::Reporter;
+use crate::transport::retry::is_transient_status;
 
 pub struct Plan {
     pub deadline: Instant,

@@ -184,16 +184,16 @@ fn no_live_display_when_not_a_terminal() {
     );
 }
 
-#[test]
-fn live_display_in_a_terminal() {
-    // `script` runs the binary under a pseudo-terminal, as a person at a shell would.
+/// Runs the binary in a pseudo-terminal (script(1)), as a person at a shell would; `None` when
+/// script(1) is not installed.
+fn run_in_a_terminal(extra: &[(&str, &str)]) -> Option<(bool, String)> {
     if std::process::Command::new("script")
         .arg("--version")
         .output()
         .is_err()
     {
         eprintln!("script(1) is not installed; the terminal test cannot run");
-        return;
+        return None;
     }
     let server = FakeServer::start();
     serve_tokens(&server);
@@ -218,6 +218,9 @@ fn live_display_in_a_terminal() {
     let binary = env!("CARGO_BIN_EXE_publish-offer");
     let mut command = step.command();
     let command = command.env_remove("CI").env("TERM", "xterm");
+    for (name, value) in extra {
+        command.env(name, value);
+    }
     let mut script = std::process::Command::new("script");
     script.args(["-qec", binary, "/dev/null"]);
     // script(1) starts the binary through $SHELL, and dash drops variables whose names hold a
@@ -234,9 +237,66 @@ fn live_display_in_a_terminal() {
         .current_dir(step.dir())
         .output()
         .expect("script");
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{text}");
-    assert!(text.contains("Certification: inProgress"), "{text}");
+    Some((
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    ))
+}
+
+#[test]
+fn live_display_in_a_terminal() {
+    let Some((success, text)) = run_in_a_terminal(&[]) else {
+        return;
+    };
+    assert!(success, "{text}");
+    assert!(text.contains("Certification: "), "{text}");
     assert!(text.contains("left)"), "no time left shown: {text}");
-    assert!(text.contains("publish-offer: succeeded after"), "{text}");
+    assert!(
+        text.contains("succeeded\x1b[0m after"),
+        "no colour: {text:?}"
+    );
+    // Log lines (stderr, INFO) print above the display, never on its line: what stays visible
+    // of each line after the display is cleared (`\r`) holds one or the other.
+    for line in text.split('\n') {
+        let visible = line.rsplit('\r').next().unwrap_or_default();
+        assert!(
+            !(visible.contains("INFO") && visible.contains("elapsed,")),
+            "a log line on the display's line: {line:?}"
+        );
+    }
+    // Nothing stays behind: after the display is cleared for the last time, it is not drawn
+    // again.
+    let after_last_clear = text.rsplit("\r\x1b[2K").next().unwrap_or_default();
+    assert!(
+        !after_last_clear.contains("elapsed,"),
+        "the display stayed: {after_last_clear:?}"
+    );
+    assert!(after_last_clear.contains("after"), "{after_last_clear:?}");
+
+    // NO_COLOR: the display still shows, without colour.
+    let Some((_, plain)) = run_in_a_terminal(&[("NO_COLOR", "1")]) else {
+        return;
+    };
+    assert!(plain.contains("left)"), "{plain}");
+    assert!(
+        !plain.contains("\x1b[1;3"),
+        "colour despite NO_COLOR: {plain:?}"
+    );
+}
+
+#[test]
+fn no_escape_codes_when_piped() {
+    let run = step().arg("--sandbox=failed").env("TERM", "xterm").run();
+    run.assert_code(1);
+    assert!(
+        !run.stdout.contains('\x1b') && !run.stderr.contains('\x1b'),
+        "{}",
+        run.dump()
+    );
+    // CLICOLOR_FORCE asks for colour even in a pipe (a pager that shows it, say).
+    let run = step()
+        .arg("--sandbox=failed")
+        .env("CLICOLOR_FORCE", "1")
+        .run();
+    assert!(run.stdout.contains("\x1b[1;31merror:"), "{}", run.dump());
 }

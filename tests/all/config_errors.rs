@@ -104,23 +104,19 @@ fn missing_inputs_say_what_to_set() {
     assert_invalid(
         step().against(&server).without("INPUT_OFFER-ID"),
         &server,
-        &[
-            "missing input offer-id",
-            "INPUT_OFFER-ID",
-            "MARKETPLACE_OFFER_ID",
-        ],
+        &["offer-id is missing", "set `offer-id:` under `with:`"],
     );
     let server = FakeServer::start();
     assert_invalid(
         step().against(&server).without("INPUT_TENANT-ID"),
         &server,
-        &["missing input tenant-id", "AZURE_TENANT_ID"],
+        &["tenant-id is missing", "AZURE_TENANT_ID"],
     );
     let server = FakeServer::start();
     assert_invalid(
         step().against(&server).without("INPUT_CLIENT-SECRET"),
         &server,
-        &["no credentials", "access-token", "client-secret"],
+        &["credentials are missing", "access-token", "client-secret"],
     );
 }
 
@@ -145,7 +141,12 @@ fn invalid_input_outside_github_prints_plain_error() {
     assert!(run.commands().is_empty(), "{}", run.dump());
     assert!(
         run.stdout
-            .contains("error: invalid input: invalid input timeout"),
+            .contains("error: invalid input: timeout (INPUT_TIMEOUT='30')"),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        !run.stdout.contains("input: invalid input"),
         "{}",
         run.dump()
     );
@@ -220,7 +221,20 @@ fn a_bad_argument_is_reported_as_invalid_input_too() {
     run.assert_code(2);
     assert_eq!(run.output("status"), "invalid-input");
     assert!(
-        run.stderr.contains("unexpected argument '--offer-id=x'"),
+        run.command_starting("::error title=invalid input::")
+            .contains("unexpected argument '--offer-id=x'"),
+        "{}",
+        run.dump()
+    );
+    // Printed once: in a shell, the error line alone says it.
+    let run = step().arg("--sandbox=nope").run();
+    run.assert_code(2);
+    let everything = format!("{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        everything
+            .matches("unknown sandbox scenario 'nope'")
+            .count(),
+        1,
         "{}",
         run.dump()
     );
@@ -259,7 +273,7 @@ fn an_invalid_result_file_is_not_written() {
     let run = gitlab.run();
     run.assert_code(2);
     assert!(
-        run.stdout.contains("invalid input dotenv-file")
+        run.stdout.contains("dotenv-file (INPUT_DOTENV-FILE)")
             && run.stdout.contains("missing is not an existing folder"),
         "{}",
         run.dump()
@@ -330,4 +344,37 @@ fn ssl_cert_file_adds_roots_or_is_an_input_error() {
         );
         assert!(server.requests().is_empty());
     }
+}
+
+#[test]
+fn every_problem_in_one_report_and_folders_are_not_files() {
+    let server = FakeServer::start();
+    let folder = tempfile::tempdir().expect("dir");
+    let folder_path = folder.path().display().to_string();
+    let run = assert_invalid(
+        step()
+            .against(&server)
+            .without("INPUT_OFFER-ID")
+            .input("timeout", "30")
+            .input("result-file", &folder_path),
+        &server,
+        &[
+            "offer-id is missing",
+            "timeout (INPUT_TIMEOUT='30')",
+            "is a folder",
+        ],
+    );
+    // One annotation, one line per problem.
+    let error = run.command_starting("::error title=invalid input::");
+    assert_eq!(error.matches("%0A").count(), 3, "{error}");
+
+    // The dotenv file too, on GitLab where it is written.
+    let run = step()
+        .env("GITLAB_CI", "true")
+        .against(&server)
+        .input("dotenv-file", &folder_path)
+        .run();
+    run.assert_code(2);
+    assert!(run.stdout.contains("is a folder"), "{}", run.dump());
+    assert!(server.requests().is_empty());
 }

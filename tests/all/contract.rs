@@ -247,9 +247,7 @@ fn cpp_go_live_answered_as_documented_ends_live() {
 }
 
 /// Strict form of the go-live contract: the documented `Operation-Location` is followed itself.
-/// Needs issue 12 item 3 (H2, `Operation-Location`); run it once that is merged.
 #[test]
-#[ignore = "needs Operation-Location support (issue 12 item 3, branch h2-api); un-ignore on merge"]
 fn cpp_go_live_follows_the_documented_operation_location() {
     let server = FakeServer::start();
     server.route(
@@ -289,9 +287,8 @@ fn cpp_cancel_answered_200_is_done_at_once() {
 }
 
 /// The reference answers a cancel that needs an operation of its own with 202 and
-/// `Operation-Location`. Needs issue 12 item 3 (H2); run it once that is merged.
+/// `Operation-Location`.
 #[test]
-#[ignore = "needs Operation-Location support (issue 12 item 3, branch h2-api); un-ignore on merge"]
 fn cpp_cancel_answered_202_follows_the_documented_operation_location() {
     let server = FakeServer::start();
     let location = format!("{}{}", server.url(), operation_path());

@@ -527,7 +527,11 @@ fn gitlab_oidc_is_chosen_by_auto_only_under_gitlab() {
         .env("GITLAB_OIDC_TOKEN", &gitlab_jwt())
         .run();
     run.assert_code(2);
-    assert!(run.stdout.contains("no credentials"), "{}", run.dump());
+    assert!(
+        run.stdout.contains("credentials are missing"),
+        "{}",
+        run.dump()
+    );
     // Asked for by name, it works anywhere.
     serve_v2_tokens(&server, 3599);
     serve_publish(&server, vec![operation("complete", json!([]))]);
@@ -572,7 +576,8 @@ fn gitlab_oidc_without_the_variable_says_to_declare_it() {
         .run();
     run.assert_code(2);
     assert!(
-        run.stdout.contains("invalid input oidc-token-variable"),
+        run.stdout
+            .contains("oidc-token-variable (INPUT_OIDC-TOKEN-VARIABLE="),
         "{}",
         run.dump()
     );

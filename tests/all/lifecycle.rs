@@ -305,7 +305,7 @@ fn wait_refuses_an_operation_url_on_another_origin() {
         .run();
     run.assert_code(2);
     assert!(
-        run.stdout.contains("missing input operation-url"),
+        run.stdout.contains("operation-url is missing"),
         "{}",
         run.dump()
     );
@@ -723,7 +723,7 @@ fn ingestion_cancel_and_wait_use_the_job_url() {
     let run = ingestion_step(&server).input("command", "cancel").run();
     run.assert_code(2);
     assert!(
-        run.stdout.contains("missing input operation-url"),
+        run.stdout.contains("operation-url is missing"),
         "{}",
         run.dump()
     );

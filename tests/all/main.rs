@@ -18,3 +18,6 @@ mod packaging;
 mod publish;
 mod reliability;
 mod reporting;
+mod sandbox;
+mod service_boundary;
+mod sinks;

@@ -460,3 +460,39 @@ fn docs_name_only_tags_the_release_makes() {
         wrong.join("\n")
     );
 }
+
+/// The README's inputs table is generated from the INPUTS table, as `--help` and action.yml are:
+/// the three cannot drift apart.
+#[test]
+fn readme_inputs_table_is_the_generated_one() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let marker = "<!-- inputs table: generated from src/config/inputs.rs; a test compares -->\n";
+    let table = readme
+        .split_once(marker)
+        .map(|(_, rest)| rest)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("the inputs table marker in the README");
+    let expected = publish_offer::config::inputs::readme_table();
+    assert_eq!(
+        format!("{table}\n"),
+        expected,
+        "the README's inputs table differs from the INPUTS table; replace it with:\n{expected}"
+    );
+}
+
+#[test]
+fn help_shows_every_input_as_documented() {
+    let help = publish_offer::cli::help();
+    for spec in INPUTS {
+        assert!(help.contains(spec.description), "{}", spec.name);
+        assert!(help.contains(spec.details), "{}", spec.name);
+        if let Some(default) = spec.default {
+            assert!(
+                help.contains(&format!("default {default}")),
+                "{}",
+                spec.name
+            );
+        }
+    }
+}

@@ -47,10 +47,12 @@ fn service_text_cannot_inject_workflow_commands() {
             "Azure Pipelines command in {line}"
         );
     }
-    // Outputs: the multi-line value stays one value; no forged output appears.
+    // Outputs: a value that is not an offer version is left out, a line that is not a link is
+    // dropped from the links; no forged output appears.
     let outputs = run.outputs();
     assert_eq!(outputs["status"], "failed");
-    assert_eq!(outputs["offer-version"], "7\n::error::forged-version");
+    assert_eq!(outputs["offer-version"], "");
+    assert_eq!(outputs["preview-links"], "https://p");
     assert!(!outputs.contains_key("::error::forged-version"));
     // The summary table stays a table: the step is one row.
     let rows: Vec<&str> = run

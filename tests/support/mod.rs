@@ -5,6 +5,7 @@
 pub mod fake_proxy;
 pub mod fake_server;
 pub mod file_server;
+pub mod runner_parsers;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

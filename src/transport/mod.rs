@@ -1,22 +1,29 @@
-//! The HTTP client and the one loop that sends a request, retrying what the policy in
-//! [`super::retry`] calls transient, within the time the caller allows.
+//! The HTTP transport: the client and the one loop that sends a request, retrying what the
+//! policy in [`retry`] calls transient, within the time the caller allows.
+//!
+//! It sits beneath both [`crate::auth`] and [`crate::api`] and knows nothing of either: not how
+//! tokens are got (a bearer value is just a [`Secret`] header), not the configuration, not what a
+//! call is for. The help line of a failed call is chosen by the layer that made it.
+
+pub mod error;
+pub mod json;
+pub mod retry;
 
 use std::error::Error;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use reqwest::header::{self, HeaderMap};
+use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Certificate, Method, redirect};
 use serde_json::Value;
 use tokio::time::Instant;
 use url::Url;
 
-use super::error::{ApiError, service_message};
-use super::retry::{RetryPolicy, is_not_processed_status, is_transient_status, retry_after};
-use crate::config::ConfigError;
-use crate::config::duration::format_elapsed;
 use crate::secret::Secret;
+use crate::text::format_elapsed;
+use error::{ApiError, service_message};
+use retry::{RetryPolicy, is_not_processed_status, is_transient_status, retry_after};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -84,6 +91,20 @@ pub enum Read<T> {
     Fail(ApiError),
 }
 
+/// Why the client could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("cannot read {path}: {source}")]
+    UnreadableRoots {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no PEM certificates in {path} (expected -----BEGIN CERTIFICATE----- blocks)")]
+    NoCertificates { path: std::path::PathBuf },
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(String),
+}
+
 pub struct HttpClient {
     client: reqwest::Client,
     policy: RetryPolicy,
@@ -91,9 +112,9 @@ pub struct HttpClient {
 
 impl HttpClient {
     /// Builds the client: rustls with the built-in Mozilla roots (a `FROM scratch` image has no CA
-    /// bundle), plus the certificates in `SSL_CERT_FILE` for TLS-inspecting proxies. Proxies come
-    /// from `HTTPS_PROXY` / `NO_PROXY`.
-    pub fn new(extra_roots: Option<&Path>, policy: RetryPolicy) -> Result<HttpClient, ConfigError> {
+    /// bundle), plus the PEM certificates in `extra_roots` for TLS-inspecting proxies. Proxies
+    /// come from `HTTPS_PROXY` / `NO_PROXY`.
+    pub fn new(extra_roots: Option<&Path>, policy: RetryPolicy) -> Result<HttpClient, SetupError> {
         // Another provider may already be installed (tests, embedding); either is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
 
@@ -102,18 +123,16 @@ impl HttpClient {
             .filter_map(|der| Certificate::from_der(der).ok())
             .collect();
         if let Some(path) = extra_roots {
-            let pem = std::fs::read(path).map_err(|error| {
-                ConfigError::new(format!(
-                    "SSL_CERT_FILE ({}): cannot read it: {error}",
-                    path.display()
-                ))
+            let pem = std::fs::read(path).map_err(|source| SetupError::UnreadableRoots {
+                path: path.to_owned(),
+                source,
             })?;
-            let extra = Certificate::from_pem_bundle(&pem).ok().filter(|certs| !certs.is_empty()).ok_or_else(|| {
-                ConfigError::new(format!(
-                    "SSL_CERT_FILE ({}): no PEM certificates in it (expected -----BEGIN CERTIFICATE----- blocks)",
-                    path.display()
-                ))
-            })?;
+            let extra = Certificate::from_pem_bundle(&pem)
+                .ok()
+                .filter(|certs| !certs.is_empty())
+                .ok_or_else(|| SetupError::NoCertificates {
+                    path: path.to_owned(),
+                })?;
             roots.extend(extra);
         }
 
@@ -135,7 +154,7 @@ impl HttpClient {
                 }
             }))
             .build()
-            .map_err(|error| ConfigError::new(format!("cannot set up the HTTP client: {error}")))?;
+            .map_err(|error| SetupError::Client(error.to_string()))?;
         Ok(HttpClient { client, policy })
     }
 
@@ -147,6 +166,7 @@ impl HttpClient {
         deadline: Instant,
         read: impl Fn(&Response) -> Read<T>,
     ) -> Result<T, ApiError> {
+        // How many times the request has been sent.
         let mut attempt: u32 = 0;
         loop {
             let (error, hint) = match self.send_once(request, deadline).await {
@@ -182,6 +202,7 @@ impl HttpClient {
                         status: response.status,
                         code,
                         message,
+                        help: None,
                     };
                     let retry = is_transient_status(response.status)
                         && (request.replay == Replay::Safe
@@ -202,7 +223,12 @@ impl HttpClient {
                 }
             };
 
-            let delay = self.policy.delay(attempt, hint);
+            attempt = attempt.saturating_add(1);
+            if !self.policy.may_retry(attempt) {
+                tracing::warn!("{error}; not retrying: tried {attempt} times");
+                return Err(error);
+            }
+            let delay = self.policy.delay(attempt - 1, hint);
             let now = Instant::now();
             if now.checked_add(delay).is_none_or(|next| next >= deadline) {
                 // The next try would come after the time limit: wait out the limit (the user asked
@@ -213,7 +239,6 @@ impl HttpClient {
             }
             tracing::warn!("{error}; retrying in {}", format_elapsed(delay));
             tokio::time::sleep(delay).await;
-            attempt = attempt.saturating_add(1);
         }
     }
 
@@ -222,6 +247,7 @@ impl HttpClient {
         request: &Request<'_>,
         deadline: Instant,
     ) -> Result<Response, ApiError> {
+        check_headers(request)?;
         let remaining = deadline.saturating_duration_since(Instant::now());
         let mut builder = self
             .client
@@ -246,8 +272,19 @@ impl HttpClient {
         let transport = |error: reqwest::Error| {
             let call = request.call;
             let detail = describe(&error);
-            if is_certificate_refusal(&error) {
-                ApiError::UntrustedCertificate { call, detail }
+            if error.is_builder() {
+                // Nothing was sent: a request that cannot be built never reaches the service.
+                ApiError::Local {
+                    call,
+                    detail: format!("the request cannot be built: {detail}; nothing was sent"),
+                    help: None,
+                }
+            } else if is_certificate_refusal(&error) {
+                ApiError::UntrustedCertificate {
+                    call,
+                    detail,
+                    help: None,
+                }
             } else {
                 ApiError::Transport {
                     call,
@@ -286,6 +323,34 @@ impl HttpClient {
             body: Bytes::from(body),
         })
     }
+}
+
+/// Refuses, before anything is sent, a request whose headers cannot be written: a bearer value
+/// or a header holding a line break would otherwise fail inside the client as if the request had
+/// been sent, and an ambiguous send of a publish leads to a search for it. The value is never
+/// quoted: it may be a secret.
+fn check_headers(request: &Request<'_>) -> Result<(), ApiError> {
+    let unsendable = |what: String| ApiError::Local {
+        call: request.call,
+        detail: format!(
+            "the request cannot be built: {what} holds characters an HTTP header cannot carry \
+             (a line break or another control character); nothing was sent"
+        ),
+        help: None,
+    };
+    if let Some(bearer) = request.bearer
+        && HeaderValue::from_str(&format!("Bearer {}", bearer.expose())).is_err()
+    {
+        return Err(unsendable(
+            "the bearer credential of the Authorization header".to_owned(),
+        ));
+    }
+    for (name, value) in request.headers {
+        if HeaderValue::from_str(value).is_err() {
+            return Err(unsendable(format!("the value of the {name} header")));
+        }
+    }
+    Ok(())
 }
 
 /// Whether the TLS handshake failed because the server's certificate was refused (unknown issuer,

@@ -7,10 +7,14 @@ use reqwest::header::HeaderMap;
 
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
-    /// The first back-off; each later one doubles.
+    /// The first back-off, and the floor of every pause, whatever the service asks: a
+    /// `Retry-After: 0` (or a date in the past) must not turn into a flood of requests.
     pub initial: Duration,
     /// No back-off is longer than this.
     pub max: Duration,
+    /// How many times one call is sent at most, first try included, however much time is left:
+    /// a service that keeps answering 429 ends the call in bounded requests, not at the limit.
+    pub max_attempts: u32,
 }
 
 impl Default for RetryPolicy {
@@ -18,26 +22,41 @@ impl Default for RetryPolicy {
         RetryPolicy {
             initial: Duration::from_secs(1),
             max: Duration::from_secs(60),
+            max_attempts: 5,
         }
     }
 }
 
 impl RetryPolicy {
-    /// The back-off before retry number `attempt` (0-based): `initial * 2^attempt`, capped, with
-    /// "equal jitter" (half fixed, half random) so that many jobs retrying together spread out.
+    /// The back-off before retry number `attempt` (0-based): `initial * 2^attempt`, capped at
+    /// `max`, with "equal jitter" (half fixed, half random) so that many jobs retrying together
+    /// spread out; never less than `initial` (then with up to a quarter of it at random).
     pub fn backoff(&self, attempt: u32, random_unit: f64) -> Duration {
+        let random_unit = random_unit.clamp(0.0, 1.0);
         let exponential = self
             .initial
             .checked_mul(2u32.saturating_pow(attempt.min(20)))
             .unwrap_or(self.max)
             .min(self.max);
         let half = exponential / 2;
-        half + half.mul_f64(random_unit.clamp(0.0, 1.0))
+        let jittered = half + half.mul_f64(random_unit);
+        if jittered <= self.initial {
+            self.initial + (self.initial / 4).mul_f64(random_unit)
+        } else {
+            jittered
+        }
     }
 
-    /// The pause before the next try: the service's hint when it gave one, else the back-off.
+    /// The pause before the next try: the service's hint when it asks for longer than the
+    /// back-off, else the back-off. A hint can lengthen a pause, never shorten it.
     pub fn delay(&self, attempt: u32, hint: Option<Duration>) -> Duration {
-        hint.unwrap_or_else(|| self.backoff(attempt, fastrand::f64()))
+        let backoff = self.backoff(attempt, fastrand::f64());
+        hint.map_or(backoff, |hint| hint.max(backoff))
+    }
+
+    /// Whether a call that has been sent `sent` times may be sent again.
+    pub fn may_retry(&self, sent: u32) -> bool {
+        sent < self.max_attempts
     }
 }
 
@@ -59,9 +78,10 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     retry_after_unbounded(headers, now).map(|hint| hint.min(MAX_HINT))
 }
 
-/// No pause the service asks for is taken as longer than the longest time limit: the wait is
-/// bounded by it anyway, and a hostile value must not overflow the clock.
-const MAX_HINT: Duration = crate::config::duration::MAX_DURATION;
+/// No pause the service asks for is taken as longer than a week (the longest time limit a run
+/// can have): the wait is bounded by the time limit anyway, and a hostile value must not
+/// overflow the clock.
+const MAX_HINT: Duration = Duration::from_secs(7 * 24 * 3600);
 
 fn retry_after_unbounded(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let header = |name: &str| {
@@ -99,23 +119,47 @@ mod tests {
     #[test]
     fn backoff_doubles_with_jitter_and_caps() {
         let policy = RetryPolicy::default();
-        assert_eq!(policy.backoff(0, 0.0), Duration::from_millis(500));
-        assert_eq!(policy.backoff(0, 1.0), Duration::from_secs(1));
+        assert_eq!(policy.backoff(0, 0.0), Duration::from_secs(1));
+        assert_eq!(policy.backoff(0, 1.0), Duration::from_millis(1250));
+        assert_eq!(policy.backoff(1, 0.0), Duration::from_secs(1));
+        assert_eq!(policy.backoff(1, 1.0), Duration::from_secs(2));
+        assert_eq!(policy.backoff(3, 0.0), Duration::from_secs(4));
         assert_eq!(policy.backoff(3, 1.0), Duration::from_secs(8));
-        assert_eq!(policy.backoff(10, 1.0), Duration::from_secs(60));
-        assert_eq!(policy.backoff(u32::MAX, 1.0), Duration::from_secs(60));
         assert_eq!(policy.backoff(10, 0.0), Duration::from_secs(30));
+        assert_eq!(policy.backoff(u32::MAX, 1.0), Duration::from_secs(60));
     }
 
     #[test]
-    fn hint_wins_over_backoff() {
+    fn a_hint_lengthens_a_pause_but_never_shortens_it_below_the_floor() {
         let policy = RetryPolicy::default();
         assert_eq!(
-            policy.delay(5, Some(Duration::from_secs(2))),
-            Duration::from_secs(2)
+            policy.delay(0, Some(Duration::from_secs(20))),
+            Duration::from_secs(20)
         );
-        let delay = policy.delay(1, None);
-        assert!(delay >= Duration::from_secs(1) && delay <= Duration::from_secs(2));
+        // Retry-After: 0, a date in the past, retry-after-ms: 0: the back-off still applies,
+        // and grows with the attempts.
+        for attempt in 0..12 {
+            let lowest = policy.backoff(attempt, 0.0);
+            let highest = policy.backoff(attempt, 1.0);
+            let delay = policy.delay(attempt, Some(Duration::ZERO));
+            assert!(
+                delay >= lowest && delay >= Duration::from_secs(1),
+                "{delay:?}"
+            );
+            assert!(delay <= highest, "{delay:?}");
+        }
+        assert!(policy.backoff(3, 0.0) > policy.backoff(1, 1.0));
+        let delay = policy.delay(2, None);
+        assert!(delay >= Duration::from_secs(2) && delay <= Duration::from_secs(4));
+    }
+
+    #[test]
+    fn attempts_are_capped() {
+        let policy = RetryPolicy::default();
+        assert!(policy.may_retry(1));
+        assert!(policy.may_retry(policy.max_attempts - 1));
+        assert!(!policy.may_retry(policy.max_attempts));
+        assert!(!policy.may_retry(u32::MAX));
     }
 
     #[test]

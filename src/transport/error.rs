@@ -1,0 +1,210 @@
+//! Errors of HTTP calls. Each names the call, the HTTP status and the service's own message. The
+//! `help` line (what to check) is left empty here: the transport does not know what a call is
+//! for, so the layer that makes the call fills it in with [`ApiError::with_help`].
+
+use serde_json::Value;
+
+use crate::text::{html_to_text, one_line, truncate};
+
+/// The longest service message quoted in an error.
+const MESSAGE_LIMIT: usize = 500;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    /// The service answered with an error status.
+    #[error("{call} failed: HTTP {status}{}", with_message(.message))]
+    Status {
+        call: &'static str,
+        status: u16,
+        /// The service's error code (`error.code`, or Entra's `error`), when it sent one.
+        code: Option<String>,
+        message: String,
+        /// What to check, chosen by the layer that made the call.
+        help: Option<String>,
+    },
+    /// No answer: connection refused or reset, a timeout, a broken body.
+    #[error("{call} failed: {detail}")]
+    Transport {
+        call: &'static str,
+        detail: String,
+        /// The connection was never made, so the request certainly did not reach the service.
+        before_sending: bool,
+    },
+    /// The server's TLS certificate was refused. Not retried: it will not change by waiting, and
+    /// the request never left.
+    #[error("{call} failed: {detail}")]
+    UntrustedCertificate {
+        call: &'static str,
+        detail: String,
+        help: Option<String>,
+    },
+    /// A success status with a body that is not what the call returns (a proxy's HTML page).
+    #[error("{call}: unexpected answer (HTTP {status}): {detail}")]
+    UnexpectedBody {
+        call: &'static str,
+        status: u16,
+        detail: String,
+    },
+    /// A URL from the service points somewhere the token must not go.
+    #[error("{call}: refused to send the token to {url}: it is not on {allowed}")]
+    OffOrigin {
+        call: &'static str,
+        url: String,
+        allowed: String,
+    },
+    /// Failed before any request: a credential file could not be read, or the call cannot be
+    /// made with what is known.
+    #[error("{call} failed: {detail}")]
+    Local {
+        call: &'static str,
+        detail: String,
+        help: Option<String>,
+    },
+}
+
+fn with_message(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
+}
+
+impl ApiError {
+    pub fn call(&self) -> &'static str {
+        match self {
+            ApiError::Status { call, .. }
+            | ApiError::Transport { call, .. }
+            | ApiError::UntrustedCertificate { call, .. }
+            | ApiError::UnexpectedBody { call, .. }
+            | ApiError::OffOrigin { call, .. }
+            | ApiError::Local { call, .. } => call,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Status { status, .. } | ApiError::UnexpectedBody { status, .. } => {
+                Some(*status)
+            }
+            _ => None,
+        }
+    }
+
+    /// What to check, when the caller named a likely cause.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            ApiError::Status { help, .. }
+            | ApiError::UntrustedCertificate { help, .. }
+            | ApiError::Local { help, .. } => help.clone(),
+            _ => None,
+        }
+    }
+
+    /// The error with `help` (what the caller knows of the likely cause) as its help line, unless
+    /// it has one already: the innermost caller knows most.
+    pub fn with_help(mut self, help: impl FnOnce(&ApiError) -> Option<String>) -> ApiError {
+        if self.help().is_some() {
+            return self;
+        }
+        let chosen = help(&self);
+        if let ApiError::Status { help, .. }
+        | ApiError::UntrustedCertificate { help, .. }
+        | ApiError::Local { help, .. } = &mut self
+        {
+            *help = chosen;
+        }
+        self
+    }
+}
+
+/// The service's message from an error body: the JSON error fields CPP, Entra and the ingestion
+/// API use, else the body as text (HTML reduced), cut to a readable length.
+pub fn service_message(body: &[u8]) -> (Option<String>, String) {
+    if let Ok(value) = super::json::parse(body) {
+        let error = value.get("error");
+        let code = error
+            .and_then(|e| e.get("code"))
+            .or(error.filter(|e| e.is_string()))
+            .or_else(|| value.get("code"))
+            .and_then(Value::as_str)
+            .map(|code| truncate(&one_line(code), 100));
+        let message = [
+            error.and_then(|e| e.get("message")),
+            value.get("error_description"),
+            value.get("message"),
+            value.get("Message"),
+            value
+                .get("errors")
+                .and_then(|errors| errors.get(0))
+                .and_then(|first| first.get("message")),
+            value.get("detail"),
+            value.get("title"),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(Value::as_str)
+        .map(|text| truncate(&one_line(text), MESSAGE_LIMIT))
+        .unwrap_or_default();
+        if !message.is_empty() || code.is_some() {
+            let message = match (&code, message.is_empty()) {
+                (Some(code), true) => code.clone(),
+                (Some(code), false) if !message.contains(code.as_str()) => {
+                    format!("{code}: {message}")
+                }
+                _ => message,
+            };
+            return (code, message);
+        }
+    }
+    let text = String::from_utf8_lossy(body);
+    (
+        None,
+        truncate(&one_line(&html_to_text(&text)), MESSAGE_LIMIT),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_from_each_service_shape() {
+        assert_eq!(
+            service_message(
+                br#"{"error":{"code":"InvalidOffer","message":"The offer is invalid."}}"#
+            ),
+            (
+                Some("InvalidOffer".into()),
+                "InvalidOffer: The offer is invalid.".into()
+            )
+        );
+        assert_eq!(
+            service_message(br#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.\r\nTrace ID: x"}"#),
+            (
+                Some("invalid_client".into()),
+                "invalid_client: AADSTS7000215: Invalid client secret provided. Trace ID: x".into()
+            )
+        );
+        assert_eq!(service_message(b""), (None, String::new()));
+        assert_eq!(
+            service_message(b"<html><body><h1>502 Bad Gateway</h1></body></html>"),
+            (None, "502 Bad Gateway".into())
+        );
+    }
+
+    #[test]
+    fn display_names_call_status_and_message() {
+        let error = ApiError::Status {
+            call: "publish offer",
+            status: 422,
+            code: None,
+            message: "failed validation".into(),
+            help: None,
+        };
+        assert_eq!(
+            error.to_string(),
+            "publish offer failed: HTTP 422: failed validation"
+        );
+    }
+}

@@ -1,0 +1,254 @@
+//! The sandbox: every command and API simulated, and every sandbox example of the README run as
+//! written.
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// One `publish-offer --sandbox...` line of the README: its variables, arguments, and the status
+/// and exit code its comment promises (`# -> failed (exit 1)`).
+struct Example {
+    line: String,
+    env: Vec<(String, String)>,
+    args: Vec<String>,
+    status: Option<String>,
+    code: i32,
+}
+
+fn readme_examples() -> Vec<Example> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let try_it = readme
+        .split("## Try it")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("a Try it section");
+    let mut examples = Vec::new();
+    for line in try_it.lines().map(str::trim) {
+        let (command, comment) = line.split_once(" #").unwrap_or((line, ""));
+        let words: Vec<String> = command
+            .split_whitespace()
+            .map(|word| word.replace('\'', ""))
+            .collect();
+        let program = words
+            .iter()
+            .position(|word| word == "publish-offer")
+            .or_else(|| {
+                words
+                    .windows(3)
+                    .position(|window| window == ["run", "--release", "--"])
+                    .map(|at| at + 2)
+            });
+        let Some(program) = program else { continue };
+        if !words.iter().any(|word| word.starts_with("--sandbox")) || line.starts_with("alias") {
+            continue;
+        }
+        let env = words[..program]
+            .iter()
+            .filter_map(|word| word.split_once('='))
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect();
+        let promise = comment.split_once("-> ").map(|(_, promise)| promise.trim());
+        let status = promise.map(|promise| {
+            promise
+                .split([' ', ':'])
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        });
+        let code = promise
+            .and_then(|promise| promise.split_once("(exit ").map(|(_, rest)| rest))
+            .and_then(|rest| rest.split(')').next())
+            .map_or(0, |code| code.parse().expect("an exit code"));
+        examples.push(Example {
+            line: line.to_owned(),
+            env,
+            args: words[program + 1..].to_vec(),
+            status,
+            code,
+        });
+    }
+    examples
+}
+
+#[test]
+fn every_readme_sandbox_example_does_what_it_says() {
+    let examples = readme_examples();
+    assert!(
+        examples.len() >= 15,
+        "found only {} examples",
+        examples.len()
+    );
+    let mut operation_url = String::new();
+    for example in examples {
+        let mut run = step();
+        for (name, value) in &example.env {
+            let value = value.replace("<operation-url>", &operation_url);
+            run = run.env(name, &value);
+        }
+        for arg in &example.args {
+            run = run.arg(arg);
+        }
+        let result_file = run.dir().join("result.json");
+        let run = run.env(
+            "MARKETPLACE_RESULT_FILE",
+            &result_file.display().to_string(),
+        );
+        let finished = run.run();
+        assert_eq!(
+            finished.code,
+            example.code,
+            "{}\n{}",
+            example.line,
+            finished.dump()
+        );
+        if let Some(status) = &example.status {
+            assert!(
+                finished
+                    .stdout
+                    .contains(&format!("publish-offer: {status} after")),
+                "{}\n{}",
+                example.line,
+                finished.dump()
+            );
+            let result: Value = serde_json::from_str(
+                &std::fs::read_to_string(&result_file).expect("a result file"),
+            )
+            .expect("JSON");
+            if let Some(url) = result["outputs"]["operation-url"]
+                .as_str()
+                .filter(|url| !url.is_empty())
+            {
+                operation_url = url.to_owned();
+            }
+        }
+    }
+}
+
+#[test]
+fn sandbox_keeps_the_ids_given_and_refuses_what_a_real_run_refuses() {
+    let run = step()
+        .github()
+        .input("command", "status")
+        .input("publisher-id", "fabrikam")
+        .input("offer-id", "fabrikam-vm")
+        .arg("--sandbox=failed")
+        .run();
+    run.assert_code(0);
+    assert_eq!(run.output("status"), "failed");
+    assert!(
+        run.summary.contains("`fabrikam/fabrikam-vm`"),
+        "{}",
+        run.dump()
+    );
+
+    let run = step()
+        .github()
+        .input("command", "bogus")
+        .arg("--sandbox")
+        .run();
+    run.assert_code(2);
+    assert_eq!(run.output("status"), "invalid-input");
+
+    // wait without an operation URL, as in a real run.
+    let run = step()
+        .github()
+        .input("command", "wait")
+        .arg("--sandbox")
+        .run();
+    run.assert_code(2);
+    assert!(run.stdout.contains("operation-url"), "{}", run.dump());
+}
+
+#[test]
+fn sandbox_cancel_on_timeout_is_simulated() {
+    let run = step()
+        .github()
+        .input("cancel-on-timeout", "true")
+        .input("timeout", "1s")
+        .arg("--sandbox=time-limit")
+        .run();
+    run.assert_code(1);
+    assert_eq!(run.output("status"), "canceled");
+    assert!(!run.stdout.contains("not simulated"), "{}", run.dump());
+}
+
+#[test]
+fn sandbox_list_and_a_misplaced_scenario() {
+    let run = step().arg("--sandbox=list").run();
+    run.assert_code(0);
+    for name in ["succeeded", "failed", "preview-ready", "time-limit"] {
+        assert!(run.stdout.contains(name), "{}", run.dump());
+    }
+    let run = step().arg("--sandbox").arg("failed").run();
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("--sandbox=failed") || run.stdout.contains("--sandbox=failed"),
+        "{}",
+        run.dump()
+    );
+}
+
+#[test]
+fn preview_and_live_links_are_printed_one_plain_url_per_line() {
+    let run = step().arg("--sandbox=preview-ready").run();
+    run.assert_code(0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let heading = lines
+        .iter()
+        .position(|line| line.starts_with("publish-offer: preview links"))
+        .unwrap_or_else(|| panic!("no preview links\n{}", run.dump()));
+    assert!(
+        lines[heading + 1].starts_with("https://") && !lines[heading + 1].contains(' '),
+        "{}",
+        run.dump()
+    );
+    // Printed once, though the state is read many times.
+    assert_eq!(
+        run.stdout.matches(lines[heading + 1]).count(),
+        1,
+        "{}",
+        run.dump()
+    );
+    let run = step().arg("--sandbox").run();
+    assert!(
+        run.stdout.contains("publish-offer: live links:\nhttps://"),
+        "{}",
+        run.dump()
+    );
+}
+
+#[test]
+fn every_command_runs_in_the_sandbox_with_either_api() {
+    for api in ["cpp", "ingestion"] {
+        let sandbox = || step().github().input("api", api).arg("--sandbox");
+        let started = sandbox().input("timeout", "0").run();
+        started.assert_code(0);
+        assert_eq!(started.output("status"), "running", "{}", started.dump());
+        let url = started.output("operation-url");
+        for (command, status) in [
+            ("go-live", "succeeded"),
+            ("status", "succeeded"),
+            ("validate", "succeeded"),
+            ("wait", "succeeded"),
+            ("cancel", "succeeded"),
+        ] {
+            let run = sandbox()
+                .input("command", command)
+                .input("operation-url", &url)
+                .run();
+            run.assert_code(0);
+            assert_eq!(
+                run.output("status"),
+                status,
+                "{api} {command}\n{}",
+                run.dump()
+            );
+            assert!(
+                !run.stdout.contains("not simulated"),
+                "{api} {command}\n{}",
+                run.dump()
+            );
+        }
+    }
+}
