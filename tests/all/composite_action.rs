@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use publish_offer::config::inputs::INPUTS;
 use yaml_rust2::{Yaml, YamlLoader};
 
-use crate::support::{FileServer, parse_github_output, simple_server, step};
+use crate::support::{FileServer, Finished, parse_github_output, simple_server, step};
 
 const VERSION: &str = "1.2.3";
 const LINUX_X64_ASSET: &str = "publish-offer-x86_64-unknown-linux-musl";
@@ -385,6 +385,26 @@ fn both_run_steps_pass_every_input_as_the_docker_form_did() {
     }
 }
 
+/// Runs a run step's `script` as the runner does (`bash --noprofile --norc -eo pipefail FILE`),
+/// with GitHub's command files and the step's `env:` (names as given, hyphens kept).
+fn run_through_bash(script: &str, step_env: &[(String, String)]) -> Finished {
+    let github = step().github();
+    let script_file = github.dir().join("run-step.sh");
+    std::fs::write(&script_file, script).expect("script");
+    let mut command = Command::new("bash");
+    command
+        .args(["--noprofile", "--norc", "-eo", "pipefail"])
+        .arg(&script_file)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(github.dir())
+        .stdin(Stdio::null());
+    for (name, value) in github.env_pairs().iter().chain(step_env) {
+        command.env(name, value);
+    }
+    github.finished(command.output().expect("bash"))
+}
+
 /// Runs the `run-posix` step as the runner does (`bash --noprofile --norc -eo pipefail FILE`,
 /// with the step's `env:` evaluated for `inputs`), next to the binary run as the docker form ran
 /// it; both must write the same outputs and end the same way.
@@ -412,32 +432,21 @@ fn the_run_step_behaves_like_the_docker_form() {
     let direct = with.run();
     assert_eq!(direct.code, 0, "{}", direct.stderr);
 
-    let composite = step().github();
-    let script_file = composite.dir().join("run-step.sh");
-    std::fs::write(&script_file, script).expect("script");
-    let mut command = Command::new("bash");
-    command
-        .args(["--noprofile", "--norc", "-eo", "pipefail"])
-        .arg(&script_file)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .current_dir(composite.dir())
-        .stdin(Stdio::null());
-    for (name, value) in composite.env_pairs() {
-        command.env(name, value);
-    }
-    for (name, expression) in step_env(run_step) {
-        let value = if name == "PUBLISH_OFFER_BINARY" {
-            env!("CARGO_BIN_EXE_publish-offer").to_owned()
-        } else {
-            let input = expression
-                .trim_start_matches("${{ inputs.")
-                .trim_end_matches(" }}");
-            inputs.get(input).cloned().unwrap_or_default()
-        };
-        command.env(name, value);
-    }
-    let through_action = composite.finished(command.output().expect("bash"));
+    let evaluated_env: Vec<(String, String)> = step_env(run_step)
+        .into_iter()
+        .map(|(name, expression)| {
+            let value = if name == "PUBLISH_OFFER_BINARY" {
+                env!("CARGO_BIN_EXE_publish-offer").to_owned()
+            } else {
+                let input = expression
+                    .trim_start_matches("${{ inputs.")
+                    .trim_end_matches(" }}");
+                inputs.get(input).cloned().unwrap_or_default()
+            };
+            (name, value)
+        })
+        .collect();
+    let through_action = run_through_bash(script, &evaluated_env);
 
     assert_eq!(
         through_action.code, direct.code,
@@ -465,24 +474,14 @@ fn a_hyphenated_input_reaches_the_binary_through_the_run_step() {
         .as_str()
         .expect("run")
         .to_owned();
-    let composite = step().github();
-    let script_file = composite.dir().join("run-step.sh");
-    std::fs::write(&script_file, script).expect("script");
-    let mut command = Command::new("bash");
-    command
-        .args(["--noprofile", "--norc", "-eo", "pipefail"])
-        .arg(&script_file)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("PUBLISH_OFFER_BINARY", env!("CARGO_BIN_EXE_publish-offer"))
-        .env("INPUT_PUBLISHER-ID", "contoso")
-        .env("INPUT_OFFER-ID", "contoso-vm")
-        .env("INPUT_POLL-INTERVAL", "30")
-        .stdin(Stdio::null());
-    for (name, value) in composite.env_pairs() {
-        command.env(name, value);
-    }
-    let finished = composite.finished(command.output().expect("bash"));
+    let hyphenated_env = [
+        ("PUBLISH_OFFER_BINARY", env!("CARGO_BIN_EXE_publish-offer")),
+        ("INPUT_PUBLISHER-ID", "contoso"),
+        ("INPUT_OFFER-ID", "contoso-vm"),
+        ("INPUT_POLL-INTERVAL", "30"),
+    ]
+    .map(|(name, value)| (name.to_owned(), value.to_owned()));
+    let finished = run_through_bash(&script, &hyphenated_env);
     assert_eq!(finished.code, 2, "{}", finished.stdout);
     assert!(
         finished.stdout.contains("INPUT_POLL-INTERVAL"),
