@@ -7,8 +7,10 @@ use std::io::{self, IsTerminal, Write};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::Environment;
 use crate::report::plain;
@@ -131,7 +133,9 @@ fn held_back() -> Vec<String> {
 /// The line to print for one formatted (and redacted) event, made inert; none for a warning
 /// repeated too soon. The formatter starts a warning's line with its level.
 fn event_line(event: &str, now: Instant) -> Option<String> {
-    let line = inert_line(event);
+    // Redacted again once inert: dropping ignorable characters and joining blanks can make a
+    // secret whole that was split before.
+    let line = secret::redact(&inert_line(event)).into_owned();
     if line.trim_start().starts_with("WARN") {
         admit(&line, now)
     } else {
@@ -146,7 +150,7 @@ pub fn stderr_line(text: &str) {
     crate::report::live::suspend(|| {
         let mut stderr = io::stderr().lock();
         for line in text.split('\n') {
-            let _ = writeln!(stderr, "{}", inert_line(line));
+            let _ = writeln!(stderr, "{}", secret::redact(&inert_line(line)));
         }
     });
 }
@@ -222,25 +226,76 @@ pub fn init(environment: &Environment) {
     ));
     let debug = environment.get("RUNNER_DEBUG") == Some("1") || environment.is_true("SYSTEM_DEBUG");
     let filter = match environment.get("RUST_LOG") {
-        Some(directives) => EnvFilter::builder().parse_lossy(directives),
-        None if debug => EnvFilter::new("publish_offer=debug,warn"),
-        None => EnvFilter::new("publish_offer=info,warn"),
+        Some(directives) => filter_from(directives),
+        None if debug => filter_from("publish_offer=debug,warn"),
+        None => filter_from("publish_offer=info,warn"),
     };
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
         .with_writer(RedactedStderrMaker)
         .with_target(false)
         .without_time()
         .with_ansi(false)
+        .finish()
+        .with(filter)
         .try_init();
+}
+
+/// `RUST_LOG` as comma-separated `target=level` and bare `level` directives (a target matches
+/// itself and its modules: `publish_offer=debug,warn`). A directive that does not parse, such
+/// as EnvFilter's span and field forms, is skipped as EnvFilter's lossy parsing did; Targets
+/// needs no regex engine, which keeps the binary smaller.
+fn filter_from(directives: &str) -> Targets {
+    directives
+        .split(',')
+        .map(str::trim)
+        .filter(|directive| !directive.is_empty())
+        .filter_map(|directive| directive.parse::<Targets>().ok())
+        .fold(Targets::new(), |filter, parsed| {
+            let filter = match parsed.default_level() {
+                Some(level) => filter.with_default(level),
+                None => filter,
+            };
+            filter.with_targets(parsed)
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use tracing::Level;
+    use tracing_subscriber::filter::LevelFilter;
 
     use crate::report::runner_parsers;
+
+    #[test]
+    fn the_default_is_info_for_the_program_and_warn_for_libraries() {
+        let filter = filter_from("publish_offer=info,warn");
+        assert!(filter.would_enable("publish_offer::api::http", &Level::INFO));
+        assert!(!filter.would_enable("publish_offer::api::http", &Level::DEBUG));
+        assert!(filter.would_enable("hyper_util::client", &Level::WARN));
+        assert!(!filter.would_enable("hyper_util::client", &Level::INFO));
+    }
+
+    #[test]
+    fn a_bare_level_sets_every_target() {
+        let filter = filter_from("DEBUG");
+        assert_eq!(filter.default_level(), Some(LevelFilter::DEBUG));
+        assert!(filter.would_enable("reqwest::connect", &Level::DEBUG));
+        assert!(!filter.would_enable("reqwest::connect", &Level::TRACE));
+        assert!(!filter_from("off").would_enable("publish_offer", &Level::ERROR));
+    }
+
+    #[test]
+    fn targets_and_levels_combine_and_bad_directives_are_skipped() {
+        let filter =
+            filter_from(" publish_offer::wait=trace, reqwest[span{x=1}]=debug ,,error,h2=nonsense");
+        assert!(filter.would_enable("publish_offer::wait", &Level::TRACE));
+        assert!(!filter.would_enable("publish_offer::api", &Level::WARN));
+        assert!(filter.would_enable("publish_offer::api", &Level::ERROR));
+        assert!(!filter.would_enable("reqwest", &Level::DEBUG));
+        assert_eq!(filter.default_level(), Some(LevelFilter::ERROR));
+    }
 
     proptest! {
         #[test]

@@ -157,19 +157,40 @@ pub fn inert(text: &str) -> String {
     defuse(&one_line(&without_ignorable(text)))
 }
 
-/// `text` without default-ignorable characters (U+200B, U+00AD, U+FEFF and the like). The
-/// runners are built without invariant globalization, so their `IndexOf("##vso[")` and
-/// `StartsWith("::")` compare culture-sensitively and skip these: `##\u{200B}vso[` could match.
+/// `text` without the characters the runners' comparisons skip ([`is_collation_ignorable`]):
+/// the runners are built without invariant globalization, so their `IndexOf("##vso[")` and
+/// `StartsWith("::")` compare culture-sensitively, and `##\u{200B}vso[` or `##\u{640}vso[`
+/// could match.
 fn without_ignorable(text: &str) -> String {
     text.chars()
-        .filter(|c| {
-            !matches!(*c as u32,
-                0xAD | 0x34F | 0x61C | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F
-                | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164
-                | 0xFE00..=0xFE0F | 0xFEFF | 0xFFA0 | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A
-                | 0xE0000..=0xE0FFF)
-        })
+        .filter(|c| !is_collation_ignorable(*c))
         .collect()
+}
+
+/// Whether the runners' culture-sensitive comparisons (ICU's root collation, as .NET uses on
+/// Linux) weigh `c` as nothing: the Default_Ignorable code points, and the characters ICU 72
+/// gives no weight at all though Unicode does not call them ignorable (Arabic tatweel and
+/// number signs, Hebrew accents, interlinear annotation marks, musical symbol modifiers, ...).
+/// C0 and C1 controls are in the list too, though [`one_line`] turns them into spaces first.
+fn is_collation_ignorable(c: char) -> bool {
+    matches!(c as u32,
+        0x1..=0x8 | 0xE..=0x1F | 0x7F..=0x84 | 0x86..=0x9F | 0xAD | 0x34F | 0x488..=0x489
+        | 0x591..=0x5AF | 0x5BD | 0x5C4..=0x5C5 | 0x600..=0x605 | 0x610..=0x61A | 0x61C
+        | 0x640 | 0x6D6..=0x6DD | 0x6DF..=0x6E4 | 0x6E7..=0x6E8 | 0x6EA..=0x6ED | 0x70F
+        | 0x740 | 0x743..=0x744 | 0x747..=0x74A | 0x7FA | 0x890..=0x891 | 0x898..=0x89D
+        | 0x8CA..=0x8E2 | 0x8EA..=0x8EF | 0x8F3 | 0x951..=0x952 | 0xF18..=0xF19 | 0xF35
+        | 0xF37 | 0xF3E..=0xF3F | 0xF86..=0xF87 | 0xFC6 | 0x115F..=0x1160 | 0x17B4..=0x17B5
+        | 0x17D3 | 0x180A..=0x180F | 0x1A7F | 0x1B6B..=0x1B73 | 0x1CD0..=0x1CE8 | 0x1CF4
+        | 0x1CF7..=0x1CF9 | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x2D7F
+        | 0x3164 | 0xA670..=0xA672 | 0xA8E0..=0xA8F1 | 0xFE00..=0xFE0F | 0xFE21
+        | 0xFE23..=0xFE26 | 0xFE28 | 0xFE2A..=0xFE2D | 0xFE2F | 0xFE73 | 0xFEFF | 0xFFA0
+        | 0xFFF9..=0xFFFB | 0x102E0 | 0x10EFD..=0x10EFF | 0x110BD | 0x110CD
+        | 0x11366..=0x1136C | 0x11370..=0x11374 | 0x13430..=0x13440 | 0x13447..=0x13455
+        | 0x16FE4 | 0x1BCA0..=0x1BCA3 | 0x1CF00..=0x1CF2D | 0x1CF30..=0x1CF46
+        | 0x1D165..=0x1D169 | 0x1D16D..=0x1D182 | 0x1D185..=0x1D18B | 0x1D1AA..=0x1D1AD
+        | 0x1D242..=0x1D244 | 0x1DA00..=0x1DA36 | 0x1DA3B..=0x1DA6C | 0x1DA75 | 0x1DA84
+        | 0x1DA9B..=0x1DA9F | 0x1DAA1..=0x1DAAF | 0x1E8D0..=0x1E8D6 | 0xE0000..=0xE0FFF
+    )
 }
 
 /// A whole line made inert for every CI runner's own parser, keeping its indentation: one line,
@@ -343,6 +364,33 @@ mod tests {
         assert_eq!(inert_line("x ##[group]y"), "x ## [group]y");
         assert_eq!(inert_line("  \u{200b}::error::x"), "  : :error::x");
         assert_eq!(inert_line("a ##\u{ad}vso[x.y]"), "a ## vso[x.y]");
+    }
+
+    /// Characters ICU's root collation (what .NET's culture-sensitive `IndexOf` uses on Linux)
+    /// weighs as nothing, though they are not Default_Ignorable: Arabic tatweel and number
+    /// sign, Hebrew accents, interlinear annotation marks, musical symbol modifiers.
+    #[test]
+    fn collation_ignorable_characters_cannot_hide_a_marker() {
+        for hidden in [
+            '\u{640}',
+            '\u{600}',
+            '\u{591}',
+            '\u{fff9}',
+            '\u{1d165}',
+            '\u{e0100}',
+        ] {
+            // What the runner compares: the line as if `hidden` were not there.
+            let seen = |line: String| line.replace(hidden, "");
+            let line = seen(inert_line(&format!("a #{hidden}#vso[task.complete]x")));
+            assert!(!line.contains("##vso["), "{hidden:?} left {line:?}");
+            let line = seen(inert_line(&format!("#{hidden}#[group]x")));
+            assert!(!line.contains("##["), "{hidden:?} left {line:?}");
+            let line = seen(inert_line(&format!("{hidden}:{hidden}:error::x")));
+            assert!(
+                !line.trim_start().starts_with("::"),
+                "{hidden:?} left {line:?}"
+            );
+        }
     }
 
     #[test]

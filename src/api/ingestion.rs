@@ -345,11 +345,27 @@ pub fn parse_job(value: &Value) -> Result<OperationState, ParseError> {
         },
         other => other,
     };
-    let mut messages = Vec::new();
-    // Without the count the bounded reader leaves after a cut list: it is not an error.
+    let mut leaves = Leaves::default();
+    // The bounded reader leaves a count after a cut list: counted with the leaves cut here.
     let errors = value.get("errors").and_then(Value::as_array);
-    for error in errors.map_or(&[][..], |items| crate::transport::json::take_more(items).0) {
-        error_leaves(error, None, 0, &mut messages);
+    let (errors, cut) = errors.map_or((&[][..], 0), |items| {
+        crate::transport::json::take_more(items)
+    });
+    leaves.dropped += cut;
+    for error in errors {
+        error_leaves(error, None, 0, &mut leaves);
+    }
+    let mut messages = leaves.kept;
+    if leaves.dropped > 0 {
+        // Counted, not lost without a word.
+        messages.push(Message {
+            level: Level::Error,
+            text: format!(
+                "… {} more errors from the service, not shown",
+                leaves.dropped
+            ),
+            title: None,
+        });
     }
     // The job as one step, so that its progress shows like CPP's steps do.
     let step = Step {
@@ -377,18 +393,29 @@ pub fn parse_job(value: &Value) -> Result<OperationState, ParseError> {
     })
 }
 
-/// Adds the leaves under `error` (an item of `errors[]` or of a `details[]`) to `out`: each leaf
-/// message with a title from its code and the resource it (or the nearest item above it) names.
-/// The text of the items above a leaf is context the leaf repeats more precisely; an item whose
-/// `details` holds nothing usable is a leaf itself.
-fn error_leaves(error: &Value, resource: Option<&str>, depth: usize, out: &mut Vec<Message>) {
-    if out.len() >= MAX_ERROR_LEAVES {
-        return;
+/// The leaf messages found in a job's errors: the first [`MAX_ERROR_LEAVES`] kept, the rest
+/// counted.
+#[derive(Default)]
+struct Leaves {
+    kept: Vec<Message>,
+    dropped: usize,
+}
+
+impl Leaves {
+    fn found(&self) -> usize {
+        self.kept.len() + self.dropped
     }
+}
+
+/// Adds the leaves under `error` (an item of `errors[]` or of a `details[]`) to `leaves`: each
+/// leaf message with a title from its code and the resource it (or the nearest item above it)
+/// names. The text of the items above a leaf is context the leaf repeats more precisely; an
+/// item whose `details` holds nothing usable is a leaf itself.
+fn error_leaves(error: &Value, resource: Option<&str>, depth: usize, leaves: &mut Leaves) {
     let Value::Object(object) = error else {
         // Older answers (and some clients' test data) list errors as plain strings.
         if let Some(text) = error.as_str() {
-            push_leaf(out, None, resource, text);
+            push_leaf(leaves, None, resource, text);
         }
         return;
     };
@@ -400,27 +427,33 @@ fn error_leaves(error: &Value, resource: Option<&str>, depth: usize, out: &mut V
             .filter(|text| !text.is_empty())
     };
     let resource = text_of("resourceId").or(resource);
-    let details: &[Value] = object
+    // The bounded reader leaves a count after a cut list: counted with the leaves cut here.
+    let (details, cut): (&[Value], usize) = object
         .get("details")
         .and_then(Value::as_array)
-        .map_or(&[], |items| crate::transport::json::take_more(items).0);
-    let before = out.len();
+        .map_or((&[], 0), |items| crate::transport::json::take_more(items));
+    leaves.dropped += cut;
+    let before = leaves.found();
     if depth + 1 < MAX_ERROR_DEPTH {
         for detail in details {
-            error_leaves(detail, resource, depth + 1, out);
+            error_leaves(detail, resource, depth + 1, leaves);
         }
     }
-    if out.len() == before {
+    if leaves.found() == before {
         let code = text_of("code");
         if let Some(text) = text_of("message").or(code) {
-            push_leaf(out, code, resource, text);
+            push_leaf(leaves, code, resource, text);
         }
     }
 }
 
-fn push_leaf(out: &mut Vec<Message>, code: Option<&str>, resource: Option<&str>, text: &str) {
+fn push_leaf(leaves: &mut Leaves, code: Option<&str>, resource: Option<&str>, text: &str) {
     let text = crate::text::html_to_text(text);
-    if text.is_empty() || out.len() >= MAX_ERROR_LEAVES {
+    if text.is_empty() {
+        return;
+    }
+    if leaves.kept.len() >= MAX_ERROR_LEAVES {
+        leaves.dropped += 1;
         return;
     }
     let title = match (code, resource) {
@@ -429,7 +462,7 @@ fn push_leaf(out: &mut Vec<Message>, code: Option<&str>, resource: Option<&str>,
         (None, Some(resource)) => Some(resource.to_owned()),
         (None, None) => None,
     };
-    out.push(Message {
+    leaves.kept.push(Message {
         level: Level::Error,
         text,
         title: title.map(|title| crate::text::html_to_text(&title)),
@@ -722,13 +755,40 @@ mod tests {
                 .expect("job");
         assert_eq!(job.steps[0].messages.len(), 1);
         assert_eq!(job.steps[0].messages[0].title.as_deref(), Some("level32"));
-        // Wide: capped.
         let many: Vec<Value> = (0..1000)
             .map(|n| json!({"code": "c", "message": format!("m{n}")}))
             .collect();
         let job = parse_job(&json!({"jobStatus": "completed", "jobResult": "failed", "errors": [{"details": many}]}))
             .expect("job");
-        assert_eq!(job.steps[0].messages.len(), MAX_ERROR_LEAVES);
+        // Wide: capped, and what is cut is counted.
+        let messages = &job.steps[0].messages;
+        assert_eq!(messages.len(), MAX_ERROR_LEAVES + 1);
+        assert_eq!(messages[MAX_ERROR_LEAVES - 1].text, "m99");
+        assert_eq!(
+            messages[MAX_ERROR_LEAVES].text,
+            "… 900 more errors from the service, not shown"
+        );
+        // Nested under a parent, the cut leaves do not make the parent a leaf of its own.
+        let nested: Vec<Value> = (0..3)
+            .map(|n| json!({"code": "p", "message": format!("parent {n}"), "details": [{"message": format!("leaf {n}")}]}))
+            .collect();
+        let mut errors: Vec<Value> = (0..MAX_ERROR_LEAVES - 1)
+            .map(|n| json!({"message": format!("m{n}")}))
+            .collect();
+        errors.extend(nested);
+        let job =
+            parse_job(&json!({"jobStatus": "completed", "jobResult": "failed", "errors": errors}))
+                .expect("job");
+        let texts: Vec<&str> = job.steps[0]
+            .messages
+            .iter()
+            .map(|m| m.text.as_str())
+            .collect();
+        assert_eq!(texts[MAX_ERROR_LEAVES - 1], "leaf 0");
+        assert_eq!(
+            texts[MAX_ERROR_LEAVES],
+            "… 2 more errors from the service, not shown"
+        );
     }
 
     #[test]

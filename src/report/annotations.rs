@@ -36,7 +36,7 @@ pub struct Dropped {
 /// The title of an annotation is one inert line, never empty: the runners trim a command's
 /// properties, so trailing blanks would be lost and an empty title would be no title.
 fn annotation(severity: Severity, title: &str, message: &str) -> Annotation {
-    let title = inert(title);
+    let title = inert(&truncate(title, super::MAX_NAME_CHARS));
     Annotation {
         severity,
         title: if title.is_empty() {

@@ -60,6 +60,7 @@ fn hostile() -> impl Strategy<Value = String> {
         Just("\t".to_owned()),
         Just("\u{a0}".to_owned()),
         Just("\u{200b}".to_owned()),
+        Just("\u{640}".to_owned()),
         Just("\u{2028}".to_owned()),
         Just("%".to_owned()),
         Just("%0A".to_owned()),
@@ -459,4 +460,69 @@ fn the_closing_group_is_bounded() {
         group.contains(&"  … 200 more messages (the summary and the result file hold more)"),
         "{log}"
     );
+}
+
+/// A service text of any length costs the log a bounded line: a step name, a status and a
+/// message of a megabyte each, shown in progress, in the closing group and in the closing
+/// line, leave at most a few kilobytes per line.
+#[test]
+fn long_service_text_is_cut_on_every_log_line() {
+    let huge = |what: &str| format!("{what} {}", "x".repeat(1 << 20));
+    let mut state = OperationState::with_status(&huge("status"));
+    state.steps.push(Step {
+        id: huge("id"),
+        name: huge("name"),
+        status: StepStatus::Failed,
+        status_text: huge("failed"),
+        progress: Some(40),
+        estimate: Some(huge("estimate")),
+        messages: vec![Message {
+            level: Level::Error,
+            text: huge("message"),
+            title: Some(huge("title")),
+        }],
+    });
+    state.messages.push(Message {
+        level: Level::Warning,
+        text: huge("operation message"),
+        title: None,
+    });
+    let outcome = Outcome {
+        state: Some(state),
+        ..Outcome::new(Status::Failed, ExitPolicy::default())
+    };
+    for sink in [
+        Box::new(super::plain::Plain::new(false)) as Box<dyn super::CiSink>,
+        Box::new(github::GitHub::from_environment(&no_environment())),
+    ] {
+        let log = report(sink, &outcome);
+        let longest = log.lines().map(str::len).max().unwrap_or_default();
+        assert!(
+            longest <= 16 * 1024,
+            "a line of {longest} bytes: {}",
+            log.lines()
+                .map(|line| line.chars().take(60).collect::<String>())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
+
+/// Making a line inert drops characters and joins blanks: a secret the service echoes with a
+/// zero-width space inside (here in a preview link, printed as it is) must not come out whole
+/// on the other side.
+#[test]
+fn a_secret_made_whole_by_the_inert_writer_is_redacted() {
+    let secret = secret::Secret::new("inert-writer-secret-0123456789");
+    let mut state = OperationState::with_status("failed");
+    state
+        .preview_links
+        .push("https://example.com/inert-writer-\u{200b}secret-0123456789".to_owned());
+    let outcome = Outcome {
+        state: Some(state),
+        ..Outcome::new(Status::Failed, ExitPolicy::default())
+    };
+    let log = report(Box::new(super::plain::Plain::new(false)), &outcome);
+    assert!(!log.contains(secret.expose()), "{log}");
+    assert!(log.contains("https://example.com/***"), "{log}");
 }

@@ -53,6 +53,11 @@ pub const MAX_PROGRESS_LINES: usize = 500;
 /// At most this many steps, and messages, in the closing "steps and messages" group.
 pub const MAX_DETAIL_STEPS: usize = 100;
 pub const MAX_DETAIL_MESSAGES: usize = 100;
+/// Service text on a log line is cut to this many characters for a name (a step's label, its
+/// status, an estimate, a message's title) and to [`annotations::MAX_MESSAGE_CHARS`] for a
+/// message: a step name of megabytes, flipping on every poll, would otherwise print megabytes
+/// each time.
+pub const MAX_NAME_CHARS: usize = 200;
 
 /// What a sink says for an annotation: a command of its system, or plain text lines.
 pub enum Said {
@@ -443,7 +448,9 @@ impl Reporter {
     /// indentation is kept.
     pub fn line(&mut self, text: &str) {
         self.mask_new_secrets();
-        let line = inert_line(&secret::redact(text));
+        // Redacted again once inert: dropping ignorable characters and joining blanks can make
+        // a secret whole that was split before.
+        let line = secret::redact(&inert_line(&secret::redact(text))).into_owned();
         let line = self.sink.decorate(&line).into_owned();
         self.emit(&line);
     }
@@ -541,7 +548,7 @@ impl Reporter {
         self.print_progress(lines);
         self.links(state);
         if let Some(live) = &self.live {
-            live.set_status(inert_line(&current_activity(state)));
+            live.set_status(secret::redact(&inert_line(&current_activity(state))).into_owned());
         }
         self.seen_state = Some(state.clone());
     }
@@ -613,7 +620,11 @@ impl Reporter {
         let mut messages_left = MAX_DETAIL_MESSAGES;
         let mut messages_cut = 0usize;
         for step in state.steps.iter().take(MAX_DETAIL_STEPS) {
-            let mut line = format!("  {}: {}", inert(step.label()), inert(&step.status_text));
+            let mut line = format!(
+                "  {}: {}",
+                name_text(step.label()),
+                name_text(&step.status_text)
+            );
             if let Some(progress) = step.progress {
                 line.push_str(&format!(" {progress}%"));
             }
@@ -623,12 +634,12 @@ impl Reporter {
                 let about = message
                     .title
                     .as_deref()
-                    .map(|title| format!(" ({})", inert(title)))
+                    .map(|title| format!(" ({})", name_text(title)))
                     .unwrap_or_default();
                 self.line(&format!(
                     "    {}{about}: {}",
                     level_name(message.level),
-                    inert(&message.text)
+                    message_text(&message.text)
                 ));
             }
             messages_left -= shown;
@@ -651,7 +662,7 @@ impl Reporter {
             self.line(&format!(
                 "  operation {}: {}",
                 level_name(message.level),
-                inert(&message.text)
+                message_text(&message.text)
             ));
         }
         messages_cut += state.messages.len() - shown;
@@ -826,8 +837,8 @@ fn is_printable_link(link: &str) -> bool {
 fn progress_line(step: &Step) -> String {
     let mut line = format!(
         "  step {}: {}",
-        inert(step.label()),
-        inert(&step.status_text)
+        name_text(step.label()),
+        name_text(&step.status_text)
     );
     let open = !matches!(
         step.status,
@@ -840,9 +851,19 @@ fn progress_line(step: &Step) -> String {
         line.push_str(&format!(" {progress}%"));
     }
     if let Some(estimate) = step.estimate.as_ref().filter(|_| open) {
-        line.push_str(&format!(" (estimated {})", inert(estimate)));
+        line.push_str(&format!(" (estimated {})", name_text(estimate)));
     }
     line
+}
+
+/// A name from the service for a log line: cut, then made inert.
+fn name_text(text: &str) -> String {
+    inert(&crate::text::truncate(text, MAX_NAME_CHARS))
+}
+
+/// A message from the service for a log line: cut, then made inert.
+fn message_text(text: &str) -> String {
+    inert(&crate::text::truncate(text, annotations::MAX_MESSAGE_CHARS))
 }
 
 fn level_name(level: Level) -> &'static str {
@@ -863,11 +884,11 @@ fn current_activity(state: &OperationState) -> String {
             let progress = step.progress.map(|p| format!(" {p}%")).unwrap_or_default();
             format!(
                 "{}: {}{progress}",
-                inert(step.label()),
-                inert(&step.status_text)
+                name_text(step.label()),
+                name_text(&step.status_text)
             )
         })
-        .unwrap_or_else(|| format!("operation {}", inert(&state.status_text)))
+        .unwrap_or_else(|| format!("operation {}", name_text(&state.status_text)))
 }
 
 fn closing_line(outcome: &Outcome, elapsed: std::time::Duration) -> String {
@@ -878,7 +899,7 @@ fn closing_line(outcome: &Outcome, elapsed: std::time::Duration) -> String {
     );
     if let Some(note) = &outcome.note {
         line.push_str(": ");
-        line.push_str(&inert(note));
+        line.push_str(&message_text(note));
     }
     line
 }

@@ -19,6 +19,9 @@ use crate::config::WaitUntil;
 use crate::report::Reporter;
 use crate::transport::retry::is_transient_status;
 
+/// Distinct unknown statuses warned about in one wait; later ones are not told.
+const MAX_UNKNOWN_STATUSES_TOLD: usize = 16;
+
 pub struct Plan {
     pub deadline: Instant,
     pub poll_interval: Duration,
@@ -80,11 +83,16 @@ pub async fn wait(
             Ok(polled) => {
                 reporter.progress(&polled.state);
                 let state = polled.state;
+                // Cut, and at most a few distinct ones remembered: a service inventing a long
+                // status at every reading must not fill the log or the memory.
                 if let OperationStatus::Unknown(value) = &state.status
-                    && logged_statuses.insert(value.clone())
+                    && logged_statuses.len() < MAX_UNKNOWN_STATUSES_TOLD
+                    && logged_statuses
+                        .insert(crate::text::truncate(value, crate::report::MAX_NAME_CHARS))
                 {
                     tracing::warn!(
-                        "the service reports status {value:?}, which is not known here; still waiting"
+                        "the service reports status {:?}, which is not known here; still waiting",
+                        crate::text::truncate(value, crate::report::MAX_NAME_CHARS)
                     );
                 }
                 if state.status.is_terminal() {

@@ -410,3 +410,42 @@ fn secrets_echoed_by_the_service_are_redacted_however_escaped() {
     assert!(result.contains("bad header: Bearer ***"), "{result}");
     assert_no_secret_in("result file", &result, &[token], &result);
 }
+
+#[test]
+fn long_service_text_never_makes_a_long_log_line() {
+    let long = |what: &str| format!("{what}{}", "y".repeat(200_000));
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    serve_publish(&server, vec![]);
+    server.route(
+        "GET",
+        &operation_path(),
+        vec![
+            Reply::json(
+                503,
+                json!({"error": {"code": "Busy", "message": long("busy")}}),
+            )
+            .header("Retry-After", "0"),
+            Reply::json(200, operation(&long("odd"), json!([]))),
+            Reply::json(200, operation(&long("odder"), json!([]))),
+            Reply::json(200, operation("complete", json!([]))),
+        ],
+    );
+    let run = step()
+        .github()
+        .against(&server)
+        .input("poll-interval", "10ms")
+        .run();
+    run.assert_code(0);
+    for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        let longest = text.lines().map(str::len).max().unwrap_or_default();
+        assert!(
+            longest <= 16 * 1024,
+            "{stream} has a line of {longest} bytes: {}",
+            text.lines()
+                .map(|line| line.chars().take(100).collect::<String>())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}

@@ -337,7 +337,9 @@ fn repeated_retry_warnings_are_counted_not_printed_each_time() {
             Reply::json(503, json!({"error": {"message": "busy"}})).header("retry-after-ms", "300"),
         ],
     );
-    let step = step().github().against(&server).input("timeout", "3s");
+    // Retry pauses are at least 1 s and grow (1 s, then up to 2 s, then up to 4 s): 7 s holds
+    // at least three reads.
+    let step = step().github().against(&server).input("timeout", "7s");
     let run = step.run();
     let polls = server.requests_to("GET", &operation_path()).len();
     let retry_lines: Vec<&str> = run
