@@ -118,10 +118,19 @@ fn held_back() -> Vec<String> {
         .values_mut()
         .filter(|known| known.held > 0)
         .map(|known| {
-            let text = format!(
-                "{} (and {} more like it, not printed)",
-                known.latest, known.held
-            );
+            // Told as a count, not as if the last one were happening now.
+            let latest = known.latest.trim_start();
+            let text = match latest.strip_prefix("WARN") {
+                Some(rest) => format!(
+                    " WARN {} more like it, not printed; the last: {}",
+                    known.held,
+                    rest.trim_start()
+                ),
+                None => format!(
+                    "{} more like it, not printed; the last: {latest}",
+                    known.held
+                ),
+            };
             known.held = 0;
             text
         })
@@ -341,11 +350,11 @@ mod tests {
 
         let held = held_back();
         assert!(
-            held.contains(&format!("{line} (and 1 more like it, not printed)")),
+            held.contains(&" WARN 1 more like it, not printed; the last: unit-test warning: service busy; still waiting".to_owned()),
             "{held:?}"
         );
         assert!(
-            held.contains(&format!("{later} (and 1 more like it, not printed)")),
+            held.contains(&" WARN 1 more like it, not printed; the last: unit-test warning: HTTP 503; retrying in 2.5s".to_owned()),
             "{held:?}"
         );
     }

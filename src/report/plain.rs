@@ -20,11 +20,19 @@ impl Plain {
     }
 }
 
-/// Whether to colour a stream, as cargo and ripgrep decide: `NO_COLOR` (non-empty) never;
-/// `CLICOLOR_FORCE` (not `0`) always; `CLICOLOR=0` never; else only on a terminal that is not
-/// `TERM=dumb`, outside CI.
+/// Whether to colour a stream, as cargo and ripgrep decide: `NO_COLOR` (non-empty) never; in
+/// CI never; `CLICOLOR_FORCE` (not `0`) always; `CLICOLOR=0` never; else only on a terminal that
+/// is not `TERM=dumb`.
 pub fn colour_wanted(environment: &Environment, is_terminal: bool) -> bool {
     if environment.get("NO_COLOR").is_some() {
+        return false;
+    }
+    // CI logs never get an escape code, even when asked for: the runners store and show them
+    // as text, and their parsers read the lines.
+    let in_ci = ["CI", "GITHUB_ACTIONS", "TF_BUILD", "GITLAB_CI"]
+        .iter()
+        .any(|name| environment.is_true(name));
+    if in_ci {
         return false;
     }
     if environment
@@ -33,13 +41,9 @@ pub fn colour_wanted(environment: &Environment, is_terminal: bool) -> bool {
     {
         return true;
     }
-    let in_ci = ["CI", "GITHUB_ACTIONS", "TF_BUILD", "GITLAB_CI"]
-        .iter()
-        .any(|name| environment.is_true(name));
     environment.get("CLICOLOR") != Some("0")
         && is_terminal
         && environment.get("TERM") != Some("dumb")
-        && !in_ci
 }
 
 const RED: &str = "\x1b[1;31m";
@@ -192,6 +196,13 @@ mod tests {
             ),
             "NO_COLOR wins, as in cargo"
         );
+        for ci in ["CI", "GITHUB_ACTIONS", "TF_BUILD", "GITLAB_CI"] {
+            let value = if ci == "TF_BUILD" { "True" } else { "true" };
+            assert!(
+                !colour_wanted(&environment(&[("CLICOLOR_FORCE", "1"), (ci, value)]), true),
+                "no escape code in a CI log under {ci}, even when asked for"
+            );
+        }
     }
 
     #[test]
