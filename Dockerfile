@@ -17,13 +17,17 @@
 # TLS uses rustls with built-in roots (no CA bundle in the image); SSL_CERT_FILE adds roots for
 # TLS-inspecting proxies, HTTPS_PROXY / NO_PROXY are honoured.
 
-ARG RUST_VERSION=1.95
-ARG BUSYBOX_VERSION=1.37.0
+# Base images are named in full on their FROM lines (no ARG), so Dependabot can update them.
 # build: compile here; dist: take dist/${TARGETARCH}/publish-offer from the context.
 ARG BINARY_FROM=build
 
 # ---- the binary, compiled from source (native to the platform being built) ----
-FROM rust:${RUST_VERSION}-alpine AS build
+FROM rust:1.95-alpine AS build
+# A pipe below must fail the build when any part of it fails.
+SHELL ["/bin/ash", "-eo", "pipefail", "-c"]
+# Not pinned: the base image's Alpine release fixes which gcc and musl-dev it offers, and pinning
+# exact package revisions would break the build each time Alpine ships a fix.
+# hadolint ignore=DL3018
 RUN apk add --no-cache gcc musl-dev
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
@@ -48,9 +52,9 @@ FROM ${BINARY_FROM} AS binary
 
 # ---- contract: stage "busybox" holds /out/bin/busybox (static, for the target platform) and
 # ---- a link /out/bin/<applet> -> busybox for each applet, sh among them ----
-FROM busybox:${BUSYBOX_VERSION}-musl AS busybox-image
+FROM busybox:1.37.0-musl AS busybox-image
 # The links are made on the build platform, so no emulation is needed for other architectures.
-FROM --platform=$BUILDPLATFORM busybox:${BUSYBOX_VERSION}-musl AS busybox
+FROM --platform=$BUILDPLATFORM busybox:1.37.0-musl AS busybox
 COPY --from=busybox-image /bin/busybox /out/bin/busybox
 RUN for applet in $(busybox --list); do \
       [ "$applet" = busybox ] || ln -s busybox "/out/bin/$applet"; \
@@ -61,7 +65,8 @@ RUN for applet in $(busybox --list); do \
 FROM scratch AS base
 ARG VERSION=dev
 ARG REVISION=unknown
-ARG SOURCE=https://github.com/contoso/publish-offer
+# The release passes the repository it is built from (github.server_url/github.repository).
+ARG SOURCE=
 LABEL org.opencontainers.image.title="publish-offer" \
       org.opencontainers.image.description="Publishes an Azure Marketplace offer through the Cloud Partner Portal API, waits for the operation and reports the outcome to the CI system" \
       org.opencontainers.image.source="${SOURCE}" \

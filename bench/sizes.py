@@ -4,7 +4,7 @@ static and stripped), the peer's footprint, the image size and the clean build t
 bench/run measured. Run with the peer's venv interpreter (it inspects its installed packages).
 
   sizes.py --binary PATH --peer-script PATH --requirements PATH [--image-bytes N]
-           [--clean-build-s S | --previous-json PATH] > build.json
+           [--clean-build-s S | --previous-json PATH] [--target-size TARGET=BYTES|NOTE ...] > build.json
 """
 
 from __future__ import annotations
@@ -123,6 +123,8 @@ def main():
     parser.add_argument("--image-note", default="")
     parser.add_argument("--clean-build-s", type=float)
     parser.add_argument("--previous-json", help="results.json of an earlier run, for the build time")
+    parser.add_argument("--target-size", action="append", default=[],
+                        help="TARGET=BYTES, or TARGET=why it was not built; repeated")
     args = parser.parse_args()
 
     build = {"ours_label": args.binary_label, "source": args.source, "binary_bytes": os.path.getsize(args.binary)}
@@ -143,6 +145,10 @@ def main():
             build["clean_build_s"] = previous["clean_build_s"]
             build["clean_build_note"] = f"from an earlier run ({previous.get('clean_build_date', 'date unknown')})"
             build["clean_build_date"] = previous.get("clean_build_date")
+    build["target_sizes"] = {}
+    for entry in args.target_size:
+        target, _, value = entry.partition("=")
+        build["target_sizes"][target] = int(value) if value.isdigit() else value
     json.dump(build, sys.stdout, indent=1)
     print()
 

@@ -7,8 +7,10 @@ use std::io::{self, IsTerminal, Write};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::Environment;
 use crate::report::plain;
@@ -116,10 +118,19 @@ fn held_back() -> Vec<String> {
         .values_mut()
         .filter(|known| known.held > 0)
         .map(|known| {
-            let text = format!(
-                "{} (and {} more like it, not printed)",
-                known.latest, known.held
-            );
+            // Told as a count, not as if the last one were happening now.
+            let latest = known.latest.trim_start();
+            let text = match latest.strip_prefix("WARN") {
+                Some(rest) => format!(
+                    " WARN {} more like it, not printed; the last: {}",
+                    known.held,
+                    rest.trim_start()
+                ),
+                None => format!(
+                    "{} more like it, not printed; the last: {latest}",
+                    known.held
+                ),
+            };
             known.held = 0;
             text
         })
@@ -224,25 +235,76 @@ pub fn init(environment: &Environment) {
     ));
     let debug = environment.get("RUNNER_DEBUG") == Some("1") || environment.is_true("SYSTEM_DEBUG");
     let filter = match environment.get("RUST_LOG") {
-        Some(directives) => EnvFilter::builder().parse_lossy(directives),
-        None if debug => EnvFilter::new("publish_offer=debug,warn"),
-        None => EnvFilter::new("publish_offer=info,warn"),
+        Some(directives) => filter_from(directives),
+        None if debug => filter_from("publish_offer=debug,warn"),
+        None => filter_from("publish_offer=info,warn"),
     };
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
         .with_writer(RedactedStderrMaker)
         .with_target(false)
         .without_time()
         .with_ansi(false)
+        .finish()
+        .with(filter)
         .try_init();
+}
+
+/// `RUST_LOG` as comma-separated `target=level` and bare `level` directives (a target matches
+/// itself and its modules: `publish_offer=debug,warn`). A directive that does not parse, such
+/// as EnvFilter's span and field forms, is skipped as EnvFilter's lossy parsing did; Targets
+/// needs no regex engine, which keeps the binary smaller.
+fn filter_from(directives: &str) -> Targets {
+    directives
+        .split(',')
+        .map(str::trim)
+        .filter(|directive| !directive.is_empty())
+        .filter_map(|directive| directive.parse::<Targets>().ok())
+        .fold(Targets::new(), |filter, parsed| {
+            let filter = match parsed.default_level() {
+                Some(level) => filter.with_default(level),
+                None => filter,
+            };
+            filter.with_targets(parsed)
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use tracing::Level;
+    use tracing_subscriber::filter::LevelFilter;
 
     use crate::report::runner_parsers;
+
+    #[test]
+    fn the_default_is_info_for_the_program_and_warn_for_libraries() {
+        let filter = filter_from("publish_offer=info,warn");
+        assert!(filter.would_enable("publish_offer::api::http", &Level::INFO));
+        assert!(!filter.would_enable("publish_offer::api::http", &Level::DEBUG));
+        assert!(filter.would_enable("hyper_util::client", &Level::WARN));
+        assert!(!filter.would_enable("hyper_util::client", &Level::INFO));
+    }
+
+    #[test]
+    fn a_bare_level_sets_every_target() {
+        let filter = filter_from("DEBUG");
+        assert_eq!(filter.default_level(), Some(LevelFilter::DEBUG));
+        assert!(filter.would_enable("reqwest::connect", &Level::DEBUG));
+        assert!(!filter.would_enable("reqwest::connect", &Level::TRACE));
+        assert!(!filter_from("off").would_enable("publish_offer", &Level::ERROR));
+    }
+
+    #[test]
+    fn targets_and_levels_combine_and_bad_directives_are_skipped() {
+        let filter =
+            filter_from(" publish_offer::wait=trace, reqwest[span{x=1}]=debug ,,error,h2=nonsense");
+        assert!(filter.would_enable("publish_offer::wait", &Level::TRACE));
+        assert!(!filter.would_enable("publish_offer::api", &Level::WARN));
+        assert!(filter.would_enable("publish_offer::api", &Level::ERROR));
+        assert!(!filter.would_enable("reqwest", &Level::DEBUG));
+        assert_eq!(filter.default_level(), Some(LevelFilter::ERROR));
+    }
 
     proptest! {
         #[test]
@@ -288,11 +350,11 @@ mod tests {
 
         let held = held_back();
         assert!(
-            held.contains(&format!("{line} (and 1 more like it, not printed)")),
+            held.contains(&" WARN 1 more like it, not printed; the last: unit-test warning: service busy; still waiting".to_owned()),
             "{held:?}"
         );
         assert!(
-            held.contains(&format!("{later} (and 1 more like it, not printed)")),
+            held.contains(&" WARN 1 more like it, not printed; the last: unit-test warning: HTTP 503; retrying in 2.5s".to_owned()),
             "{held:?}"
         );
     }

@@ -40,6 +40,7 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
     // Reporting is set up before validation so that even an invalid input is reported the CI
     // system's way (status output, error annotation).
     let (mut reporter, report_error) = report::setup(&inputs, &environment);
+    reporter.count_from(started);
 
     // Every problem in one report: the reporting inputs' and the others'.
     let settings = match (report_error, Settings::from_inputs(&inputs, &environment)) {

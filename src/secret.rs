@@ -115,9 +115,28 @@ fn wire_spellings(value: &str) -> Vec<String> {
         lower_hex(&percent),
         form,
         percent,
+        on_one_line(value),
     ];
+    spellings.sort();
     spellings.dedup();
     spellings
+}
+
+/// The value as service text is printed: every control character a space, runs of blanks one
+/// space (as `text::one_line` does). A token may hold interior spaces; `a  b` echoed in a message
+/// is printed `a b`, which the value as written would not match.
+fn on_one_line(value: &str) -> String {
+    let spaced: String = value
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    spaced.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Every byte but RFC 3986's unreserved characters as `%XX`.
@@ -242,6 +261,17 @@ pub(crate) mod tests {
             registry.redact("as is escaped_secret_value, escaped escaped\\_secret\\_value"),
             "as is ***, escaped ***"
         );
+    }
+
+    #[test]
+    fn a_secret_with_runs_of_blanks_is_redacted_as_one_line_prints_it() {
+        let mut registry = Registry {
+            values: vec!["eyJ0  tok\ten   with-blanks".to_owned()],
+            ..Registry::default()
+        };
+        registry.rebuild_known();
+        let echoed = crate::text::one_line("the service says: eyJ0  tok\ten   with-blanks!");
+        assert_eq!(registry.redact(&echoed), "the service says: ***!");
     }
 
     #[test]

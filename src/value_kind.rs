@@ -37,17 +37,16 @@ impl ValueKind {
             ValueKind::Identifier | ValueKind::OfferVersion => plain,
             ValueKind::OperationId => plain || c == '$',
             // No `'`, `(`, `)`, `*`, `!`, `;`, `,`, `@` (userinfo), `#` (fragment): a rebuilt
-            // operation URL has no use for them.
+            // operation URL has no use for them. No `&` in any kind: like `;`, it ends a shell
+            // command (`echo https://h/?a&reboot` runs `reboot`), and a rebuilt URL has one query
+            // parameter only.
             ValueKind::OperationUrl => {
-                plain || matches!(c, ':' | '/' | '?' | '=' | '&' | '%' | '$' | '~')
+                plain || matches!(c, ':' | '/' | '?' | '=' | '%' | '$' | '~')
             }
-            // A link may carry a fragment (the Azure portal's `#create/...`) and a query.
+            // A link may carry a fragment (the Azure portal's `#create/...`) and a query of one
+            // parameter.
             ValueKind::Link => {
-                plain
-                    || matches!(
-                        c,
-                        ':' | '/' | '?' | '=' | '&' | '%' | '~' | '#' | '+' | ',' | '@'
-                    )
+                plain || matches!(c, ':' | '/' | '?' | '=' | '%' | '~' | '#' | '+' | ',' | '@')
             }
             ValueKind::StatusWord | ValueKind::StepLabel => plain || c == ' ',
         }
@@ -150,6 +149,9 @@ mod tests {
             "a\"b",
             "a\\b",
             "a<b>",
+            "a&b",
+            "https://h/x?a=1&reboot",
+            "https://h/api/operations/x?api-version=1&reboot",
         ] {
             for kind in KINDS {
                 // `::error::x` is a fine status word shape only without the colons.
@@ -177,7 +179,7 @@ mod tests {
             let kind = KINDS[index];
             if kind.fits(&value) {
                 prop_assert!(value.chars().all(|c| kind.allows(c)));
-                for c in ['$', '`', '\'', '"', '{', '}', '|', '\n', '\r', ';', '(', ')', '\\', '<', '>'] {
+                for c in ['$', '`', '\'', '"', '{', '}', '|', '\n', '\r', ';', '&', '(', ')', '\\', '<', '>'] {
                     if value.contains(c) {
                         prop_assert!(kind == ValueKind::OperationId || kind == ValueKind::OperationUrl);
                         prop_assert_eq!(c, '$');

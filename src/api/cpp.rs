@@ -102,16 +102,36 @@ impl<'a> Cpp<'a> {
                 allowed: self.base.origin().ascii_serialization(),
             });
         }
-        rebuild_operation_url(&self.base, &self.api_version, &url).ok_or_else(|| {
-            ApiError::UnexpectedBody {
+        let rebuilt =
+            rebuild_operation_url(&self.base, &self.api_version, &url).ok_or_else(|| {
+                ApiError::UnexpectedBody {
+                    call,
+                    status: 202,
+                    detail: format!(
+                        "the Location header does not name an operation: {}",
+                        quoted()
+                    ),
+                }
+            })?;
+        // Both shapes name the offer; another offer's operation would be reported, and its URL
+        // handed on, as this one's.
+        let named = offer_from_operation_url(&rebuilt);
+        if let (Some(offer), Some(named)) = (&self.offer, named)
+            && !(named.publisher_id.eq_ignore_ascii_case(&offer.publisher_id)
+                && named.offer_id.eq_ignore_ascii_case(&offer.offer_id))
+        {
+            return Err(ApiError::UnexpectedBody {
                 call,
                 status: 202,
                 detail: format!(
-                    "the Location header does not name an operation: {}",
+                    "the Location header names an operation of another offer ({}/{}): {}",
+                    named.publisher_id,
+                    named.offer_id,
                     quoted()
                 ),
-            }
-        })
+            });
+        }
+        Ok(rebuilt)
     }
 
     /// `operation-url` as given to `command: wait` or `cancel`, rebuilt like a `Location`.

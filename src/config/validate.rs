@@ -741,11 +741,27 @@ fn operation_url_on_api(
     api: ApiChoice,
 ) -> Result<Url, ConfigError> {
     let on_cpp = url.origin() == api_url.origin() && api != ApiChoice::Ingestion;
-    let on_ingestion = url.origin() == ingestion_url.origin()
-        && url
-            .path()
-            .starts_with(ingestion_url.path().trim_end_matches('/'))
-        && api != ApiChoice::Cpp;
+    let base = ingestion_url.path().trim_end_matches('/');
+    // Under the base as a whole segment: `/rp/product-ingestion-other` is not under it.
+    let under_base = url
+        .path()
+        .strip_prefix(base)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    let on_ingestion =
+        url.origin() == ingestion_url.origin() && under_base && api != ApiChoice::Cpp;
+    // Of a shape the CPP API follows: found now, with the other input errors, rather than when
+    // the command starts. (The version is a placeholder: only the shape is checked.)
+    if on_cpp
+        && !on_ingestion
+        && crate::api::cpp::rebuild_operation_url(api_url, "0", &url).is_none()
+    {
+        return Err(check.invalid(
+            "operation-url",
+            "names no operation of the Cloud Partner Portal API: expected \
+             {api-url}/api/publishers/{publisher}/offers/{offer}/operations/{id} or \
+             {api-url}/api/operations/{id} (the operation-url output of the step that started it)",
+        ));
+    }
     if on_cpp || on_ingestion {
         Ok(url)
     } else {

@@ -682,6 +682,13 @@ impl Reporter {
         self.started.elapsed()
     }
 
+    /// Counts the run's time from `started`, the instant its time limit is measured from: a
+    /// reporter set up later (after the sandbox started, say) printed `running after 4s: the
+    /// time limit of 5s passed`.
+    pub fn count_from(&mut self, started: Instant) {
+        self.started = self.started.min(started);
+    }
+
     /// Reports the end of the run: every output, the annotations, the closing line, the summary
     /// and the result file.
     /// Writes every output of `outcome` (those already written with the same value are skipped),
@@ -897,4 +904,20 @@ fn closing_line(outcome: &Outcome, elapsed: std::time::Duration) -> String {
         line.push_str(&message_text(note));
     }
     line
+}
+
+#[cfg(test)]
+mod elapsed_tests {
+    use super::*;
+
+    #[test]
+    fn the_closing_line_counts_from_the_start_of_the_run() {
+        let run_started = Instant::now();
+        // Set up a moment after the run started, as after the sandbox service.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let mut reporter = Reporter::new(Box::new(plain::Plain::new(false)), None);
+        reporter.count_from(run_started);
+        let since_start = run_started.elapsed();
+        assert!(reporter.elapsed() >= since_start);
+    }
 }

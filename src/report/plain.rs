@@ -20,11 +20,19 @@ impl Plain {
     }
 }
 
-/// Whether to colour a stream, as cargo and ripgrep decide: `NO_COLOR` (non-empty) never;
-/// `CLICOLOR_FORCE` (not `0`) always; `CLICOLOR=0` never; else only on a terminal that is not
-/// `TERM=dumb`, outside CI.
+/// Whether to colour a stream, as cargo and ripgrep decide: `NO_COLOR` (non-empty) never; in
+/// CI never; `CLICOLOR_FORCE` (not `0`) always; `CLICOLOR=0` never; else only on a terminal that
+/// is not `TERM=dumb`.
 pub fn colour_wanted(environment: &Environment, is_terminal: bool) -> bool {
     if environment.get("NO_COLOR").is_some() {
+        return false;
+    }
+    // CI logs never get an escape code, even when asked for: the runners store and show them
+    // as text, and their parsers read the lines.
+    let in_ci = ["CI", "GITHUB_ACTIONS", "TF_BUILD", "GITLAB_CI"]
+        .iter()
+        .any(|name| environment.is_true(name));
+    if in_ci {
         return false;
     }
     if environment
@@ -33,13 +41,9 @@ pub fn colour_wanted(environment: &Environment, is_terminal: bool) -> bool {
     {
         return true;
     }
-    let in_ci = ["CI", "GITHUB_ACTIONS", "TF_BUILD", "GITLAB_CI"]
-        .iter()
-        .any(|name| environment.is_true(name));
     environment.get("CLICOLOR") != Some("0")
         && is_terminal
         && environment.get("TERM") != Some("dumb")
-        && !in_ci
 }
 
 const RED: &str = "\x1b[1;31m";
@@ -110,11 +114,17 @@ pub fn plain_annotation(annotation: &Annotation) -> String {
         Severity::Warning => "warning",
     };
     let mut lines = annotation.message.lines();
-    let mut text = format!(
-        "{label}: {}: {}",
-        inert(&annotation.title),
-        inert(lines.next().unwrap_or_default())
-    );
+    let first = lines.next().unwrap_or_default();
+    // An API error's message starts with the call, which is also its title: said once, not
+    // `error: get operation status: get operation status failed: HTTP 500`.
+    let names_the_title = first
+        .strip_prefix(annotation.title.as_str())
+        .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with(':'));
+    let mut text = if names_the_title {
+        format!("{label}: {}", inert(first))
+    } else {
+        format!("{label}: {}: {}", inert(&annotation.title), inert(first))
+    };
     // Continuation lines start with a mark: a runner that trims blanks before looking for a
     // command must not find one there.
     for line in lines {
@@ -186,6 +196,13 @@ mod tests {
             ),
             "NO_COLOR wins, as in cargo"
         );
+        for ci in ["CI", "GITHUB_ACTIONS", "TF_BUILD", "GITLAB_CI"] {
+            let value = if ci == "TF_BUILD" { "True" } else { "true" };
+            assert!(
+                !colour_wanted(&environment(&[("CLICOLOR_FORCE", "1"), (ci, value)]), true),
+                "no escape code in a CI log under {ci}, even when asked for"
+            );
+        }
     }
 
     #[test]
@@ -213,6 +230,35 @@ mod tests {
         assert_eq!(
             colourise("https://example.com/a: b"),
             "https://example.com/a: b"
+        );
+    }
+
+    #[test]
+    fn a_message_that_starts_with_its_title_says_it_once() {
+        let annotation = |title: &str, message: &str| {
+            plain_annotation(&Annotation {
+                severity: Severity::Error,
+                title: title.into(),
+                message: message.into(),
+            })
+        };
+        assert_eq!(
+            annotation(
+                "get operation status",
+                "get operation status failed: HTTP 500: boom"
+            ),
+            "error: get operation status failed: HTTP 500: boom"
+        );
+        assert_eq!(
+            annotation(
+                "publish offer",
+                "publish offer: unexpected answer (HTTP 202)"
+            ),
+            "error: publish offer: unexpected answer (HTTP 202)"
+        );
+        assert_eq!(
+            annotation("Certification", "Certificationless disk"),
+            "error: Certification: Certificationless disk"
         );
     }
 

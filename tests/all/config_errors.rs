@@ -378,3 +378,50 @@ fn every_problem_in_one_report_and_folders_are_not_files() {
     assert!(run.stdout.contains("is a folder"), "{}", run.dump());
     assert!(server.requests().is_empty());
 }
+
+/// An `operation-url` on the API's origin but of no operation's shape is an input error like the
+/// others: reported with them in one list, before any request.
+#[test]
+fn an_operation_url_of_no_known_shape_is_reported_with_the_other_input_errors() {
+    let server = FakeServer::start();
+    let url = format!("{}/api/publishers/{PUBLISHER}/offers/{OFFER}", server.url());
+    assert_invalid(
+        step()
+            .against(&server)
+            .input("command", "wait")
+            .input("operation-url", &url)
+            .input("poll-interval", "banana"),
+        &server,
+        &[
+            "poll-interval (INPUT_POLL-INTERVAL='banana')",
+            "operation-url (INPUT_OPERATION-URL=",
+            "/api/publishers/{publisher}/offers/{offer}/operations/{id}",
+        ],
+    );
+}
+
+/// The ingestion base is a whole path: an `operation-url` under a longer sibling
+/// (`/rp/product-ingestion-other`) is not under it, and is refused before any request.
+#[test]
+fn an_operation_url_beside_the_ingestion_base_is_not_under_it() {
+    let server = FakeServer::start();
+    let base = format!("{}/rp/product-ingestion", server.url());
+    let beside = format!(
+        "{}/rp/product-ingestion-other/configure/0b5e4c6a-1f00-4d3e-9a55-7c4b1e2f9a10/status",
+        server.url()
+    );
+    let run = step()
+        .against(&server)
+        .input("api", "ingestion")
+        .input("ingestion-url", &base)
+        .input("command", "wait")
+        .input("operation-url", &beside)
+        .run();
+    run.assert_code(2);
+    assert!(
+        run.stdout.contains("operation-url") && run.stdout.contains("the token is sent only there"),
+        "{}",
+        run.dump()
+    );
+    assert!(server.requests().is_empty(), "{}", run.dump());
+}

@@ -8,6 +8,7 @@
 mod support;
 
 mod ci_systems;
+mod composite_action;
 mod config_errors;
 mod contract;
 mod federated;

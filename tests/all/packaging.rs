@@ -1,7 +1,13 @@
-//! action.yml and the README say what the binary does: the same inputs, defaults and outputs.
+//! action.yml and the README say what the binary does: the same inputs, defaults and outputs;
+//! the README's examples are the files in examples/, paste no value into a script, and name only
+//! image tags and action refs the release workflow makes.
 
 use publish_offer::config::inputs::INPUTS;
 use publish_offer::report::Output;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
 use yaml_rust2::{Yaml, YamlLoader};
 
 fn action() -> Yaml {
@@ -64,11 +70,9 @@ fn action_outputs_match_the_program() {
 }
 
 #[test]
-fn action_runs_a_prebuilt_image() {
+fn action_is_a_composite_with_its_metadata() {
     let action = action();
-    assert_eq!(action["runs"]["using"].as_str(), Some("docker"));
-    let image = action["runs"]["image"].as_str().unwrap_or_default();
-    assert!(image.starts_with("docker://ghcr.io/"), "{image}");
+    assert_eq!(action["runs"]["using"].as_str(), Some("composite"));
     for field in ["name", "description", "author"] {
         assert!(
             action[field].as_str().is_some_and(|v| !v.is_empty()),
@@ -96,6 +100,365 @@ fn readme_documents_every_input_and_output() {
             output.name()
         );
     }
+}
+
+fn repo_text(path: &str) -> String {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
+
+fn example_files() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .expect("examples/")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.ends_with(".yml") || name.ends_with(".yaml"))
+        .map(|name| format!("examples/{name}"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A fenced block of the README: its language, text, and the file a `<!-- file: PATH -->` line
+/// right before it says it is.
+struct Block {
+    language: String,
+    text: String,
+    file: Option<String>,
+    line: usize,
+}
+
+fn readme_blocks(readme: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut lines = readme.lines().enumerate();
+    let mut marker = None;
+    while let Some((number, line)) = lines.next() {
+        if let Some(language) = line.strip_prefix("```") {
+            let mut text = String::new();
+            for (_, inner) in lines.by_ref() {
+                if inner.starts_with("```") {
+                    break;
+                }
+                text.push_str(inner);
+                text.push('\n');
+            }
+            blocks.push(Block {
+                language: language.trim().to_owned(),
+                text,
+                file: marker.take(),
+                line: number + 1,
+            });
+        } else if let Some(rest) = line.strip_prefix("<!-- file: ") {
+            marker = Some(rest.trim_end_matches(" -->").trim().to_owned());
+        } else if !line.trim().is_empty() {
+            marker = None;
+        }
+    }
+    blocks
+}
+
+#[test]
+fn readme_examples_are_the_files_in_examples() {
+    let readme = repo_text("README.md");
+    let blocks = readme_blocks(&readme);
+    let mut shown = BTreeSet::new();
+    for block in blocks.iter().filter(|block| block.file.is_some()) {
+        let file = block.file.as_deref().unwrap_or_default();
+        assert_eq!(
+            block.text,
+            repo_text(file),
+            "README.md line {}: the block differs from {file}",
+            block.line
+        );
+        assert!(shown.insert(file.to_owned()), "{file} is shown twice");
+    }
+    let files: BTreeSet<String> = example_files().into_iter().collect();
+    assert!(!files.is_empty());
+    assert_eq!(
+        shown, files,
+        "every file in examples/ is shown in the README, once"
+    );
+}
+
+/// The keys whose string value is a script a runner executes: GitHub `run`, Azure Pipelines
+/// `script`/`bash`/`pwsh`/`powershell`/`inlineScript`, GitLab `script`/`before_script`/`after_script`.
+const SCRIPT_KEYS: &[&str] = &[
+    "run",
+    "script",
+    "bash",
+    "pwsh",
+    "powershell",
+    "inlineScript",
+    "before_script",
+    "after_script",
+];
+
+/// Template syntax pasted into a script: GitHub and Azure `${{ }}`, Azure runtime `$[ ]` and
+/// macro `$(name)`, GitLab `$[[ ]]`. Each is expanded into the script text before the shell runs,
+/// so a value can become code (GitHub's security hardening guide): values belong in `env:`.
+fn injections(script: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for pattern in ["${{", "$[[", "$["] {
+        if script.contains(pattern) {
+            found.push(pattern.to_owned());
+        }
+    }
+    let macro_like = regex_lite::Regex::new(r"\$\([A-Za-z_][A-Za-z0-9_.]*\)").expect("regex");
+    found.extend(macro_like.find_iter(script).map(|m| m.as_str().to_owned()));
+    found
+}
+
+fn scripts_in<'a>(yaml: &'a Yaml, found: &mut Vec<&'a str>) {
+    match yaml {
+        Yaml::Hash(hash) => {
+            for (key, value) in hash {
+                let is_script = key.as_str().is_some_and(|key| SCRIPT_KEYS.contains(&key));
+                match value {
+                    Yaml::String(text) if is_script => found.push(text),
+                    Yaml::Array(items) if is_script => {
+                        found.extend(items.iter().filter_map(Yaml::as_str));
+                    }
+                    _ => scripts_in(value, found),
+                }
+            }
+        }
+        Yaml::Array(items) => items.iter().for_each(|item| scripts_in(item, found)),
+        _ => {}
+    }
+}
+
+fn script_injections(source: &str, text: &str) -> Vec<String> {
+    let documents = YamlLoader::load_from_str(text)
+        .unwrap_or_else(|error| panic!("{source} is not valid YAML: {error}"));
+    let mut scripts = Vec::new();
+    for document in &documents {
+        scripts_in(document, &mut scripts);
+    }
+    scripts
+        .into_iter()
+        .flat_map(|script| {
+            injections(script)
+                .into_iter()
+                .map(move |pattern| format!("{source}: {pattern} in script {script:?}"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_injection_check_finds_values_pasted_into_scripts() {
+    let github = "steps:\n  - run: echo \"${{ steps.publish.outputs.operation-url }}\"\n";
+    let azure = "steps:\n  - script: echo $(publish.operation_url)\n";
+    let gitlab = "job:\n  script:\n    - publish-offer --x $[[ inputs.offer ]]\n";
+    let safe = "steps:\n  - run: echo \"$URL $(date +%s)\"\n    env:\n      URL: ${{ steps.p.outputs.operation-url }}\n";
+    assert_eq!(script_injections("github", github).len(), 1);
+    assert_eq!(script_injections("azure", azure).len(), 1);
+    assert_eq!(script_injections("gitlab", gitlab).len(), 2, "$[[ and $[");
+    assert!(script_injections("safe", safe).is_empty());
+}
+
+#[test]
+fn no_example_or_workflow_pastes_a_value_into_a_script() {
+    let mut found = Vec::new();
+    let readme = repo_text("README.md");
+    for block in readme_blocks(&readme) {
+        if block.language == "yaml" {
+            let source = format!("README.md line {}", block.line);
+            found.extend(script_injections(&source, &block.text));
+        }
+    }
+    let mut files = example_files();
+    files.extend(
+        [
+            "action.yml",
+            ".github/workflows/ci.yml",
+            ".github/workflows/release.yml",
+            "templates/publish-offer.yml",
+        ]
+        .map(str::to_owned),
+    );
+    for file in files {
+        found.extend(script_injections(&file, &repo_text(&file)));
+    }
+    assert!(
+        found.is_empty(),
+        "pass these through env: instead:\n{}",
+        found.join("\n")
+    );
+}
+
+/// What `.github/scripts/release-tags` says a release of `version` makes.
+fn release_tags(version: &str) -> std::collections::HashMap<String, String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".github/scripts/release-tags");
+    let output = Command::new("bash")
+        .arg(script)
+        .args([version, "ghcr.io/OWNER/publish-offer"])
+        .output()
+        .expect("run release-tags");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .collect()
+}
+
+#[test]
+fn release_tags_are_the_version_its_minor_and_major() {
+    let stable = release_tags("1.2.3");
+    let image = "ghcr.io/OWNER/publish-offer";
+    assert_eq!(
+        stable["runtime-tags"],
+        format!("{image}:1.2.3,{image}:1.2,{image}:1")
+    );
+    assert_eq!(
+        stable["shell-tags"],
+        format!("{image}:1.2.3-shell,{image}:1.2-shell,{image}:1-shell")
+    );
+    assert_eq!(stable["version-tag"], "v1.2.3");
+    assert_eq!(stable["moving-tags"], "v1.2 v1");
+    let prerelease = release_tags("1.2.3-rc.1");
+    assert_eq!(prerelease["runtime-tags"], format!("{image}:1.2.3-rc.1"));
+    assert_eq!(prerelease["moving-tags"], "");
+}
+
+/// The release workflow pushes the images under release-tags' tags and moves its moving tags.
+#[test]
+fn the_release_workflow_uses_the_release_tags() {
+    let text = repo_text(".github/workflows/release.yml");
+    let workflow = YamlLoader::load_from_str(&text).expect("YAML").remove(0);
+    let image_steps = workflow["jobs"]["image"]["steps"]
+        .as_vec()
+        .expect("image steps");
+    let tags_step = image_steps
+        .iter()
+        .find(|step| step["id"].as_str() == Some("tags"))
+        .expect("a step with id tags");
+    assert!(
+        tags_step["run"]
+            .as_str()
+            .is_some_and(|run| run.contains(".github/scripts/release-tags \"$VERSION\"")),
+        "the tags step runs release-tags"
+    );
+    let pushed: Vec<&str> = image_steps
+        .iter()
+        .filter(|step| {
+            step["uses"]
+                .as_str()
+                .is_some_and(|uses| uses.starts_with("docker/build-push-action@"))
+        })
+        .map(|step| step["with"]["tags"].as_str().expect("tags"))
+        .collect();
+    assert_eq!(
+        pushed,
+        [
+            "${{ steps.tags.outputs.runtime-tags }}",
+            "${{ steps.tags.outputs.shell-tags }}"
+        ]
+    );
+    let moving = workflow["jobs"]["moving-tags"]["steps"]
+        .as_vec()
+        .expect("moving-tags steps")
+        .iter()
+        .filter_map(|step| step["run"].as_str())
+        .collect::<String>();
+    assert!(
+        moving.contains(".github/scripts/release-tags \"$VERSION\""),
+        "{moving}"
+    );
+    assert!(moving.contains("s/^moving-tags=//p"), "{moving}");
+}
+
+/// Every image tag and action ref in the README, examples/, action.yml and the install scripts'
+/// messages is one the release makes (`X.Y.Z`-style placeholders read as 1.2.3), under the
+/// `OWNER` placeholder the README explains, never a made-up owner.
+#[test]
+fn docs_name_only_tags_the_release_makes() {
+    let stable = release_tags("1.2.3");
+    let prerelease = release_tags("1.2.3-rc.1");
+    let mut images = BTreeSet::new();
+    let mut refs = BTreeSet::new();
+    for tags in [&stable, &prerelease] {
+        for key in ["runtime-tags", "shell-tags"] {
+            images.extend(tags[key].split(',').map(str::to_owned));
+        }
+        refs.insert(format!("OWNER/publish-offer@{}", tags["version-tag"]));
+        refs.extend(
+            tags["moving-tags"]
+                .split_whitespace()
+                .map(|tag| format!("OWNER/publish-offer@{tag}")),
+        );
+    }
+    let image_ref = regex_lite::Regex::new(
+        r"ghcr\.io/[A-Za-z0-9_.<>-]+/publish-offer:[A-Za-z0-9_.-]*[A-Za-z0-9]",
+    )
+    .expect("regex");
+    let action_ref =
+        regex_lite::Regex::new(r"[A-Za-z0-9_.<>-]+/publish-offer@[A-Za-z0-9_.-]*[A-Za-z0-9]")
+            .expect("regex");
+    let mut files = example_files();
+    files.extend(
+        [
+            "README.md",
+            "action.yml",
+            "action/install.sh",
+            "action/install.ps1",
+            "templates/publish-offer.yml",
+        ]
+        .map(str::to_owned),
+    );
+    // The release PR writes the GitLab component's default image with the real owner.
+    let released_owner =
+        regex_lite::Regex::new(r"ghcr\.io/[a-z0-9_.-]+/publish-offer:").expect("regex");
+    let mut wrong = Vec::new();
+    let mut seen = 0;
+    for file in &files {
+        let mut text = repo_text(file);
+        if file.starts_with("templates/") {
+            text = released_owner
+                .replace_all(&text, "ghcr.io/OWNER/publish-offer:")
+                .into_owned();
+        }
+        assert!(
+            !text.contains("contoso/publish-offer") && !text.contains("ghcr.io/contoso"),
+            "{file} names a placeholder owner; write OWNER/publish-offer"
+        );
+        let placeholder = |found: &str| {
+            found
+                .replace("X.Y.Z", "1.2.3")
+                .replace("X.Y", "1.2")
+                .replace(":X", ":1")
+                .replace("@vX", "@v1")
+        };
+        for found in image_ref.find_iter(&text) {
+            seen += 1;
+            if !images.contains(&placeholder(found.as_str())) {
+                wrong.push(format!("{file}: image {}", found.as_str()));
+            }
+        }
+        for found in action_ref.find_iter(&text) {
+            seen += 1;
+            let found = found.as_str();
+            let pinned_sha = found
+                .rsplit('@')
+                .next()
+                .is_some_and(|sha| sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()));
+            if !pinned_sha && !refs.contains(&placeholder(found)) {
+                wrong.push(format!("{file}: action ref {found}"));
+            }
+        }
+    }
+    assert!(seen > 5, "the patterns found only {seen} references");
+    assert!(
+        wrong.is_empty(),
+        "not made by the release:\n{}",
+        wrong.join("\n")
+    );
 }
 
 /// The README's inputs table is generated from the INPUTS table, as `--help` and action.yml are:

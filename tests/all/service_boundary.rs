@@ -591,3 +591,76 @@ fn a_running_operation_listed_with_a_link_of_no_known_shape_is_skipped() {
         server.requests()
     );
 }
+
+/// A Location on the API but naming another offer's operation (either shape) is not followed:
+/// the run would report that offer's outcome, and hand on its URL, as this one's.
+#[test]
+fn a_location_naming_another_offers_operation_is_not_followed() {
+    for location in [
+        format!("/api/publishers/{PUBLISHER}/offers/other-offer/operations/{OPERATION_ID}"),
+        "/api/operations/contoso$other-offer$2$preview".to_owned(),
+    ] {
+        let server = FakeServer::start();
+        serve_tokens(&server);
+        server.route(
+            "POST",
+            &offer_path("publish"),
+            vec![Reply::empty(202).header("Location", &location)],
+        );
+        serve_running_operation(&server);
+        server.route(
+            "GET",
+            &operation_path(),
+            vec![Reply::json(200, complete_operation())],
+        );
+        let run = step().github().against(&server).run();
+        run.assert_code(0);
+        assert_eq!(run.output("attached"), "true", "{}", run.dump());
+        assert!(run.stderr.contains("another offer"), "{}", run.dump());
+        assert!(
+            !run.output("operation-url").contains("other-offer"),
+            "{}",
+            run.dump()
+        );
+        assert!(
+            server
+                .requests()
+                .iter()
+                .all(|request| !request.path.contains("other-offer")),
+            "{:?}",
+            server.requests()
+        );
+    }
+}
+
+/// A token with a run of blanks (the authority may put spaces in one) echoed by the service is
+/// printed on one line, blanks collapsed: that spelling is redacted too.
+#[test]
+fn a_token_with_a_run_of_blanks_echoed_by_the_service_is_redacted() {
+    let token = "eyJ0eXAi  tok_with-a-run-of-blanks";
+    let server = FakeServer::start();
+    server.route(
+        "POST",
+        &token_path(),
+        vec![Reply::json(
+            200,
+            json!({"token_type": "Bearer", "expires_in": 3599, "access_token": token}),
+        )],
+    );
+    server.route(
+        "POST",
+        &offer_path("publish"),
+        vec![Reply::json(
+            400,
+            json!({"error": {"code": "BadRequest", "message": format!("token {token} is bad")}}),
+        )],
+    );
+    let run = step().github().against(&server).run();
+    run.assert_code(1).assert_no_secret(&[
+        CLIENT_SECRET,
+        token,
+        "eyJ0eXAi tok_with-a-run-of-blanks",
+    ]);
+    let error = run.command_starting("::error title=publish offer::");
+    assert!(error.contains("token *** is bad"), "{}", run.dump());
+}

@@ -4,6 +4,7 @@
 
 pub mod fake_proxy;
 pub mod fake_server;
+pub mod file_server;
 pub mod runner_parsers;
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use serde_json::{Value, json};
 
 pub use fake_proxy::FakeProxy;
 pub use fake_server::{FakeServer, Reply};
+pub use file_server::FileServer;
 
 /// The test CA, which alone vouches for the certificate of [`FakeServer::start_tls`].
 pub const TEST_CA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/ca.pem");
@@ -90,6 +92,19 @@ impl Step {
         self.env.retain(|(existing, _)| existing != name);
         self.env.push((name.to_owned(), value.to_owned()));
         self
+    }
+
+    /// The value this step gives `name`, if any.
+    pub fn env_value(&self, name: &str) -> Option<String> {
+        self.env
+            .iter()
+            .find(|(existing, _)| existing == name)
+            .map(|(_, value)| value.clone())
+    }
+
+    /// Every variable this step sets, for running the binary some other way (through a shell).
+    pub fn env_pairs(&self) -> &[(String, String)] {
+        &self.env
     }
 
     pub fn without(mut self, name: &str) -> Self {

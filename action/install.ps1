@@ -1,0 +1,88 @@
+# Puts the publish-offer release binary for this runner in the tool cache and writes its path to
+# the step output `path` (action.yml runs it next). Windows; install.sh is the same for Linux and
+# macOS, step for step: the binary is used only when its SHA-256 equals the one committed in
+# SHA256SUMS, and a cached copy is checked the same way before every use.
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+
+$here = $PSScriptRoot
+$repository = if ($env:GITHUB_ACTION_REPOSITORY) { $env:GITHUB_ACTION_REPOSITORY } else { 'OWNER/publish-offer' }
+$imageOwner = $repository.Split('/')[0].ToLowerInvariant()
+
+function Fail([string] $message) {
+    Write-Output "::error title=publish-offer: no binary::$message"
+    exit 1
+}
+
+# A ref without a usable release binary (a fork, an unreleased commit): say what works instead.
+function NoRelease([string] $reason) {
+    Fail "$reason. Pin a released version of the action (uses: $repository@vX.Y.Z, or a release's commit SHA), or run the image instead: uses: docker://ghcr.io/$imageOwner/publish-offer:X.Y.Z"
+}
+
+$version = ''
+$downloadUrl = ''
+foreach ($line in Get-Content -LiteralPath (Join-Path $here 'release.env')) {
+    $key, $value = $line.Split('=', 2)
+    if ($key -eq 'version') { $version = $value }
+    if ($key -eq 'download_url') { $downloadUrl = $value.TrimEnd('/') }
+}
+if (-not $version -or -not $downloadUrl) { NoRelease 'this revision of the action names no release (action/release.env is empty)' }
+if ($version -notmatch '^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$') { Fail "action/release.env: version '$version' is not X.Y.Z" }
+
+switch ("$env:RUNNER_OS/$env:RUNNER_ARCH") {
+    'Windows/X64' { $target = 'x86_64-pc-windows-msvc' }
+    default { NoRelease "no release binary for runner $env:RUNNER_OS/$env:RUNNER_ARCH (there are binaries for Linux X64 and ARM64, macOS ARM64 and X64, Windows X64)" }
+}
+$asset = "publish-offer-$target.exe"
+
+$expected = ''
+foreach ($line in Get-Content -LiteralPath (Join-Path $here 'SHA256SUMS')) {
+    $sum, $name = $line -split '\s+', 2
+    if ($name -eq $asset -or $name -eq "*$asset") { $expected = $sum.ToLowerInvariant(); break }
+}
+if (-not $expected) { NoRelease "release $version has no checksum for $asset in action/SHA256SUMS" }
+if ($expected -notmatch '^[0-9a-f]{64}$') { Fail "action/SHA256SUMS: the checksum of $asset is not 64 hex digits" }
+
+function Sha256Of([string] $path) { (Get-FileHash -LiteralPath $path -Algorithm SHA256).Hash.ToLowerInvariant() }
+
+# The tool cache's layout (<tool>/<version>/<arch>, complete when <arch>.complete exists).
+$cacheRoot = if ($env:RUNNER_TOOL_CACHE) { $env:RUNNER_TOOL_CACHE } else { $env:RUNNER_TEMP }
+$archDir = Join-Path (Join-Path (Join-Path $cacheRoot 'publish-offer') $version) $env:RUNNER_ARCH.ToLowerInvariant()
+$binary = Join-Path $archDir 'publish-offer.exe'
+
+function PublishPath {
+    if ($env:GITHUB_OUTPUT) { Add-Content -LiteralPath $env:GITHUB_OUTPUT -Value "path=$binary" -Encoding utf8 }
+}
+
+if ((Test-Path -LiteralPath "$archDir.complete") -and (Test-Path -LiteralPath $binary)) {
+    if ((Sha256Of $binary) -eq $expected) {
+        Write-Output "publish-offer $version from the tool cache: $binary"
+        PublishPath
+        exit 0
+    }
+    Write-Output "::warning title=publish-offer::the cached $binary does not match its checksum; downloading it again"
+    Remove-Item -LiteralPath "$archDir.complete", $binary -Force -ErrorAction SilentlyContinue
+}
+
+$url = "$downloadUrl/$asset"
+if ($url -notmatch '^https://' -and $url -notmatch '^http://(127\.0\.0\.1|localhost|\[::1\])[:/]') { Fail "action/release.env: download_url must be https ($url)" }
+New-Item -ItemType Directory -Force -Path $archDir | Out-Null
+$partial = Join-Path $archDir ".download.$PID"
+try {
+    Invoke-WebRequest -Uri $url -OutFile $partial -MaximumRetryCount 3 -RetryIntervalSec 2 -TimeoutSec 300
+} catch {
+    Remove-Item -LiteralPath $partial -Force -ErrorAction SilentlyContinue
+    $status = $_.Exception.Response.StatusCode.value__
+    if ($status -eq 404) { NoRelease "release $version has no asset $asset ($url`: HTTP 404)" }
+    Fail "downloading $url failed: $($_.Exception.Message)"
+}
+
+$actual = Sha256Of $partial
+if ($actual -ne $expected) {
+    Remove-Item -LiteralPath $partial -Force
+    Fail "refused $url`: its SHA-256 is $actual, but action/SHA256SUMS says $expected"
+}
+Move-Item -LiteralPath $partial -Destination $binary -Force
+New-Item -ItemType File -Force -Path "$archDir.complete" | Out-Null
+Write-Output "publish-offer $version downloaded and verified (SHA-256 $expected): $binary"
+PublishPath

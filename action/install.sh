@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Puts the publish-offer release binary for this runner in the tool cache and writes its path to
+# the step output `path` (action.yml runs it next). The binary comes from the release named in
+# release.env; it is used only when its SHA-256 equals the one committed in SHA256SUMS, so the
+# download location needs no trust. A cached copy is checked the same way before every use.
+# Linux and macOS; install.ps1 is the same for Windows.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repository="${GITHUB_ACTION_REPOSITORY:-OWNER/publish-offer}"
+image_owner="$(printf '%s' "${repository%%/*}" | tr '[:upper:]' '[:lower:]')"
+
+fail() {
+    printf '::error title=publish-offer: no binary::%s\n' "$1"
+    exit 1
+}
+
+# A ref without a usable release binary (a fork, an unreleased commit): say what works instead.
+no_release() {
+    fail "$1. Pin a released version of the action (uses: $repository@vX.Y.Z, or a release's commit SHA), or run the image instead: uses: docker://ghcr.io/$image_owner/publish-offer:X.Y.Z"
+}
+
+version="" download_url=""
+while IFS='=' read -r key value; do
+    case "$key" in
+    version) version="$value" ;;
+    download_url) download_url="${value%/}" ;;
+    esac
+done <"$here/release.env"
+[[ -n "$version" && -n "$download_url" ]] || no_release "this revision of the action names no release (action/release.env is empty)"
+[[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$ ]] || fail "action/release.env: version '$version' is not X.Y.Z"
+
+case "${RUNNER_OS:-}/${RUNNER_ARCH:-}" in
+Linux/X64) target=x86_64-unknown-linux-musl ;;
+Linux/ARM64) target=aarch64-unknown-linux-musl ;;
+macOS/ARM64) target=aarch64-apple-darwin ;;
+macOS/X64) target=x86_64-apple-darwin ;;
+*) no_release "no release binary for runner ${RUNNER_OS:-?}/${RUNNER_ARCH:-?} (there are binaries for Linux X64 and ARM64, macOS ARM64 and X64, Windows X64)" ;;
+esac
+asset="publish-offer-$target"
+
+expected="$(awk -v asset="$asset" '$2 == asset || $2 == "*" asset { print $1; exit }' "$here/SHA256SUMS")"
+[[ -n "$expected" ]] || no_release "release $version has no checksum for $asset in action/SHA256SUMS"
+[[ "$expected" =~ ^[0-9a-f]{64}$ ]] || fail "action/SHA256SUMS: the checksum of $asset is not 64 hex digits"
+
+sha256_of() {
+    if command -v sha256sum >/dev/null; then
+        sha256sum "$1" | cut -d' ' -f1
+    else
+        shasum -a 256 "$1" | cut -d' ' -f1
+    fi
+}
+
+# The tool cache's layout (<tool>/<version>/<arch>, complete when <arch>.complete exists), so
+# @actions/tool-cache and the runner's cache clean-up know it.
+cache_root="${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-${TMPDIR:-/tmp}}}"
+arch_dir="$cache_root/publish-offer/$version/$(printf '%s' "$RUNNER_ARCH" | tr '[:upper:]' '[:lower:]')"
+binary="$arch_dir/publish-offer"
+
+publish_path() {
+    if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
+        printf 'path=%s\n' "$binary" >>"$GITHUB_OUTPUT"
+    fi
+}
+
+if [[ -f "$arch_dir.complete" && -x "$binary" ]]; then
+    if [[ "$(sha256_of "$binary")" == "$expected" ]]; then
+        echo "publish-offer $version from the tool cache: $binary"
+        publish_path
+        exit 0
+    fi
+    echo "::warning title=publish-offer::the cached $binary does not match its checksum; downloading it again"
+    rm -f "$arch_dir.complete" "$binary"
+fi
+
+url="$download_url/$asset"
+# Only https leaves the machine; plain http is for a loopback server (the tests).
+protocols='=https'
+[[ "$url" =~ ^http://(127\.0\.0\.1|localhost|\[::1\])[:/] ]] && protocols='=http'
+mkdir -p "$arch_dir"
+partial="$(mktemp "$arch_dir/.download.XXXXXX")"
+trap 'rm -f "$partial"' EXIT
+code="$(curl --silent --show-error --location --proto "$protocols" --proto-redir "$protocols" \
+    --connect-timeout 20 --max-time 300 --retry 3 --output "$partial" --write-out '%{http_code}' \
+    "$url")" || fail "downloading $url failed (curl exit $?)"
+case "$code" in
+200) ;;
+404) no_release "release $version has no asset $asset ($url: HTTP 404)" ;;
+*) fail "downloading $url failed: HTTP $code" ;;
+esac
+
+actual="$(sha256_of "$partial")"
+[[ "$actual" == "$expected" ]] || fail "refused $url: its SHA-256 is $actual, but action/SHA256SUMS says $expected"
+
+chmod 755 "$partial"
+mv -f "$partial" "$binary"
+: >"$arch_dir.complete"
+echo "publish-offer $version downloaded and verified (SHA-256 $expected): $binary"
+publish_path

@@ -1,0 +1,497 @@
+//! The composite action (action.yml): action/install.sh against a loopback file server
+//! (download, cache hit, checksum mismatch, missing asset) and the run step, which must hand the
+//! binary every input exactly as the docker form did (`INPUT_<NAME>`, hyphens kept).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use publish_offer::config::inputs::INPUTS;
+use yaml_rust2::{Yaml, YamlLoader};
+
+use crate::support::{FileServer, Finished, parse_github_output, simple_server, step};
+
+const VERSION: &str = "1.2.3";
+const LINUX_X64_ASSET: &str = "publish-offer-x86_64-unknown-linux-musl";
+const ASSET_BYTES: &[u8] = b"#!/bin/sh\necho 'a stand-in for the release binary'\n";
+
+fn repo_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("bytes");
+    std::fs::write(&file, bytes).expect("write");
+    let output = Command::new("sha256sum")
+        .arg(&file)
+        .output()
+        .expect("sha256sum");
+    String::from_utf8_lossy(&output.stdout)[..64].to_owned()
+}
+
+/// A copy of action/ whose release.env and SHA256SUMS name a release on `server`, as the release
+/// PR commit writes them, with a runner's tool cache and command files beside it.
+struct Runner {
+    dir: tempfile::TempDir,
+    os: &'static str,
+    arch: &'static str,
+}
+
+struct Installed {
+    code: i32,
+    stdout: String,
+    outputs: HashMap<String, String>,
+}
+
+impl Runner {
+    fn new(release_env: &str, sums: &str) -> Runner {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let action = dir.path().join("action");
+        std::fs::create_dir_all(&action).expect("action dir");
+        std::fs::copy(repo_file("action/install.sh"), action.join("install.sh")).expect("copy");
+        std::fs::write(action.join("release.env"), release_env).expect("release.env");
+        std::fs::write(action.join("SHA256SUMS"), sums).expect("SHA256SUMS");
+        std::fs::create_dir_all(dir.path().join("tool-cache")).expect("tool cache");
+        Runner {
+            dir,
+            os: "Linux",
+            arch: "X64",
+        }
+    }
+
+    fn released_on(server: &FileServer, sums: &str) -> Runner {
+        let release_env = format!(
+            "# written by the release PR\nversion={VERSION}\ndownload_url={}\n",
+            server.url(&format!("/download/v{VERSION}"))
+        );
+        Runner::new(&release_env, sums)
+    }
+
+    fn on(mut self, os: &'static str, arch: &'static str) -> Runner {
+        self.os = os;
+        self.arch = arch;
+        self
+    }
+
+    fn cache(&self) -> PathBuf {
+        self.dir.path().join("tool-cache")
+    }
+
+    fn cached_binary(&self) -> PathBuf {
+        self.cache()
+            .join(format!("publish-offer/{VERSION}/x64/publish-offer"))
+    }
+
+    fn install(&self) -> Installed {
+        let output_file = self.dir.path().join("github_output");
+        let _ = std::fs::remove_file(&output_file);
+        let output = Command::new("bash")
+            .args(["--noprofile", "--norc", "-eo", "pipefail"])
+            .arg(self.dir.path().join("action/install.sh"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("RUNNER_OS", self.os)
+            .env("RUNNER_ARCH", self.arch)
+            .env("RUNNER_TOOL_CACHE", self.cache())
+            .env("RUNNER_TEMP", self.dir.path())
+            .env("GITHUB_OUTPUT", &output_file)
+            .env("GITHUB_ACTION_REPOSITORY", "Octo-Org/publish-offer")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run install.sh");
+        let outputs = std::fs::read_to_string(&output_file).unwrap_or_default();
+        Installed {
+            code: output.status.code().unwrap_or(-1),
+            stdout: format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+            outputs: parse_github_output(&outputs),
+        }
+    }
+}
+
+fn linux_x64_sums() -> String {
+    format!(
+        "{}  publish-offer-aarch64-unknown-linux-musl\n{}  {LINUX_X64_ASSET}\n",
+        "0".repeat(64),
+        sha256_hex(ASSET_BYTES)
+    )
+}
+
+fn asset_path(asset: &str) -> String {
+    format!("/download/v{VERSION}/{asset}")
+}
+
+#[test]
+fn install_downloads_verifies_and_then_uses_the_tool_cache() {
+    let server = FileServer::start();
+    server.put(&asset_path(LINUX_X64_ASSET), ASSET_BYTES);
+    let runner = Runner::released_on(&server, &linux_x64_sums());
+
+    let first = runner.install();
+    assert_eq!(first.code, 0, "{}", first.stdout);
+    let binary = runner.cached_binary();
+    assert_eq!(
+        first.outputs.get("path").map(String::as_str),
+        Some(binary.to_str().expect("utf-8 path")),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(std::fs::read(&binary).expect("cached binary"), ASSET_BYTES);
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&binary).expect("metadata").permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o755);
+    assert!(
+        runner
+            .cache()
+            .join(format!("publish-offer/{VERSION}/x64.complete"))
+            .exists()
+    );
+    assert!(
+        first.stdout.contains("downloaded and verified"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(server.requests(), vec![asset_path(LINUX_X64_ASSET)]);
+
+    let second = runner.install();
+    assert_eq!(second.code, 0, "{}", second.stdout);
+    assert_eq!(second.outputs.get("path"), first.outputs.get("path"));
+    assert!(
+        second.stdout.contains("from the tool cache"),
+        "{}",
+        second.stdout
+    );
+    assert_eq!(server.requests().len(), 1, "the cache hit downloaded again");
+}
+
+#[test]
+fn install_refuses_a_binary_whose_checksum_differs() {
+    let server = FileServer::start();
+    server.put(&asset_path(LINUX_X64_ASSET), b"#!/bin/sh\necho tampered\n");
+    let runner = Runner::released_on(&server, &linux_x64_sums());
+
+    let installed = runner.install();
+    assert_eq!(installed.code, 1, "{}", installed.stdout);
+    assert!(
+        installed
+            .stdout
+            .contains("::error title=publish-offer: no binary::refused ")
+            && installed.stdout.contains(&sha256_hex(ASSET_BYTES)),
+        "{}",
+        installed.stdout
+    );
+    assert!(installed.outputs.is_empty(), "{:?}", installed.outputs);
+    assert!(!runner.cached_binary().exists());
+    assert!(
+        !runner
+            .cache()
+            .join(format!("publish-offer/{VERSION}/x64.complete"))
+            .exists()
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(runner.cached_binary().parent().expect("dir"))
+        .expect("cache dir")
+        .collect();
+    assert!(leftovers.is_empty(), "partial download left: {leftovers:?}");
+}
+
+#[test]
+fn install_replaces_a_cached_binary_that_no_longer_matches() {
+    let server = FileServer::start();
+    server.put(&asset_path(LINUX_X64_ASSET), ASSET_BYTES);
+    let runner = Runner::released_on(&server, &linux_x64_sums());
+    assert_eq!(runner.install().code, 0);
+    std::fs::write(runner.cached_binary(), b"#!/bin/sh\necho swapped\n").expect("tamper");
+
+    let installed = runner.install();
+    assert_eq!(installed.code, 0, "{}", installed.stdout);
+    assert!(
+        installed.stdout.contains("::warning "),
+        "{}",
+        installed.stdout
+    );
+    assert_eq!(
+        std::fs::read(runner.cached_binary()).expect("binary"),
+        ASSET_BYTES
+    );
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[track_caller]
+fn assert_fails_with_advice(installed: &Installed, reason: &str) {
+    assert_eq!(installed.code, 1, "{}", installed.stdout);
+    let error = installed
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("::error title=publish-offer: no binary::"))
+        .unwrap_or_else(|| panic!("no error annotation in:\n{}", installed.stdout));
+    assert!(error.contains(reason), "{error}");
+    assert!(
+        error.contains("uses: Octo-Org/publish-offer@vX.Y.Z")
+            && error.contains("uses: docker://ghcr.io/octo-org/publish-offer:X.Y.Z"),
+        "{error}"
+    );
+    assert!(installed.outputs.is_empty(), "{:?}", installed.outputs);
+}
+
+#[test]
+fn install_without_the_release_asset_fails_with_advice() {
+    let server = FileServer::start();
+    let runner = Runner::released_on(&server, &linux_x64_sums());
+    let installed = runner.install();
+    assert_fails_with_advice(&installed, "HTTP 404");
+    assert_eq!(server.requests(), vec![asset_path(LINUX_X64_ASSET)]);
+}
+
+#[test]
+fn install_on_a_revision_without_a_release_fails_at_once() {
+    // What main holds until its first release PR: the committed files, empty.
+    let release_env = std::fs::read_to_string(repo_file("action/release.env")).expect("file");
+    let sums = std::fs::read_to_string(repo_file("action/SHA256SUMS")).expect("file");
+    let committed_is_unreleased = release_env.lines().any(|line| line == "version=");
+    let runner = if committed_is_unreleased {
+        Runner::new(&release_env, &sums)
+    } else {
+        Runner::new("version=\ndownload_url=\n", "")
+    };
+    assert_fails_with_advice(&runner.install(), "names no release");
+}
+
+#[test]
+fn install_without_a_checksum_for_the_runner_fails_without_downloading() {
+    let server = FileServer::start();
+    server.put(
+        &asset_path("publish-offer-aarch64-apple-darwin"),
+        ASSET_BYTES,
+    );
+    let runner = Runner::released_on(&server, &linux_x64_sums()).on("macOS", "ARM64");
+    assert_fails_with_advice(
+        &runner.install(),
+        "no checksum for publish-offer-aarch64-apple-darwin",
+    );
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+
+    let unsupported = Runner::released_on(&server, &linux_x64_sums()).on("Linux", "ARM");
+    assert_fails_with_advice(
+        &unsupported.install(),
+        "no release binary for runner Linux/ARM",
+    );
+}
+
+#[test]
+fn install_picks_the_asset_of_each_runner() {
+    let cases = [
+        ("Linux", "X64", "publish-offer-x86_64-unknown-linux-musl"),
+        ("Linux", "ARM64", "publish-offer-aarch64-unknown-linux-musl"),
+        ("macOS", "ARM64", "publish-offer-aarch64-apple-darwin"),
+        ("macOS", "X64", "publish-offer-x86_64-apple-darwin"),
+    ];
+    let server = FileServer::start();
+    let mut sums = String::new();
+    for (_, _, asset) in cases {
+        server.put(&asset_path(asset), asset.as_bytes());
+        sums.push_str(&format!("{}  {asset}\n", sha256_hex(asset.as_bytes())));
+    }
+    for (os, arch, asset) in cases {
+        let runner = Runner::released_on(&server, &sums).on(os, arch);
+        let installed = runner.install();
+        assert_eq!(installed.code, 0, "{os}/{arch}: {}", installed.stdout);
+        let path = installed.outputs.get("path").expect("path output");
+        assert_eq!(std::fs::read(path).expect("binary"), asset.as_bytes());
+        assert!(
+            path.ends_with(&format!("/{}/publish-offer", arch.to_ascii_lowercase())),
+            "{path}"
+        );
+    }
+}
+
+// ---- action.yml ---------------------------------------------------------------------------
+
+fn action() -> Yaml {
+    let text = std::fs::read_to_string(repo_file("action.yml")).expect("action.yml");
+    YamlLoader::load_from_str(&text)
+        .expect("valid YAML")
+        .remove(0)
+}
+
+fn composite_step<'a>(action: &'a Yaml, id: &str) -> &'a Yaml {
+    action["runs"]["steps"]
+        .as_vec()
+        .expect("runs.steps")
+        .iter()
+        .find(|step| step["id"].as_str() == Some(id))
+        .unwrap_or_else(|| panic!("no step {id}"))
+}
+
+fn step_env(step: &Yaml) -> Vec<(String, String)> {
+    step["env"]
+        .as_hash()
+        .expect("env")
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().expect("name").to_owned(),
+                value.as_str().expect("value").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn both_run_steps_pass_every_input_as_the_docker_form_did() {
+    let action = action();
+    assert_eq!(action["runs"]["using"].as_str(), Some("composite"));
+    let mut expected: Vec<(String, String)> = INPUTS
+        .iter()
+        .map(|spec| {
+            (
+                format!("INPUT_{}", spec.name.to_ascii_uppercase()),
+                format!("${{{{ inputs.{} }}}}", spec.name),
+            )
+        })
+        .collect();
+    expected.sort();
+    for (id, install) in [
+        ("run-posix", "install-posix"),
+        ("run-windows", "install-windows"),
+    ] {
+        let mut env = step_env(composite_step(&action, id));
+        let binary = env
+            .iter()
+            .position(|(name, _)| name == "PUBLISH_OFFER_BINARY")
+            .map(|index| env.remove(index).1);
+        assert_eq!(
+            binary.as_deref(),
+            Some(format!("${{{{ steps.{install}.outputs.path }}}}").as_str())
+        );
+        env.sort();
+        assert_eq!(env, expected, "env of {id}");
+    }
+    for output in action["outputs"].as_hash().expect("outputs").keys() {
+        let name = output.as_str().expect("name");
+        assert_eq!(
+            action["outputs"][name]["value"].as_str(),
+            Some(
+                format!(
+                    "${{{{ steps.run-posix.outputs.{name} || steps.run-windows.outputs.{name} }}}}"
+                )
+                .as_str()
+            ),
+        );
+    }
+}
+
+/// Runs a run step's `script` as the runner does (`bash --noprofile --norc -eo pipefail FILE`),
+/// with GitHub's command files and the step's `env:` (names as given, hyphens kept).
+fn run_through_bash(script: &str, step_env: &[(String, String)]) -> Finished {
+    let github = step().github();
+    let script_file = github.dir().join("run-step.sh");
+    std::fs::write(&script_file, script).expect("script");
+    let mut command = Command::new("bash");
+    command
+        .args(["--noprofile", "--norc", "-eo", "pipefail"])
+        .arg(&script_file)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(github.dir())
+        .stdin(Stdio::null());
+    for (name, value) in github.env_pairs().iter().chain(step_env) {
+        command.env(name, value);
+    }
+    github.finished(command.output().expect("bash"))
+}
+
+/// Runs the `run-posix` step as the runner does (`bash --noprofile --norc -eo pipefail FILE`,
+/// with the step's `env:` evaluated for `inputs`), next to the binary run as the docker form ran
+/// it; both must write the same outputs and end the same way.
+#[test]
+fn the_run_step_behaves_like_the_docker_form() {
+    let action = action();
+    let run_step = composite_step(&action, "run-posix");
+    assert_eq!(run_step["shell"].as_str(), Some("bash"));
+    let script = run_step["run"].as_str().expect("run");
+
+    let server = simple_server();
+    let with = step().github().against(&server).input("timeout", "20s");
+    let inputs: HashMap<String, String> = INPUTS
+        .iter()
+        .map(|spec| {
+            let variable = format!("INPUT_{}", spec.name.to_ascii_uppercase());
+            let value = with
+                .env_value(&variable)
+                .or(spec.default.map(str::to_owned))
+                .unwrap_or_default();
+            (spec.name.to_owned(), value)
+        })
+        .collect();
+
+    let direct = with.run();
+    assert_eq!(direct.code, 0, "{}", direct.stderr);
+
+    let evaluated_env: Vec<(String, String)> = step_env(run_step)
+        .into_iter()
+        .map(|(name, expression)| {
+            let value = if name == "PUBLISH_OFFER_BINARY" {
+                env!("CARGO_BIN_EXE_publish-offer").to_owned()
+            } else {
+                let input = expression
+                    .trim_start_matches("${{ inputs.")
+                    .trim_end_matches(" }}");
+                inputs.get(input).cloned().unwrap_or_default()
+            };
+            (name, value)
+        })
+        .collect();
+    let through_action = run_through_bash(script, &evaluated_env);
+
+    assert_eq!(
+        through_action.code, direct.code,
+        "{}",
+        through_action.stderr
+    );
+    let mut direct_outputs = parse_github_output(&direct.outputs_raw);
+    let mut action_outputs = parse_github_output(&through_action.outputs_raw);
+    assert_eq!(
+        action_outputs.get("status").map(String::as_str),
+        Some("succeeded")
+    );
+    for outputs in [&mut direct_outputs, &mut action_outputs] {
+        outputs.remove("duration");
+    }
+    assert_eq!(action_outputs, direct_outputs);
+}
+
+/// A hyphenated input reaches the binary through bash under its hyphenated name: the error for a
+/// bad value names `INPUT_POLL-INTERVAL`, as it does for the docker form.
+#[test]
+fn a_hyphenated_input_reaches_the_binary_through_the_run_step() {
+    let action = action();
+    let script = composite_step(&action, "run-posix")["run"]
+        .as_str()
+        .expect("run")
+        .to_owned();
+    let hyphenated_env = [
+        ("PUBLISH_OFFER_BINARY", env!("CARGO_BIN_EXE_publish-offer")),
+        ("INPUT_PUBLISHER-ID", "contoso"),
+        ("INPUT_OFFER-ID", "contoso-vm"),
+        ("INPUT_POLL-INTERVAL", "30"),
+    ]
+    .map(|(name, value)| (name.to_owned(), value.to_owned()));
+    let finished = run_through_bash(&script, &hyphenated_env);
+    assert_eq!(finished.code, 2, "{}", finished.stdout);
+    assert!(
+        finished.stdout.contains("INPUT_POLL-INTERVAL"),
+        "{}",
+        finished.stdout
+    );
+    assert_eq!(
+        parse_github_output(&finished.outputs_raw)
+            .get("status")
+            .map(String::as_str),
+        Some("invalid-input")
+    );
+}
