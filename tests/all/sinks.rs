@@ -435,3 +435,58 @@ fn a_panic_on_gitlab_leaves_the_status_in_the_dotenv_report() {
         run.dump()
     );
 }
+
+/// Without `GITHUB_OUTPUT` the outputs cannot be written: said once, not once per output.
+#[test]
+fn a_missing_github_output_is_warned_of_once() {
+    let server = simple_server();
+    let run = step()
+        .github()
+        .without("GITHUB_OUTPUT")
+        .against(&server)
+        .run();
+    run.assert_code(0);
+    let warnings = run
+        .stderr
+        .lines()
+        .filter(|line| line.contains("GITHUB_OUTPUT is not set"))
+        .count();
+    assert_eq!(warnings, 1, "{}", run.dump());
+}
+
+/// A service inventing a new status at every reading: each is told once, and at most 16 of them.
+#[test]
+fn unknown_statuses_are_told_once_each_and_at_most_sixteen() {
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    let step_json = json!([cpp_step("validation", "Validate", "inProgress", 10)]);
+    let mut states: Vec<Value> = (0..20)
+        .flat_map(|n| {
+            let state = operation(&format!("invented-{n:02}"), step_json.clone());
+            [state.clone(), state]
+        })
+        .collect();
+    states.push(operation("complete", step_json));
+    serve_publish(&server, states);
+    let run = step()
+        .github()
+        .against(&server)
+        .input("poll-interval", "1ms")
+        .run();
+    run.assert_code(0);
+    let told: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|line| line.contains("which is not known here"))
+        .collect();
+    assert_eq!(told.len(), 16, "{}", run.dump());
+    for n in 0..16 {
+        let status = format!("invented-{n:02}");
+        assert_eq!(
+            told.iter().filter(|line| line.contains(&status)).count(),
+            1,
+            "{status}\n{}",
+            run.dump()
+        );
+    }
+}
