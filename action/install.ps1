@@ -54,13 +54,24 @@ function PublishPath {
     if ($env:GITHUB_OUTPUT) { Add-Content -LiteralPath $env:GITHUB_OUTPUT -Value "path=$binary" -Encoding utf8 }
 }
 
-if ((Test-Path -LiteralPath "$archDir.complete") -and (Test-Path -LiteralPath $binary)) {
+# A link (symbolic link, junction: a reparse point) does not count: its target, outside the
+# cache, could change after the check.
+function IsLink([string] $path) {
+    $item = Get-Item -LiteralPath $path -Force -ErrorAction SilentlyContinue
+    $item -and ($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint)
+}
+
+if ((Test-Path -LiteralPath "$archDir.complete" -PathType Leaf) -and (Test-Path -LiteralPath $binary -PathType Leaf) -and -not (IsLink "$archDir.complete") -and -not (IsLink $binary)) {
     if ((Sha256Of $binary) -eq $expected) {
         Write-Output "publish-offer $version from the tool cache: $binary"
         PublishPath
         exit 0
     }
     Write-Output "::warning title=publish-offer::the cached $binary does not match its checksum; downloading it again"
+    Remove-Item -LiteralPath "$archDir.complete", $binary -Force -ErrorAction SilentlyContinue
+} elseif ((IsLink $binary) -or (IsLink "$archDir.complete")) {
+    # Removed, not replaced: Move-Item would put the download in a directory the link points to.
+    Write-Output "::warning title=publish-offer::the cached $binary is a symbolic link; downloading it again"
     Remove-Item -LiteralPath "$archDir.complete", $binary -Force -ErrorAction SilentlyContinue
 }
 
