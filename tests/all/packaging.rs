@@ -374,6 +374,20 @@ fn the_release_workflow_uses_the_release_tags() {
     assert!(moving.contains("s/^moving-tags=//p"), "{moving}");
 }
 
+/// A prepare run and a publish run never share a concurrency group. GitHub keeps one pending run
+/// per group and cancels the one pending before it: with a single group, a publish run queued
+/// behind a running prepare was cancelled by the next dispatch, and nothing pushes
+/// action/release.env again to publish that release.
+#[test]
+fn the_release_workflow_never_cancels_a_pending_publish_for_a_prepare() {
+    let text = repo_text(".github/workflows/release.yml");
+    let workflow = YamlLoader::load_from_str(&text).expect("YAML").remove(0);
+    let concurrency = &workflow["concurrency"];
+    assert_eq!(concurrency["cancel-in-progress"].as_bool(), Some(false));
+    let group = concurrency["group"].as_str().expect("a concurrency group");
+    assert!(group.contains("${{ github.event_name }}"), "{group}");
+}
+
 /// Every image tag and action ref in the README, examples/, action.yml and the install scripts'
 /// messages is one the release makes (`X.Y.Z`-style placeholders read as 1.2.3), under the
 /// `OWNER` placeholder the README explains, never a made-up owner.
