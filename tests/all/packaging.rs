@@ -294,10 +294,20 @@ fn no_example_or_workflow_pastes_a_value_into_a_script() {
 
 /// What `.github/scripts/release-tags` says a release of `version` makes.
 fn release_tags(version: &str) -> std::collections::HashMap<String, String> {
+    release_tags_beside(version, &[])
+}
+
+/// What `.github/scripts/release-tags` says a release of `version` makes in a repository that
+/// holds the tags `released`.
+fn release_tags_beside(
+    version: &str,
+    released: &[&str],
+) -> std::collections::HashMap<String, String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".github/scripts/release-tags");
     let output = Command::new("bash")
         .arg(script)
         .args([version, "ghcr.io/OWNER/publish-offer"])
+        .args(released)
         .output()
         .expect("run release-tags");
     assert!(output.status.success(), "{output:?}");
@@ -327,6 +337,36 @@ fn release_tags_are_the_version_its_minor_and_major() {
     assert_eq!(prerelease["moving-tags"], "");
 }
 
+/// A patch of an older line does not take the moving tags of a newer release: 1.2.5 released
+/// after 1.3.0 moved v1 and :1 back to 1.2.5.
+#[test]
+fn release_tags_never_move_a_tag_back_to_an_older_line() {
+    let image = "ghcr.io/OWNER/publish-offer";
+    let released = [
+        "v1.2.4",
+        "v1.3.0",
+        "v1.4.0-rc.1",
+        "v2.0.0",
+        "v0.9.9",
+        "latest",
+    ];
+    let patch = release_tags_beside("1.2.5", &released);
+    assert_eq!(patch["moving-tags"], "v1.2");
+    assert_eq!(patch["runtime-tags"], format!("{image}:1.2.5,{image}:1.2"));
+    assert_eq!(
+        patch["shell-tags"],
+        format!("{image}:1.2.5-shell,{image}:1.2-shell")
+    );
+
+    let behind_a_patch = release_tags_beside("1.3.0", &["v1.3.1"]);
+    assert_eq!(behind_a_patch["moving-tags"], "");
+    assert_eq!(behind_a_patch["runtime-tags"], format!("{image}:1.3.0"));
+
+    // A pre-release of a newer line and releases of other majors hold nothing back.
+    let newest = release_tags_beside("1.3.1", &released);
+    assert_eq!(newest["moving-tags"], "v1.3 v1");
+}
+
 /// The release workflow pushes the images under release-tags' tags and moves its moving tags.
 #[test]
 fn the_release_workflow_uses_the_release_tags() {
@@ -339,11 +379,15 @@ fn the_release_workflow_uses_the_release_tags() {
         .iter()
         .find(|step| step["id"].as_str() == Some("tags"))
         .expect("a step with id tags");
+    // Both give release-tags the repository's tags, so that neither moves a tag backwards.
+    let with_released_tags = |run: &str| {
+        run.contains("git/matching-refs/tags/v")
+            && (run.contains(".github/scripts/release-tags \"$VERSION\" \"$image\" $released")
+                || run.contains(".github/scripts/release-tags \"$VERSION\" unused $released"))
+    };
     assert!(
-        tags_step["run"]
-            .as_str()
-            .is_some_and(|run| run.contains(".github/scripts/release-tags \"$VERSION\"")),
-        "the tags step runs release-tags"
+        tags_step["run"].as_str().is_some_and(with_released_tags),
+        "the tags step runs release-tags with the released tags"
     );
     let pushed: Vec<&str> = image_steps
         .iter()
@@ -367,10 +411,7 @@ fn the_release_workflow_uses_the_release_tags() {
         .iter()
         .filter_map(|step| step["run"].as_str())
         .collect::<String>();
-    assert!(
-        moving.contains(".github/scripts/release-tags \"$VERSION\""),
-        "{moving}"
-    );
+    assert!(with_released_tags(&moving), "{moving}");
     assert!(moving.contains("s/^moving-tags=//p"), "{moving}");
 }
 
