@@ -35,13 +35,15 @@ switch ("$env:RUNNER_OS/$env:RUNNER_ARCH") {
 }
 $asset = "publish-offer-$target.exe"
 
+# As install.sh's awk: fields split on blanks, the name compared case-sensitively (-ceq, where
+# -eq would ignore case), the sum taken as written (lower-case hex, as sha256sum writes it).
 $expected = ''
 foreach ($line in Get-Content -LiteralPath (Join-Path $here 'SHA256SUMS')) {
-    $sum, $name = $line -split '\s+', 2
-    if ($name -eq $asset -or $name -eq "*$asset") { $expected = $sum.ToLowerInvariant(); break }
+    $fields = -split $line
+    if ($fields.Count -ge 2 -and ($fields[1] -ceq $asset -or $fields[1] -ceq "*$asset")) { $expected = $fields[0]; break }
 }
 if (-not $expected) { NoRelease "release $version has no checksum for $asset in action/SHA256SUMS" }
-if ($expected -notmatch '^[0-9a-f]{64}$') { Fail "action/SHA256SUMS: the checksum of $asset is not 64 hex digits" }
+if ($expected -cnotmatch '^[0-9a-f]{64}$') { Fail "action/SHA256SUMS: the checksum of $asset is not 64 hex digits" }
 
 function Sha256Of([string] $path) { (Get-FileHash -LiteralPath $path -Algorithm SHA256).Hash.ToLowerInvariant() }
 
