@@ -429,6 +429,73 @@ fn the_release_workflow_never_cancels_a_pending_publish_for_a_prepare() {
     assert!(group.contains("${{ github.event_name }}"), "{group}");
 }
 
+/// The release PR's lines that point the GitLab component's default image at the release, run
+/// twice as two releases would: a repository not named publish-offer (a renamed fork, upper-case
+/// owner) got its image written at the first release and the second found no line to replace.
+#[test]
+fn the_release_pr_sets_the_gitlab_component_image_release_after_release() {
+    let text = repo_text(".github/workflows/release.yml");
+    let workflow = YamlLoader::load_from_str(&text).expect("YAML").remove(0);
+    let run = workflow["jobs"]["release-pr"]["steps"]
+        .as_vec()
+        .expect("release-pr steps")
+        .iter()
+        .find(|step| step["name"].as_str() == Some("The release PR's files"))
+        .and_then(|step| step["run"].as_str())
+        .expect("the step writing the release PR's files");
+    let image_lines: String = run
+        .lines()
+        .map(str::trim_start)
+        .filter(|line| {
+            line.starts_with("image_line=")
+                || line.starts_with("sed -E -i")
+                || line.starts_with("grep -qxF \"$image_line\"")
+        })
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_eq!(image_lines.lines().count(), 3, "{run}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join("templates")).expect("mkdir");
+    let template = dir.path().join("templates/publish-offer.yml");
+    std::fs::write(&template, repo_text("templates/publish-offer.yml")).expect("copy");
+    for (repository, version, image) in [
+        (
+            "Octo-Org/Offer-Tools",
+            "1.0.0",
+            "ghcr.io/octo-org/offer-tools:1.0.0-shell",
+        ),
+        (
+            "Octo-Org/Offer-Tools",
+            "1.0.1",
+            "ghcr.io/octo-org/offer-tools:1.0.1-shell",
+        ),
+        (
+            "octo/publish-offer",
+            "1.1.0",
+            "ghcr.io/octo/publish-offer:1.1.0-shell",
+        ),
+    ] {
+        let output = Command::new("bash")
+            .args(["-e", "-c", &image_lines])
+            .current_dir(dir.path())
+            .env("GITHUB_REPOSITORY", repository)
+            .env("VERSION", version)
+            .output()
+            .expect("bash");
+        assert!(
+            output.status.success(),
+            "{repository} {version}: {output:?}"
+        );
+        let written = std::fs::read_to_string(&template).expect("template");
+        assert!(
+            written
+                .lines()
+                .any(|line| line == format!("      default: {image}")),
+            "{written}"
+        );
+    }
+}
+
 /// Every image tag and action ref in the README, examples/, action.yml and the install scripts'
 /// messages is one the release makes (`X.Y.Z`-style placeholders read as 1.2.3), under the
 /// `OWNER` placeholder the README explains, never a made-up owner.
