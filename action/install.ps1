@@ -7,7 +7,8 @@ $ProgressPreference = 'SilentlyContinue'
 
 $here = $PSScriptRoot
 $repository = if ($env:GITHUB_ACTION_REPOSITORY) { $env:GITHUB_ACTION_REPOSITORY } else { 'OWNER/publish-offer' }
-$imageOwner = $repository.Split('/')[0].ToLowerInvariant()
+# The release pushes the image as ghcr.io/<owner>/<name>, lower-cased (image names must be).
+$image = "ghcr.io/$($repository.ToLowerInvariant())"
 
 function Fail([string] $message) {
     Write-Output "::error title=publish-offer: no binary::$message"
@@ -16,7 +17,7 @@ function Fail([string] $message) {
 
 # A ref without a usable release binary (a fork, an unreleased commit): say what works instead.
 function NoRelease([string] $reason) {
-    Fail "$reason. Pin a released version of the action (uses: $repository@vX.Y.Z, or a release's commit SHA), or run the image instead: uses: docker://ghcr.io/$imageOwner/publish-offer:X.Y.Z"
+    Fail "$reason. Pin a released version of the action (uses: $repository@vX.Y.Z, or a release's commit SHA), or run the image instead: uses: docker://$($image):X.Y.Z"
 }
 
 $version = ''

@@ -8,7 +8,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repository="${GITHUB_ACTION_REPOSITORY:-OWNER/publish-offer}"
-image_owner="$(printf '%s' "${repository%%/*}" | tr '[:upper:]' '[:lower:]')"
+# The release pushes the image as ghcr.io/<owner>/<name>, lower-cased (image names must be).
+image="ghcr.io/$(printf '%s' "$repository" | tr '[:upper:]' '[:lower:]')"
 
 fail() {
     printf '::error title=publish-offer: no binary::%s\n' "$1"
@@ -17,7 +18,7 @@ fail() {
 
 # A ref without a usable release binary (a fork, an unreleased commit): say what works instead.
 no_release() {
-    fail "$1. Pin a released version of the action (uses: $repository@vX.Y.Z, or a release's commit SHA), or run the image instead: uses: docker://ghcr.io/$image_owner/publish-offer:X.Y.Z"
+    fail "$1. Pin a released version of the action (uses: $repository@vX.Y.Z, or a release's commit SHA), or run the image instead: uses: docker://$image:X.Y.Z"
 }
 
 version="" download_url=""

@@ -37,6 +37,7 @@ struct Runner {
     os: &'static str,
     arch: &'static str,
     tool_cache_name: &'static str,
+    repository: &'static str,
 }
 
 struct Installed {
@@ -59,6 +60,7 @@ impl Runner {
             os: "Linux",
             arch: "X64",
             tool_cache_name: "tool-cache",
+            repository: "Octo-Org/publish-offer",
         }
     }
 
@@ -105,7 +107,7 @@ impl Runner {
             .env("RUNNER_TOOL_CACHE", self.cache())
             .env("RUNNER_TEMP", self.dir.path())
             .env("GITHUB_OUTPUT", &output_file)
-            .env("GITHUB_ACTION_REPOSITORY", "Octo-Org/publish-offer")
+            .env("GITHUB_ACTION_REPOSITORY", self.repository)
             .stdin(Stdio::null())
             .output()
             .expect("run install.sh");
@@ -366,6 +368,26 @@ fn install_on_a_revision_without_a_release_fails_at_once() {
         Runner::new("version=\ndownload_url=\n", "")
     };
     assert_fails_with_advice(&runner.install(), "names no release");
+}
+
+#[test]
+fn install_advises_the_image_of_the_repository_the_action_comes_from() {
+    // The release pushes ghcr.io/<owner>/<name>, both lower-cased: a repository not named
+    // publish-offer was advised an image that does not exist.
+    let mut runner = Runner::new("version=\ndownload_url=\n", "");
+    runner.repository = "Octo-Org/Offer-Tools";
+    let installed = runner.install();
+    assert_eq!(installed.code, 1, "{}", installed.stdout);
+    assert!(
+        installed
+            .stdout
+            .contains("uses: Octo-Org/Offer-Tools@vX.Y.Z")
+            && installed
+                .stdout
+                .contains("uses: docker://ghcr.io/octo-org/offer-tools:X.Y.Z"),
+        "{}",
+        installed.stdout
+    );
 }
 
 #[test]
