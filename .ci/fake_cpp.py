@@ -5,7 +5,7 @@ Standard library only. Listens on 127.0.0.1 (an ephemeral port unless --port is 
 the port to --port-file once it is listening, and logs one line per request to stderr.
 
   POST /{tenant}/oauth2/token, /{tenant}/oauth2/v2.0/token
-      -> 200 {"access_token": "tok-123456789", "expires_in": "3599"}
+      -> 200 {"access_token": "image-test-access-token-5e1d9c", "expires_in": "3599"}
   POST /api/publishers/{p}/offers/{o}/publish            (needs the bearer token)
       -> 202, Location: /api/publishers/{p}/offers/{o}/operations/{OPERATION_ID}?api-version=...
   GET  /api/publishers/{p}/offers/{o}/operations/{OPERATION_ID}   (needs the bearer token)
@@ -22,7 +22,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-TOKEN = "tok-123456789"
+TOKEN = "image-test-access-token-5e1d9c"
 OPERATION_ID = "56615b67-2185-49fe-80d2-c4ddf77bb2e8"
 API_VERSION = "2017-10-31"
 

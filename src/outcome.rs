@@ -243,4 +243,120 @@ mod tests {
         assert_eq!(exit_code(Status::NotStarted, false, report), 0);
         assert_eq!(exit_code(Status::Error, false, report), 1);
     }
+
+    #[test]
+    fn every_status_and_signal_has_its_name() {
+        for (status, name) in [
+            (Status::Succeeded, "succeeded"),
+            (Status::PreviewReady, "preview-ready"),
+            (Status::Running, "running"),
+            (Status::NotStarted, "not-started"),
+            (Status::Failed, "failed"),
+            (Status::Canceled, "canceled"),
+            (Status::Rejected, "rejected"),
+            (Status::Error, "error"),
+            (Status::Unknown, "unknown"),
+            (Status::InvalidInput, "invalid-input"),
+            (Status::Interrupted(Signal::Interrupt), "interrupted"),
+            (Status::Interrupted(Signal::Terminate), "interrupted"),
+        ] {
+            assert_eq!(status.as_str(), name);
+            assert_eq!(status.to_string(), name);
+        }
+        assert_eq!(Signal::Interrupt.name(), "SIGINT");
+        assert_eq!(Signal::Terminate.name(), "SIGTERM");
+    }
+
+    #[test]
+    fn report_only_still_fails_on_what_it_cannot_report() {
+        let report = ExitPolicy {
+            on_timeout: OnTimeout::Fail,
+            report_only: true,
+        };
+        for (status, code) in [
+            (Status::Running, 0),
+            (Status::Canceled, 0),
+            (Status::Rejected, 0),
+            (Status::Unknown, 0),
+            (Status::InvalidInput, 2),
+            (Status::Interrupted(Signal::Interrupt), 130),
+            (Status::Interrupted(Signal::Terminate), 143),
+        ] {
+            assert_eq!(exit_code(status, true, report), code, "{status}");
+        }
+        assert_eq!(
+            ExitPolicy::default(),
+            ExitPolicy {
+                on_timeout: OnTimeout::Warn,
+                report_only: false
+            }
+        );
+    }
+
+    #[test]
+    fn an_outcome_exits_by_its_status_time_limit_and_policy() {
+        let fail = ExitPolicy {
+            on_timeout: OnTimeout::Fail,
+            report_only: false,
+        };
+        let mut outcome = Outcome::new(Status::Running, fail);
+        assert_eq!(outcome.exit_code(), 0);
+        outcome.timed_out = true;
+        assert_eq!(outcome.exit_code(), 3);
+        let new = Outcome::new(Status::Failed, fail);
+        assert!(!new.timed_out && !new.attached);
+        assert!(new.operation.is_none() && new.state.is_none() && new.problem.is_none());
+        assert!(new.note.is_none() && new.offer_status.is_none());
+        assert_eq!(new.exit_code(), 1);
+    }
+
+    #[test]
+    fn problems_from_errors() {
+        let invalid = Outcome::invalid_input(
+            &ConfigError::new("invalid input timeout (x)").with_help("use 30m"),
+        );
+        assert_eq!(invalid.status, Status::InvalidInput);
+        assert_eq!(invalid.exit_code(), 2);
+        assert_eq!(
+            invalid.problem,
+            Some(Problem {
+                title: "invalid input".to_owned(),
+                message: "invalid input timeout (x)".to_owned(),
+                help: Some("use 30m".to_owned()),
+            })
+        );
+        let error = ApiError::Status {
+            call: "POST publish",
+            status: 403,
+            code: None,
+            message: "denied".to_owned(),
+            help: Some("add the service principal".to_owned()),
+        };
+        let problem = Problem::from(&error);
+        assert_eq!(problem.title, "POST publish");
+        assert_eq!(problem.message, "POST publish failed: HTTP 403: denied");
+        assert_eq!(problem.help.as_deref(), Some("add the service principal"));
+    }
+
+    #[test]
+    fn how_to_follow_needs_the_url() {
+        let with_url = OperationRef {
+            id: "op".to_owned(),
+            url: Url::parse("https://api.example/op").ok(),
+        };
+        let without_url = OperationRef {
+            id: "op".to_owned(),
+            url: None,
+        };
+        assert_eq!(
+            how_to_follow(Some(&with_url)),
+            "follow it with command: wait and the operation-url output"
+        );
+        for operation in [Some(&without_url), None] {
+            assert_eq!(
+                how_to_follow(operation),
+                "check it with command: status (its operation URL is not known)"
+            );
+        }
+    }
 }

@@ -217,8 +217,14 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Held by tests that register secrets and read what is left to mask: the registry is global.
+    pub(crate) fn serial() -> MutexGuard<'static, ()> {
+        static SERIAL: Mutex<()> = Mutex::new(());
+        SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 
     #[test]
     fn debug_and_display_hide_the_value() {
@@ -308,5 +314,83 @@ mod tests {
     fn short_values_are_not_registered() {
         register("abc");
         assert_eq!(redact("abc"), "abc");
+    }
+
+    #[test]
+    fn the_length_cut_off_counts_characters_after_trimming() {
+        let _serial = serial();
+        // (value registered, redacted): six characters is the cut-off.
+        for (value, redacted) in [
+            ("six6ch", true),
+            ("fiv5c", false),
+            ("  five5  ", false),
+            ("  seven7  ", true),
+            ("äöüßéè", true),
+            ("äöüßé", false),
+        ] {
+            register(value);
+            let trimmed = value.trim();
+            let expected = if redacted {
+                "<***>"
+            } else {
+                &*format!("<{trimmed}>")
+            };
+            assert_eq!(redact(&format!("<{trimmed}>")), expected, "{value:?}");
+            assert_eq!(
+                take_unmasked().contains(&trimmed.to_owned()),
+                redacted,
+                "{value:?} is masked only when redacted"
+            );
+        }
+    }
+
+    #[test]
+    fn each_value_is_masked_once_and_others_stay_unmasked() {
+        let _serial = serial();
+        register("first-secret-one");
+        register("second-secret-two");
+        register("first-secret-one");
+        let unmasked = take_unmasked();
+        assert_eq!(
+            unmasked
+                .iter()
+                .filter(|v| *v == "first-secret-one" || *v == "second-secret-two")
+                .collect::<Vec<_>>(),
+            ["first-secret-one", "second-secret-two"]
+        );
+        assert!(take_unmasked().is_empty());
+        assert_eq!(redact("first-secret-one second-secret-two"), "*** ***");
+    }
+
+    #[test]
+    fn deserialized_secrets_are_registered() {
+        let secret: Secret = serde_json::from_str("\"from-json-secret\"").expect("a string");
+        assert_eq!(secret.expose(), "from-json-secret");
+        assert_eq!(redact("x from-json-secret x"), "x *** x");
+        assert!(serde_json::from_str::<Secret>("42").is_err());
+    }
+
+    #[test]
+    fn the_escapes_given_are_redacted_in_the_global_registry() {
+        // Every escape the reporter installs; the reporter's tests install the same ones.
+        let escapes: [Escape; 6] = [
+            crate::text::markdown,
+            crate::report::github::escape_data,
+            crate::report::github::escape_property,
+            crate::report::azure::escape_data,
+            crate::report::azure::escape_property,
+            crate::report::result_file::json_string,
+        ];
+        register("glob_al%sec:ret;\"");
+        redact_escaped_forms(&escapes);
+        for (text, expected) in [
+            ("glob\\_al%sec:ret;\"", "***"),
+            ("glob_al%25sec%3Aret;\"", "***"),
+            ("glob_al%AZP25sec:ret%3B\"", "***"),
+            ("glob_al%sec:ret;\\\"", "***"),
+            ("glob_al%sec:ret;\"", "***"),
+        ] {
+            assert_eq!(redact(text), expected, "{text}");
+        }
     }
 }

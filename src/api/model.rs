@@ -499,4 +499,255 @@ mod tests {
         assert!(OperationState::with_status("WaitingForPublisherReview").is_preview_ready());
         assert!(!OperationState::with_status("Running").is_preview_ready());
     }
+
+    #[allow(clippy::needless_pass_by_value)]
+    fn step_json(status: &str, messages: Value) -> Value {
+        serde_json::json!({"id": status, "stepName": "", "status": status, "messages": messages})
+    }
+
+    #[allow(clippy::needless_pass_by_value)]
+    fn state_with_steps(steps: Vec<Value>) -> OperationState {
+        let body = serde_json::json!({"status": "failed", "steps": steps});
+        parse_operation(body.to_string().as_bytes()).expect("valid")
+    }
+
+    #[test]
+    fn the_failed_step_is_failed_or_rejected_else_blocked_with_an_error() {
+        let error = || serde_json::json!([{"messageHtml": "bad", "level": "Error"}]);
+        let warning = || serde_json::json!([{"messageHtml": "hm", "level": "Warning"}]);
+        // Steps (status, messages) -> the id of the failed step.
+        let table: Vec<(Vec<Value>, Option<&str>)> = vec![
+            (
+                vec![
+                    step_json("complete", error()),
+                    step_json("failed", serde_json::json!([])),
+                ],
+                Some("failed"),
+            ),
+            (
+                vec![
+                    step_json("complete", serde_json::json!([])),
+                    step_json("Rejected", serde_json::json!([])),
+                ],
+                Some("Rejected"),
+            ),
+            (
+                vec![
+                    step_json("blocked", error()),
+                    step_json("rejected", serde_json::json!([])),
+                ],
+                Some("rejected"),
+            ),
+            (
+                vec![
+                    step_json("inProgress", error()),
+                    step_json("blocked", error()),
+                ],
+                Some("blocked"),
+            ),
+            (vec![step_json("blocked", warning())], None),
+            (vec![step_json("blocked", serde_json::json!([]))], None),
+            (
+                vec![
+                    step_json("complete", error()),
+                    step_json("canceled", error()),
+                ],
+                None,
+            ),
+            (Vec::new(), None),
+        ];
+        for (steps, expected) in table {
+            let described = serde_json::to_string(&steps).unwrap_or_default();
+            let state = state_with_steps(steps);
+            assert_eq!(
+                state.failed_step().map(|step| step.id.as_str()),
+                expected,
+                "{described}"
+            );
+        }
+    }
+
+    #[test]
+    fn message_shapes() {
+        let body = br#"{"status":"failed","messages":[
+            {"messageHtml":"<p>html</p>","level":"error"},
+            {"message":"plain field","level":"Warning"},
+            {"messageHtml":"html wins","message":"not this","level":"WARNING"},
+            "a plain string",
+            {"messageHtml":"no level"},
+            {"messageHtml":"odd level","level":"fatal"},
+            {"messageHtml":"","level":"error"},
+            {"messageHtml":"   ","level":"error"},
+            {"level":"error"},
+            {"messageHtml":7,"level":"error"},
+            42,
+            null
+        ]}"#;
+        let state = parse_operation(body).expect("valid");
+        let shown: Vec<_> = state
+            .messages
+            .iter()
+            .map(|m| (m.level, m.text.as_str()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (Level::Error, "html"),
+                (Level::Warning, "plain field"),
+                (Level::Warning, "html wins"),
+                (Level::Information, "a plain string"),
+                (Level::Information, "no level"),
+                (Level::Information, "odd level"),
+            ]
+        );
+        // Steps read messages the same way.
+        let state = state_with_steps(vec![step_json(
+            "failed",
+            serde_json::json!(["step text", {"message": "x", "level": "error"}]),
+        )]);
+        assert_eq!(
+            state.steps[0].messages,
+            [
+                Message {
+                    level: Level::Information,
+                    text: "step text".into(),
+                    title: None,
+                },
+                Message {
+                    level: Level::Error,
+                    text: "x".into(),
+                    title: None,
+                }
+            ]
+        );
+        // Not an array: no messages.
+        let state = parse_operation(br#"{"status":"failed","messages":"oops"}"#).expect("valid");
+        assert!(state.messages.is_empty());
+    }
+
+    #[test]
+    fn progress_values() {
+        let table: Vec<(Value, Option<u32>)> = vec![
+            (serde_json::json!(45), Some(45)),
+            (serde_json::json!(0), Some(0)),
+            (serde_json::json!(100), Some(100)),
+            (serde_json::json!(45.5), Some(46)),
+            (serde_json::json!(45.4), Some(45)),
+            (serde_json::json!(0.0), Some(0)),
+            (serde_json::json!(0.4), Some(0)),
+            (serde_json::json!(99.6), Some(100)),
+            (serde_json::json!(100.5), Some(100)),
+            (serde_json::json!(1e300), Some(100)),
+            (serde_json::json!(250), Some(100)),
+            (serde_json::json!(u64::MAX), Some(100)),
+            (serde_json::json!(-5), None),
+            (serde_json::json!(-0.5), None),
+            (serde_json::json!("45"), Some(45)),
+            (serde_json::json!(" 45% "), Some(45)),
+            (serde_json::json!("250"), Some(100)),
+            (serde_json::json!("-5"), None),
+            (serde_json::json!("45.5"), None),
+            (serde_json::json!("lots"), None),
+            (serde_json::json!(""), None),
+            (serde_json::json!(null), None),
+            (serde_json::json!(true), None),
+            (serde_json::json!([45]), None),
+        ];
+        for (value, expected) in table {
+            let body = serde_json::json!({"status": "running", "steps": [{"id": "a", "status": "inProgress", "progressPercentage": value}]});
+            let state = parse_operation(body.to_string().as_bytes()).expect("valid");
+            assert_eq!(state.steps[0].progress, expected, "{value}");
+        }
+        let state = state_with_steps(vec![serde_json::json!({"id": "a", "status": "inProgress"})]);
+        assert_eq!(state.steps[0].progress, None, "absent");
+    }
+
+    #[test]
+    fn every_status_spelling() {
+        use OperationStatus as O;
+        for (text, status, terminal) in [
+            ("notStarted", O::NotStarted, false),
+            ("Never_Published", O::NeverPublished, false),
+            ("running", O::Running, false),
+            ("In-Progress", O::Running, false),
+            (
+                "waitingForPublisherReview",
+                O::WaitingForPublisherReview,
+                false,
+            ),
+            ("Complete", O::Succeeded, true),
+            ("failed", O::Failed, true),
+            ("canceled", O::Canceled, true),
+            ("", O::Unknown(String::new()), false),
+        ] {
+            let parsed = O::parse(text);
+            assert_eq!(parsed, status, "{text}");
+            assert_eq!(parsed.is_terminal(), terminal, "{text}");
+        }
+        assert!(O::PreviewReady.is_terminal());
+        use StepStatus as S;
+        for (text, status, failure) in [
+            ("NotStarted", S::NotStarted, false),
+            ("inProgress", S::InProgress, false),
+            ("running", S::InProgress, false),
+            (
+                "WaitingForPublisherReview",
+                S::WaitingForPublisherReview,
+                false,
+            ),
+            ("waitingForApproval", S::WaitingForApproval, false),
+            ("blocked", S::Blocked, false),
+            ("rejected", S::Rejected, true),
+            ("Completed", S::Complete, false),
+            ("succeeded", S::Complete, false),
+            ("cancelled", S::Canceled, false),
+            ("FAILED", S::Failed, true),
+            ("exploded", S::Unknown, false),
+        ] {
+            let parsed = S::parse(text);
+            assert_eq!(parsed, status, "{text}");
+            assert_eq!(parsed.is_failure(), failure, "{text}");
+        }
+    }
+
+    #[test]
+    fn preview_ready_only_from_the_review_states() {
+        let mut state = OperationState::with_status("running");
+        assert!(!state.is_preview_ready());
+        state.status = OperationStatus::PreviewReady;
+        assert!(state.is_preview_ready());
+        let body = br#"{"status":"running","steps":[{"id":"a","status":"complete"},{"id":"b","status":"waitingForApproval"}]}"#;
+        assert!(!parse_operation(body).expect("valid").is_preview_ready());
+    }
+
+    #[test]
+    fn fields_as_scalars_links_and_labels() {
+        let body = br#"[{"id":17,"status":"running","offerVersion":true,"publishingVersion":"4",
+            "steps":[{"id":"a","stepName":"Alpha","status":"inProgress","estimatedTimeFrame":""},
+                     {"id":"b","stepName":"","status":"inProgress","estimatedTimeFrame":5},
+                     "not a step"],
+            "previewLinks":["https://p", "  ", {"url":"https://u"}, {"href":"https://h"}, {"link":"https://l"}, {"other":"x"}, 3],
+            "liveLinks":"none"}]"#;
+        let state = parse_operation(body).expect("valid");
+        assert_eq!(state.id.as_deref(), Some("17"));
+        assert_eq!(state.offer_version.as_deref(), Some("true"));
+        assert_eq!(state.publishing_version.as_deref(), Some("4"));
+        assert_eq!(state.steps.len(), 2);
+        assert_eq!(state.steps[0].label(), "Alpha");
+        assert_eq!(state.steps[1].label(), "b");
+        assert_eq!(state.steps[0].estimate, None);
+        assert_eq!(state.steps[1].estimate.as_deref(), Some("5"));
+        assert_eq!(
+            state.preview_links,
+            ["https://p", "https://u", "https://h", "https://l"]
+        );
+        assert!(state.live_links.is_empty());
+        assert_eq!(scalar(Some(&serde_json::json!({"a": 1}))), None);
+        assert_eq!(scalar(None), None);
+        assert!(single_object(&serde_json::json!([1, {"status": "x"}])).is_err());
+        assert_eq!(
+            parse_operation(b"[]").map_err(|e| e.to_string()),
+            Err("an array without an object in it".to_owned())
+        );
+    }
 }

@@ -20,6 +20,8 @@ mod injection_tests;
 pub mod last_words;
 pub mod live;
 pub mod plain;
+#[cfg(test)]
+mod redaction_tests;
 pub mod result_file;
 /// The runners' own parsers (shared with the end-to-end tests), to read the log back in tests.
 #[cfg(test)]

@@ -212,4 +212,67 @@ mod tests {
             assert!(!is_transient_status(status));
         }
     }
+
+    #[test]
+    fn jitter_is_between_half_and_whole() {
+        let policy = RetryPolicy {
+            initial: Duration::from_secs(2),
+            max: Duration::from_secs(60),
+            max_attempts: 5,
+        };
+        // (attempt, random unit) -> back-off: half fixed plus the random share of the other half,
+        // or the floor (`initial` plus up to a quarter) when that is less; a random unit outside
+        // 0..=1 is clamped.
+        for (attempt, random, expected) in [
+            (0, 0.5, Duration::from_millis(2250)),
+            (1, 0.25, Duration::from_millis(2500)),
+            (2, 2.0, Duration::from_secs(8)),
+            (2, -1.0, Duration::from_secs(4)),
+            (5, 0.0, Duration::from_secs(30)),
+        ] {
+            assert_eq!(
+                policy.backoff(attempt, random),
+                expected,
+                "attempt {attempt}, random {random}"
+            );
+        }
+        let capped = RetryPolicy {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(10),
+            max_attempts: 5,
+        };
+        assert_eq!(capped.backoff(3, 1.0), Duration::from_secs(8));
+        assert_eq!(capped.backoff(4, 1.0), Duration::from_secs(10), "capped");
+    }
+
+    #[test]
+    fn only_throttling_certainly_was_not_processed() {
+        assert!(is_not_processed_status(429));
+        for status in [408, 500, 502, 503, 504, 200, 400] {
+            assert!(!is_not_processed_status(status), "{status}");
+        }
+    }
+
+    #[test]
+    fn milliseconds_headers_win_and_bad_ones_fall_through() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(
+            retry_after(
+                &headers(&[("x-ms-retry-after-ms", "40"), ("retry-after", "3")]),
+                now
+            ),
+            Some(Duration::from_millis(40))
+        );
+        assert_eq!(
+            retry_after(
+                &headers(&[("retry-after-ms", "soon"), ("retry-after", " 3 ")]),
+                now
+            ),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after-ms", "18446744073709551615")]), now),
+            Some(MAX_HINT)
+        );
+    }
 }

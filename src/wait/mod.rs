@@ -141,3 +141,81 @@ pub async fn wait(
         tokio::time::sleep(pause).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn freshness_is_three_polls_and_at_least_a_second() {
+        for (poll, fresh) in [
+            (Duration::ZERO, Duration::from_secs(1)),
+            (Duration::from_millis(100), Duration::from_secs(1)),
+            (Duration::from_millis(400), Duration::from_millis(1200)),
+            (Duration::from_secs(2), Duration::from_secs(6)),
+            (Duration::MAX, Duration::MAX),
+        ] {
+            assert_eq!(freshness(poll), fresh, "{poll:?}");
+        }
+    }
+
+    #[test]
+    fn which_reading_errors_pass_with_time() {
+        let status = |status| ApiError::Status {
+            call: "GET operation",
+            status,
+            code: None,
+            message: String::new(),
+            help: None,
+        };
+        let table = [
+            (
+                ApiError::Transport {
+                    call: "GET operation",
+                    detail: "reset".to_owned(),
+                    before_sending: false,
+                },
+                true,
+            ),
+            (
+                ApiError::UnexpectedBody {
+                    call: "GET operation",
+                    status: 200,
+                    detail: "html".to_owned(),
+                },
+                true,
+            ),
+            (status(503), true),
+            (status(429), true),
+            (status(404), false),
+            (status(403), false),
+            (
+                ApiError::UntrustedCertificate {
+                    call: "GET operation",
+                    detail: "unknown issuer".to_owned(),
+                    help: None,
+                },
+                false,
+            ),
+            (
+                ApiError::OffOrigin {
+                    call: "GET operation",
+                    url: "https://elsewhere".to_owned(),
+                    allowed: "https://api".to_owned(),
+                },
+                false,
+            ),
+            (
+                ApiError::Local {
+                    call: "GET operation",
+                    detail: "no URL".to_owned(),
+                    help: None,
+                },
+                false,
+            ),
+        ];
+        for (error, transient) in table {
+            assert_eq!(is_transient(&error), transient, "{error}");
+        }
+    }
+}

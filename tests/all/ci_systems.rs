@@ -232,11 +232,15 @@ fn run_in_a_terminal(extra: &[(&str, &str)]) -> Option<(bool, String)> {
             script.env(name.replace('-', "_"), value);
         }
     }
-    let output = script
+    let child = script
         .env_remove("CI")
         .current_dir(step.dir())
-        .output()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("script");
+    let output = wait_bounded(child);
     Some((
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),

@@ -9,7 +9,9 @@ use std::process::{Command, Stdio};
 use publish_offer::config::inputs::INPUTS;
 use yaml_rust2::{Yaml, YamlLoader};
 
-use crate::support::{FileServer, Finished, parse_github_output, simple_server, step};
+use crate::support::{
+    FileServer, Finished, parse_github_output, simple_server, step, wait_bounded,
+};
 
 const VERSION: &str = "1.2.3";
 const LINUX_X64_ASSET: &str = "publish-offer-x86_64-unknown-linux-musl";
@@ -531,7 +533,8 @@ fn run_through_bash(script: &str, step_env: &[(String, String)]) -> Finished {
     for (name, value) in github.env_pairs().iter().chain(step_env) {
         command.env(name, value);
     }
-    github.finished(command.output().expect("bash"))
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    github.finished(wait_bounded(command.spawn().expect("bash")))
 }
 
 /// Runs the `run-posix` step as the runner does (`bash --noprofile --norc -eo pipefail FILE`,

@@ -573,7 +573,7 @@ fn refused_connection_is_retried_until_the_service_comes_up() {
     let server = FakeServer::start_on(port);
     serve_tokens(&server);
     serve_publish(&server, vec![running(), complete()]);
-    let run = step.finished(child.wait_with_output().expect("wait"));
+    let run = step.wait(child);
     run.assert_code(0);
     assert!(run.stderr.contains("could not connect"), "{}", run.dump());
     assert_eq!(publishes(&server), 1);
@@ -669,7 +669,7 @@ fn sigterm_and_sigint_during_a_wait_report_interrupted() {
         });
         let sent = Instant::now();
         send_signal(&child, signal);
-        let output = child.wait_with_output().expect("wait");
+        let output = wait_bounded(child);
         let took = sent.elapsed();
         let run = step.finished(output);
         run.assert_code(code)
@@ -712,7 +712,7 @@ fn cancel_on_interrupt_asks_the_service_to_cancel() {
         !server.requests_to("GET", &operation_path()).is_empty()
     });
     send_signal(&child, "TERM");
-    let run = step.finished(child.wait_with_output().expect("wait"));
+    let run = step.wait(child);
     run.assert_code(143);
     assert_eq!(server.requests_to("POST", &offer_path("cancel")).len(), 1);
     assert!(
@@ -901,7 +901,7 @@ fn a_signal_while_the_publish_request_is_in_flight() {
             .is_empty()
     });
     send_signal(&child, "TERM");
-    let run = step.finished(child.wait_with_output().expect("wait"));
+    let run = step.wait(child);
     run.assert_code(143);
     assert_eq!(run.output("status"), "interrupted");
     assert_eq!(run.output("operation-url"), "");

@@ -8,10 +8,12 @@ pub mod file_server;
 pub mod runner_parsers;
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -149,12 +151,17 @@ impl Step {
         self.command().spawn().expect("start publish-offer")
     }
 
+    /// Runs the binary to its end, within [`run_limit`].
     pub fn run(&self) -> Finished {
-        let output = self.command().output().expect("run publish-offer");
-        self.finished(output)
+        self.wait(self.spawn())
     }
 
-    pub fn finished(&self, output: std::process::Output) -> Finished {
+    /// Waits for a spawned run to end, within [`run_limit`].
+    pub fn wait(&self, child: Child) -> Finished {
+        self.finished(wait_bounded(child))
+    }
+
+    pub fn finished(&self, output: Output) -> Finished {
         Finished {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -162,6 +169,60 @@ impl Step {
             outputs_raw: std::fs::read_to_string(self.output_file()).unwrap_or_default(),
             summary: std::fs::read_to_string(self.summary_file()).unwrap_or_default(),
         }
+    }
+}
+
+/// How long one run of the binary may take before the watchdog kills it and fails the test: far
+/// beyond any test's own time limits (20 s at most), so only a hang reaches it, and it fails in a
+/// minute instead of stalling the suite. `PUBLISH_OFFER_TEST_RUN_LIMIT` (seconds) overrides it:
+/// the mutation-testing script lowers it.
+pub fn run_limit() -> Duration {
+    std::env::var("PUBLISH_OFFER_TEST_RUN_LIMIT")
+        .ok()
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .map_or(Duration::from_secs(60), Duration::from_secs)
+}
+
+/// Waits for `child` and collects what it wrote, as `Child::wait_with_output` does, but kills it
+/// and fails the test when it runs longer than [`run_limit`]. Stdout and stderr are read on their
+/// own threads so a full pipe cannot stall the child.
+#[track_caller]
+pub fn wait_bounded(mut child: Child) -> Output {
+    fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    }
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let limit = run_limit();
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait().expect("wait for publish-offer") {
+            Some(status) => break status,
+            None if started.elapsed() >= limit => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let stdout = stdout.join().unwrap_or_default();
+                let stderr = stderr.join().unwrap_or_default();
+                panic!(
+                    "publish-offer still ran after {limit:?}: killed (a hang; \
+                     PUBLISH_OFFER_TEST_RUN_LIMIT sets the limit in seconds)\n--- stdout\n{}--- stderr\n{}",
+                    String::from_utf8_lossy(&stdout),
+                    String::from_utf8_lossy(&stderr)
+                );
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
     }
 }
 
