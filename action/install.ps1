@@ -7,7 +7,8 @@ $ProgressPreference = 'SilentlyContinue'
 
 $here = $PSScriptRoot
 $repository = if ($env:GITHUB_ACTION_REPOSITORY) { $env:GITHUB_ACTION_REPOSITORY } else { 'OWNER/publish-offer' }
-$imageOwner = $repository.Split('/')[0].ToLowerInvariant()
+# The release pushes the image as ghcr.io/<owner>/<name>, lower-cased (image names must be).
+$image = "ghcr.io/$($repository.ToLowerInvariant())"
 
 function Fail([string] $message) {
     Write-Output "::error title=publish-offer: no binary::$message"
@@ -16,7 +17,7 @@ function Fail([string] $message) {
 
 # A ref without a usable release binary (a fork, an unreleased commit): say what works instead.
 function NoRelease([string] $reason) {
-    Fail "$reason. Pin a released version of the action (uses: $repository@vX.Y.Z, or a release's commit SHA), or run the image instead: uses: docker://ghcr.io/$imageOwner/publish-offer:X.Y.Z"
+    Fail "$reason. Pin a released version of the action (uses: $repository@vX.Y.Z, or a release's commit SHA), or run the image instead: uses: docker://$($image):X.Y.Z"
 }
 
 $version = ''
@@ -35,13 +36,15 @@ switch ("$env:RUNNER_OS/$env:RUNNER_ARCH") {
 }
 $asset = "publish-offer-$target.exe"
 
+# As install.sh's awk: fields split on blanks, the name compared case-sensitively (-ceq, where
+# -eq would ignore case), the sum taken as written (lower-case hex, as sha256sum writes it).
 $expected = ''
 foreach ($line in Get-Content -LiteralPath (Join-Path $here 'SHA256SUMS')) {
-    $sum, $name = $line -split '\s+', 2
-    if ($name -eq $asset -or $name -eq "*$asset") { $expected = $sum.ToLowerInvariant(); break }
+    $fields = -split $line
+    if ($fields.Count -ge 2 -and ($fields[1] -ceq $asset -or $fields[1] -ceq "*$asset")) { $expected = $fields[0]; break }
 }
 if (-not $expected) { NoRelease "release $version has no checksum for $asset in action/SHA256SUMS" }
-if ($expected -notmatch '^[0-9a-f]{64}$') { Fail "action/SHA256SUMS: the checksum of $asset is not 64 hex digits" }
+if ($expected -cnotmatch '^[0-9a-f]{64}$') { Fail "action/SHA256SUMS: the checksum of $asset is not 64 hex digits" }
 
 function Sha256Of([string] $path) { (Get-FileHash -LiteralPath $path -Algorithm SHA256).Hash.ToLowerInvariant() }
 
@@ -54,13 +57,24 @@ function PublishPath {
     if ($env:GITHUB_OUTPUT) { Add-Content -LiteralPath $env:GITHUB_OUTPUT -Value "path=$binary" -Encoding utf8 }
 }
 
-if ((Test-Path -LiteralPath "$archDir.complete") -and (Test-Path -LiteralPath $binary)) {
+# A link (symbolic link, junction: a reparse point) does not count: its target, outside the
+# cache, could change after the check.
+function IsLink([string] $path) {
+    $item = Get-Item -LiteralPath $path -Force -ErrorAction SilentlyContinue
+    $item -and ($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint)
+}
+
+if ((Test-Path -LiteralPath "$archDir.complete" -PathType Leaf) -and (Test-Path -LiteralPath $binary -PathType Leaf) -and -not (IsLink "$archDir.complete") -and -not (IsLink $binary)) {
     if ((Sha256Of $binary) -eq $expected) {
         Write-Output "publish-offer $version from the tool cache: $binary"
         PublishPath
         exit 0
     }
     Write-Output "::warning title=publish-offer::the cached $binary does not match its checksum; downloading it again"
+    Remove-Item -LiteralPath "$archDir.complete", $binary -Force -ErrorAction SilentlyContinue
+} elseif ((IsLink $binary) -or (IsLink "$archDir.complete")) {
+    # Removed, not replaced: Move-Item would put the download in a directory the link points to.
+    Write-Output "::warning title=publish-offer::the cached $binary is a symbolic link; downloading it again"
     Remove-Item -LiteralPath "$archDir.complete", $binary -Force -ErrorAction SilentlyContinue
 }
 

@@ -8,7 +8,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repository="${GITHUB_ACTION_REPOSITORY:-OWNER/publish-offer}"
-image_owner="$(printf '%s' "${repository%%/*}" | tr '[:upper:]' '[:lower:]')"
+# The release pushes the image as ghcr.io/<owner>/<name>, lower-cased (image names must be).
+image="ghcr.io/$(printf '%s' "$repository" | tr '[:upper:]' '[:lower:]')"
 
 fail() {
     printf '::error title=publish-offer: no binary::%s\n' "$1"
@@ -17,11 +18,12 @@ fail() {
 
 # A ref without a usable release binary (a fork, an unreleased commit): say what works instead.
 no_release() {
-    fail "$1. Pin a released version of the action (uses: $repository@vX.Y.Z, or a release's commit SHA), or run the image instead: uses: docker://ghcr.io/$image_owner/publish-offer:X.Y.Z"
+    fail "$1. Pin a released version of the action (uses: $repository@vX.Y.Z, or a release's commit SHA), or run the image instead: uses: docker://$image:X.Y.Z"
 }
 
 version="" download_url=""
-while IFS='=' read -r key value; do
+# `|| [[ -n "$key" ]]`: a last line without a newline counts too.
+while IFS='=' read -r key value || [[ -n "$key" ]]; do
     case "$key" in
     version) version="$value" ;;
     download_url) download_url="${value%/}" ;;
@@ -43,11 +45,12 @@ expected="$(awk -v asset="$asset" '$2 == asset || $2 == "*" asset { print $1; ex
 [[ -n "$expected" ]] || no_release "release $version has no checksum for $asset in action/SHA256SUMS"
 [[ "$expected" =~ ^[0-9a-f]{64}$ ]] || fail "action/SHA256SUMS: the checksum of $asset is not 64 hex digits"
 
+# From stdin: given a name holding a backslash or a newline, sha256sum starts its line with '\'.
 sha256_of() {
     if command -v sha256sum >/dev/null; then
-        sha256sum "$1" | cut -d' ' -f1
+        sha256sum <"$1" | cut -d' ' -f1
     else
-        shasum -a 256 "$1" | cut -d' ' -f1
+        shasum -a 256 <"$1" | cut -d' ' -f1
     fi
 }
 
@@ -63,13 +66,18 @@ publish_path() {
     fi
 }
 
-if [[ -f "$arch_dir.complete" && -x "$binary" ]]; then
+# Only a regular file counts: a link's target, outside the cache, could change after the check.
+if [[ -f "$arch_dir.complete" && ! -L "$arch_dir.complete" && -f "$binary" && ! -L "$binary" && -x "$binary" ]]; then
     if [[ "$(sha256_of "$binary")" == "$expected" ]]; then
         echo "publish-offer $version from the tool cache: $binary"
         publish_path
         exit 0
     fi
     echo "::warning title=publish-offer::the cached $binary does not match its checksum; downloading it again"
+    rm -f "$arch_dir.complete" "$binary"
+elif [[ -L "$binary" || -L "$arch_dir.complete" ]]; then
+    # Removed, not replaced: mv -f would put the download in a directory the link points to.
+    echo "::warning title=publish-offer::the cached $binary is a symbolic link; downloading it again"
     rm -f "$arch_dir.complete" "$binary"
 fi
 

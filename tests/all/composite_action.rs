@@ -38,6 +38,8 @@ struct Runner {
     dir: tempfile::TempDir,
     os: &'static str,
     arch: &'static str,
+    tool_cache_name: &'static str,
+    repository: &'static str,
 }
 
 struct Installed {
@@ -59,6 +61,8 @@ impl Runner {
             dir,
             os: "Linux",
             arch: "X64",
+            tool_cache_name: "tool-cache",
+            repository: "Octo-Org/publish-offer",
         }
     }
 
@@ -76,8 +80,15 @@ impl Runner {
         self
     }
 
+    /// RUNNER_TOOL_CACHE as a directory named `name` (a runner's path may hold anything).
+    fn with_tool_cache_named(mut self, name: &'static str) -> Runner {
+        self.tool_cache_name = name;
+        std::fs::create_dir_all(self.cache()).expect("tool cache");
+        self
+    }
+
     fn cache(&self) -> PathBuf {
-        self.dir.path().join("tool-cache")
+        self.dir.path().join(self.tool_cache_name)
     }
 
     fn cached_binary(&self) -> PathBuf {
@@ -98,7 +109,7 @@ impl Runner {
             .env("RUNNER_TOOL_CACHE", self.cache())
             .env("RUNNER_TEMP", self.dir.path())
             .env("GITHUB_OUTPUT", &output_file)
-            .env("GITHUB_ACTION_REPOSITORY", "Octo-Org/publish-offer")
+            .env("GITHUB_ACTION_REPOSITORY", self.repository)
             .stdin(Stdio::null())
             .output()
             .expect("run install.sh");
@@ -223,6 +234,104 @@ fn install_replaces_a_cached_binary_that_no_longer_matches() {
     assert_eq!(server.requests().len(), 2);
 }
 
+#[test]
+fn install_verifies_in_a_tool_cache_whose_path_has_spaces_and_a_backslash() {
+    // GNU sha256sum escapes a file name holding a backslash or a newline and then starts its line
+    // with a backslash: the sum read from that line never equalled the committed one.
+    let server = FileServer::start();
+    server.put(&asset_path(LINUX_X64_ASSET), ASSET_BYTES);
+    let runner =
+        Runner::released_on(&server, &linux_x64_sums()).with_tool_cache_named("tool cache\\x y");
+
+    let first = runner.install();
+    assert_eq!(first.code, 0, "{}", first.stdout);
+    assert_eq!(
+        first.outputs.get("path").map(String::as_str),
+        Some(runner.cached_binary().to_str().expect("utf-8 path"))
+    );
+    assert_eq!(
+        std::fs::read(runner.cached_binary()).expect("binary"),
+        ASSET_BYTES
+    );
+    let second = runner.install();
+    assert_eq!(second.code, 0, "{}", second.stdout);
+    assert!(
+        second.stdout.contains("from the tool cache"),
+        "{}",
+        second.stdout
+    );
+    assert_eq!(server.requests().len(), 1, "the cache hit downloaded again");
+}
+
+#[test]
+fn install_reads_a_release_env_whose_last_line_has_no_newline() {
+    let server = FileServer::start();
+    server.put(&asset_path(LINUX_X64_ASSET), ASSET_BYTES);
+    let release_env = format!(
+        "version={VERSION}\ndownload_url={}",
+        server.url(&format!("/download/v{VERSION}"))
+    );
+    let runner = Runner::new(&release_env, &linux_x64_sums());
+
+    let installed = runner.install();
+    assert_eq!(installed.code, 0, "{}", installed.stdout);
+    assert_eq!(
+        std::fs::read(runner.cached_binary()).expect("binary"),
+        ASSET_BYTES
+    );
+}
+
+#[test]
+fn install_does_not_trust_a_symlink_in_the_tool_cache() {
+    // A link in the cache passes the checksum while its target matches; the target, outside the
+    // cache, can change after the check. The cache must hold the verified file itself.
+    let server = FileServer::start();
+    server.put(&asset_path(LINUX_X64_ASSET), ASSET_BYTES);
+    let runner = Runner::released_on(&server, &linux_x64_sums());
+    assert_eq!(runner.install().code, 0);
+    let elsewhere = runner.dir.path().join("elsewhere");
+    std::fs::write(&elsewhere, ASSET_BYTES).expect("write");
+    std::fs::set_permissions(
+        &elsewhere,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    std::fs::remove_file(runner.cached_binary()).expect("rm");
+    std::os::unix::fs::symlink(&elsewhere, runner.cached_binary()).expect("symlink");
+
+    let installed = runner.install();
+    assert_eq!(installed.code, 0, "{}", installed.stdout);
+    assert!(
+        installed.stdout.contains("::warning "),
+        "{}",
+        installed.stdout
+    );
+    let cached = std::fs::symlink_metadata(runner.cached_binary()).expect("cached binary");
+    assert!(cached.file_type().is_file(), "{cached:?}");
+    assert_eq!(
+        std::fs::read(runner.cached_binary()).expect("binary"),
+        ASSET_BYTES
+    );
+    assert_eq!(server.requests().len(), 2);
+
+    // A link to a directory: `mv` would have put the download inside it.
+    let dir_elsewhere = runner.dir.path().join("dir-elsewhere");
+    std::fs::create_dir(&dir_elsewhere).expect("mkdir");
+    std::fs::remove_file(runner.cached_binary()).expect("rm");
+    std::os::unix::fs::symlink(&dir_elsewhere, runner.cached_binary()).expect("symlink");
+    let installed = runner.install();
+    assert_eq!(installed.code, 0, "{}", installed.stdout);
+    assert_eq!(
+        std::fs::read(runner.cached_binary()).expect("binary"),
+        ASSET_BYTES
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir_elsewhere).expect("dir").count(),
+        0,
+        "the download went through the link"
+    );
+}
+
 #[track_caller]
 fn assert_fails_with_advice(installed: &Installed, reason: &str) {
     assert_eq!(installed.code, 1, "{}", installed.stdout);
@@ -261,6 +370,26 @@ fn install_on_a_revision_without_a_release_fails_at_once() {
         Runner::new("version=\ndownload_url=\n", "")
     };
     assert_fails_with_advice(&runner.install(), "names no release");
+}
+
+#[test]
+fn install_advises_the_image_of_the_repository_the_action_comes_from() {
+    // The release pushes ghcr.io/<owner>/<name>, both lower-cased: a repository not named
+    // publish-offer was advised an image that does not exist.
+    let mut runner = Runner::new("version=\ndownload_url=\n", "");
+    runner.repository = "Octo-Org/Offer-Tools";
+    let installed = runner.install();
+    assert_eq!(installed.code, 1, "{}", installed.stdout);
+    assert!(
+        installed
+            .stdout
+            .contains("uses: Octo-Org/Offer-Tools@vX.Y.Z")
+            && installed
+                .stdout
+                .contains("uses: docker://ghcr.io/octo-org/offer-tools:X.Y.Z"),
+        "{}",
+        installed.stdout
+    );
 }
 
 #[test]
