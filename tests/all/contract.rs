@@ -455,54 +455,39 @@ fn ingestion_nested_job_errors_from_a_real_client_become_annotations() {
     );
 }
 
-#[test]
-fn ingestion_cancel_on_the_documented_answers() {
-    // Accepted: the job ends cancelled.
+/// `command: cancel` on the accepted job, the service answering the cancel with
+/// `cancel_answer` and the job's status with `status_answer`.
+fn cancel_accepted_job(cancel_answer: Reply, status_answer: Reply) -> Finished {
     let server = ingestion_server();
-    server.route(
-        "POST",
-        &accepted_job_path("cancel"),
-        vec![answer(200, "ingestion/cancel-succeeded.json")],
-    );
-    server.route(
-        "GET",
-        &accepted_job_path("status"),
-        vec![answer(200, "ingestion/cancel-succeeded.json")],
-    );
+    server.route("POST", &accepted_job_path("cancel"), vec![cancel_answer]);
+    server.route("GET", &accepted_job_path("status"), vec![status_answer]);
     let job_url = format!(
         "{}{}?%24version=2022-03-01-preview2",
         server.url(),
         accepted_job_path("status")
     );
-    let run = ingestion_step(&server)
+    ingestion_step(&server)
         .input("command", "cancel")
         .input("operation-url", &job_url)
-        .run();
+        .run()
+}
+
+#[test]
+fn ingestion_cancel_on_the_documented_answers() {
+    // Accepted: the job ends cancelled.
+    let run = cancel_accepted_job(
+        answer(200, "ingestion/cancel-succeeded.json"),
+        answer(200, "ingestion/cancel-succeeded.json"),
+    );
     run.assert_code(0);
     assert_eq!(run.output("status"), "succeeded");
     assert_eq!(run.output("operation-id"), ACCEPTED_JOB);
 
     // Refused with the documented 400: the job had completed.
-    let server = ingestion_server();
-    server.route(
-        "POST",
-        &accepted_job_path("cancel"),
-        vec![answer(400, "ingestion/cancel-refused-400.json")],
+    let run = cancel_accepted_job(
+        answer(400, "ingestion/cancel-refused-400.json"),
+        answer(200, "ingestion/job-succeeded.json"),
     );
-    server.route(
-        "GET",
-        &accepted_job_path("status"),
-        vec![answer(200, "ingestion/job-succeeded.json")],
-    );
-    let job_url = format!(
-        "{}{}?%24version=2022-03-01-preview2",
-        server.url(),
-        accepted_job_path("status")
-    );
-    let run = ingestion_step(&server)
-        .input("command", "cancel")
-        .input("operation-url", &job_url)
-        .run();
     run.assert_code(1);
     assert_eq!(run.output("status"), "rejected");
     assert!(
