@@ -246,6 +246,15 @@ pub fn markdown(text: &str) -> String {
     escaped
 }
 
+/// What follows `title` in `message` when the message begins with it as a phrase (then a blank
+/// or a colon): an API error's message names its call, which is also its title, and a reader
+/// should meet the call once, not `get token: get token failed`.
+pub fn after_title<'a>(message: &'a str, title: &str) -> Option<&'a str> {
+    message
+        .strip_prefix(title)
+        .filter(|rest| rest.starts_with(' ') || rest.starts_with(':'))
+}
+
 /// At most `max` characters, ending in `…` when cut. Secrets are redacted first: a cut through
 /// one would leave a piece that redaction no longer recognises.
 pub fn truncate(text: &str, max: usize) -> String {
@@ -439,5 +448,17 @@ mod tests {
             let unescaped_pipe = cell.match_indices('|').any(|(at, _)| !cell[..at].ends_with('\\'));
             prop_assert!(!unescaped_pipe);
         }
+    }
+
+    #[test]
+    fn a_message_after_its_title() {
+        assert_eq!(
+            after_title("get token failed: 400", "get token"),
+            Some(" failed: 400")
+        );
+        assert_eq!(after_title("get token: 400", "get token"), Some(": 400"));
+        assert_eq!(after_title("get tokens: 400", "get token"), None);
+        assert_eq!(after_title("400", "get token"), None);
+        assert_eq!(after_title("get token", "get token"), None);
     }
 }

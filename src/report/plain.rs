@@ -117,10 +117,7 @@ pub fn plain_annotation(annotation: &Annotation) -> String {
     let first = lines.next().unwrap_or_default();
     // An API error's message starts with the call, which is also its title: said once, not
     // `error: get operation status: get operation status failed: HTTP 500`.
-    let names_the_title = first
-        .strip_prefix(annotation.title.as_str())
-        .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with(':'));
-    let mut text = if names_the_title {
+    let mut text = if crate::text::after_title(first, &annotation.title).is_some() {
         format!("{label}: {}", inert(first))
     } else {
         format!("{label}: {}: {}", inert(&annotation.title), inert(first))

@@ -117,12 +117,27 @@ fn explanation(md: &mut String, outcome: &Outcome) {
         let _ = writeln!(md, "{}\n", markdown(note));
     }
     if let Some(problem) = &outcome.problem {
-        let _ = writeln!(
-            md,
-            "**{}**: {}\n",
-            markdown(&problem.title),
-            markdown(&problem.message)
-        );
+        // The call is said once: bold where the message already names it.
+        let _ = match crate::text::after_title(&problem.message, &problem.title) {
+            Some(rest) => {
+                let (separator, rest) = match rest.strip_prefix(':') {
+                    Some(rest) => (": ", rest),
+                    None => (" ", rest),
+                };
+                let title = markdown(&problem.title);
+                writeln!(
+                    md,
+                    "**{title}**{separator}{}\n",
+                    markdown(rest.trim_start())
+                )
+            }
+            None => writeln!(
+                md,
+                "**{}**: {}\n",
+                markdown(&problem.title),
+                markdown(&problem.message)
+            ),
+        };
         if let Some(help) = &problem.help {
             let _ = writeln!(md, "help: {}\n", markdown(help));
         }
@@ -309,5 +324,30 @@ mod tests {
             "{md}"
         );
         assert!(!md.contains("Step completed."), "{md}");
+    }
+
+    #[test]
+    fn a_problem_names_its_call_once() {
+        let context = Context {
+            command: "publish",
+            subject: "contoso/vm",
+            elapsed: Duration::from_secs(3),
+            dropped: Dropped::default(),
+        };
+        let with_problem = |title: &str, message: &str| Outcome {
+            problem: Some(crate::outcome::Problem {
+                title: title.to_owned(),
+                message: message.to_owned(),
+                help: None,
+            }),
+            ..Outcome::new(Status::Error, ExitPolicy::default())
+        };
+        let md = render(
+            &context,
+            &with_problem("get token", "get token failed: HTTP 400: bad"),
+        );
+        assert!(md.contains("**get token** failed: HTTP 400: bad"), "{md}");
+        let md = render(&context, &with_problem("get token", "HTTP 400: bad"));
+        assert!(md.contains("**get token**: HTTP 400: bad"), "{md}");
     }
 }
