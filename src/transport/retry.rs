@@ -275,4 +275,23 @@ mod tests {
             Some(MAX_HINT)
         );
     }
+
+    #[test]
+    fn a_hint_is_taken_as_at_most_a_week() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let six_days = 6 * 24 * 3600;
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", &six_days.to_string())]), now),
+            Some(Duration::from_secs(six_days)),
+            "a hint shorter than a week is kept as it is"
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "99999999999")]), now),
+            Some(Duration::from_secs(7 * 24 * 3600))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after-ms", "18446744073709551615")]), now),
+            Some(Duration::from_secs(7 * 24 * 3600))
+        );
+    }
 }
