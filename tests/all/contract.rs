@@ -211,10 +211,9 @@ fn cpp_refusals_name_the_call_the_status_and_the_service_message() {
     );
 }
 
-/// The older reference answers go-live with `Operation-Location` (an absolute URL). Whether the
-/// run follows it or finds the operation in the running list, it goes live and says so.
-#[test]
-fn cpp_go_live_answered_as_documented_ends_live() {
+/// A server whose offer is preview-ready and whose go-live is answered, as the older reference
+/// documents, 202 with an absolute `Operation-Location`.
+fn go_live_answered_with_operation_location() -> FakeServer {
     let server = FakeServer::start();
     server.route(
         "GET",
@@ -227,6 +226,14 @@ fn cpp_go_live_answered_as_documented_ends_live() {
         &offer_path("golive"),
         vec![Reply::empty(202).header("Operation-Location", &location)],
     );
+    server
+}
+
+/// The older reference answers go-live with `Operation-Location` (an absolute URL). Whether the
+/// run follows it or finds the operation in the running list, it goes live and says so.
+#[test]
+fn cpp_go_live_answered_as_documented_ends_live() {
+    let server = go_live_answered_with_operation_location();
     server.route(
         "GET",
         &offer_path("submissions/"),
@@ -249,18 +256,7 @@ fn cpp_go_live_answered_as_documented_ends_live() {
 /// Strict form of the go-live contract: the documented `Operation-Location` is followed itself.
 #[test]
 fn cpp_go_live_follows_the_documented_operation_location() {
-    let server = FakeServer::start();
-    server.route(
-        "GET",
-        &offer_path("status"),
-        vec![answer(200, "cpp/offer-status-preview-ready.json")],
-    );
-    let location = format!("{}{}", server.url(), operation_path());
-    server.route(
-        "POST",
-        &offer_path("golive"),
-        vec![Reply::empty(202).header("Operation-Location", &location)],
-    );
+    let server = go_live_answered_with_operation_location();
     server.route(
         "GET",
         &operation_path(),
