@@ -10,6 +10,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
 /// Shorter values are not registered for redaction: replacing every `abc` in the output would
 /// mangle it, and no real credential is that short.
 const MIN_REDACTED_LEN: usize = 6;
@@ -108,49 +110,28 @@ impl Registry {
 /// as `+`), percent-encoded (a space as `%20`), each also with lower-case hex digits.
 fn wire_spellings(value: &str) -> Vec<String> {
     let form: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
-    let percent = percent_encode(value);
+    let percent = utf8_percent_encode(value, NOT_UNRESERVED).to_string();
     let mut spellings = vec![
         value.to_owned(),
         lower_hex(&form),
         lower_hex(&percent),
         form,
         percent,
-        on_one_line(value),
+        // As service text is printed: a token may hold interior blanks; `a  b` echoed in a
+        // message is printed `a b`, which the value as written would not match.
+        crate::text::one_line(value),
     ];
     spellings.sort();
     spellings.dedup();
     spellings
 }
 
-/// The value as service text is printed: every control character a space, runs of blanks one
-/// space (as `text::one_line` does). A token may hold interior spaces; `a  b` echoed in a message
-/// is printed `a b`, which the value as written would not match.
-fn on_one_line(value: &str) -> String {
-    let spaced: String = value
-        .chars()
-        .map(|c| {
-            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect();
-    spaced.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Every byte but RFC 3986's unreserved characters as `%XX`.
-fn percent_encode(value: &str) -> String {
-    let mut encoded = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
-}
+/// Every byte but RFC 3986's unreserved characters (letters, digits, `-`, `.`, `_`, `~`).
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// `%7E` as `%7e`: percent codes are case-insensitive, and a service may echo either.
 fn lower_hex(encoded: &str) -> String {

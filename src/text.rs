@@ -255,12 +255,12 @@ pub fn after_title<'a>(message: &'a str, title: &str) -> Option<&'a str> {
         .filter(|rest| rest.starts_with(' ') || rest.starts_with(':'))
 }
 
-/// At most `max` characters, ending in `…` when cut. Secrets are redacted first: a cut through
-/// one would leave a piece that redaction no longer recognises.
+/// At most `max` characters, ending in `…` when cut. It does not redact: text that may hold a
+/// secret is redacted before it is cut (`truncate(&secret::redact(text), max)`), as a cut through
+/// a secret would leave a piece that redaction at the output no longer recognises.
 pub fn truncate(text: &str, max: usize) -> String {
-    let text = crate::secret::redact(text);
     if text.chars().count() <= max {
-        return text.into_owned();
+        return text.to_owned();
     }
     let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
     cut.push('…');
@@ -353,6 +353,17 @@ mod tests {
     fn one_line_removes_breaks_and_controls() {
         assert_eq!(one_line("a\r\nb\u{1b}[31mc\td"), "a b [31mc d");
         assert_eq!(one_line("x\u{2028}y"), "x y");
+    }
+
+    /// `split_whitespace` alone already splits on tabs, line breaks and U+2028, so a test made of
+    /// blanks cannot tell whether control characters are turned into spaces first (the mutant
+    /// `is_control() && ..` survives it). Control characters that are not whitespace (escape,
+    /// bell, NUL, the C1 CSI) can: each must end up a single space. Redaction relies
+    /// on this too, as it spells every secret the way this function prints it.
+    #[test]
+    fn one_line_turns_controls_that_are_not_blanks_into_spaces() {
+        assert_eq!(one_line("a\u{1b}b\u{7}c\u{0}d\u{9b}e"), "a b c d e");
+        assert_eq!(one_line("tok\u{1b}\u{1b}en"), "tok en");
     }
 
     #[test]

@@ -86,7 +86,7 @@ impl<'a> Cpp<'a> {
     /// goes nowhere else) and have one of the two operation shapes; see
     /// [`rebuild_operation_url`].
     pub fn resolve(&self, call: &'static str, location: &str) -> Result<Url, ApiError> {
-        let quoted = || format!("{:?}", truncate(location, 300));
+        let quoted = || format!("{:?}", truncate(&crate::secret::redact(location), 300));
         let url = self
             .base
             .join(location.trim())
@@ -98,7 +98,7 @@ impl<'a> Cpp<'a> {
         if url.origin() != self.base.origin() {
             return Err(ApiError::OffOrigin {
                 call,
-                url: truncate(url.as_str(), 300),
+                url: truncate(&crate::secret::redact(url.as_str()), 300),
                 allowed: self.base.origin().ascii_serialization(),
             });
         }

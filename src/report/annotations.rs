@@ -36,7 +36,10 @@ pub struct Dropped {
 /// The title of an annotation is one inert line, never empty: the runners trim a command's
 /// properties, so trailing blanks would be lost and an empty title would be no title.
 fn annotation(severity: Severity, title: &str, message: &str) -> Annotation {
-    let title = inert(&truncate(title, super::MAX_NAME_CHARS));
+    let title = inert(&truncate(
+        &crate::secret::redact(title),
+        super::MAX_NAME_CHARS,
+    ));
     Annotation {
         severity,
         title: if title.is_empty() {
@@ -44,7 +47,7 @@ fn annotation(severity: Severity, title: &str, message: &str) -> Annotation {
         } else {
             title
         },
-        message: truncate(&defuse(message), MAX_MESSAGE_CHARS),
+        message: truncate(&crate::secret::redact(&defuse(message)), MAX_MESSAGE_CHARS),
     }
 }
 

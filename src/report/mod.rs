@@ -860,12 +860,18 @@ fn progress_line(step: &Step) -> String {
 
 /// A name from the service for a log line: cut, then made inert.
 fn name_text(text: &str) -> String {
-    inert(&crate::text::truncate(text, MAX_NAME_CHARS))
+    inert(&crate::text::truncate(
+        &secret::redact(text),
+        MAX_NAME_CHARS,
+    ))
 }
 
 /// A message from the service for a log line: cut, then made inert.
 fn message_text(text: &str) -> String {
-    inert(&crate::text::truncate(text, annotations::MAX_MESSAGE_CHARS))
+    inert(&crate::text::truncate(
+        &secret::redact(text),
+        annotations::MAX_MESSAGE_CHARS,
+    ))
 }
 
 fn level_name(level: Level) -> &'static str {

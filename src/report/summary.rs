@@ -83,7 +83,10 @@ fn overview(md: &mut String, context: &Context<'_>, outcome: &Outcome) {
         let _ = writeln!(
             md,
             "| Failed step | {} |",
-            markdown(&truncate(step.label(), MAX_CELL_CHARS))
+            markdown(&truncate(
+                &crate::secret::redact(step.label()),
+                MAX_CELL_CHARS
+            ))
         );
     }
     if let Some(operation) = &outcome.operation {
@@ -160,12 +163,21 @@ fn steps(md: &mut String, state: &OperationState) {
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} |",
-            markdown(&truncate(step.label(), MAX_CELL_CHARS)),
-            markdown(&truncate(&step.status_text, MAX_CELL_CHARS)),
+            markdown(&truncate(
+                &crate::secret::redact(step.label()),
+                MAX_CELL_CHARS
+            )),
+            markdown(&truncate(
+                &crate::secret::redact(&step.status_text),
+                MAX_CELL_CHARS
+            )),
             step.progress.map(|p| format!("{p}%")).unwrap_or_default(),
             step.estimate
                 .as_deref()
-                .map(|estimate| markdown(&truncate(estimate, MAX_CELL_CHARS)))
+                .map(|estimate| markdown(&truncate(
+                    &crate::secret::redact(estimate),
+                    MAX_CELL_CHARS
+                )))
                 .unwrap_or_default(),
         );
     }
@@ -229,7 +241,7 @@ fn messages(md: &mut String, state: &OperationState, status: Status) {
         let item = format!(
             "- **{}** ({level}): {}\n",
             markdown(step),
-            markdown(&truncate(text, MAX_MESSAGE_CHARS))
+            markdown(&truncate(&crate::secret::redact(text), MAX_MESSAGE_CHARS))
         );
         if md.len() + item.len() > MAX_SUMMARY_BYTES - 512 {
             break;

@@ -128,7 +128,7 @@ pub fn service_message(body: &[u8]) -> (Option<String>, String) {
             .or(error.filter(|e| e.is_string()))
             .or_else(|| value.get("code"))
             .and_then(Value::as_str)
-            .map(|code| truncate(&one_line(code), 100));
+            .map(|code| truncate(&crate::secret::redact(&one_line(code)), 100));
         let message = [
             error.and_then(|e| e.get("message")),
             value.get("error_description"),
@@ -144,7 +144,7 @@ pub fn service_message(body: &[u8]) -> (Option<String>, String) {
         .into_iter()
         .flatten()
         .find_map(Value::as_str)
-        .map(|text| truncate(&one_line(text), MESSAGE_LIMIT))
+        .map(|text| truncate(&crate::secret::redact(&one_line(text)), MESSAGE_LIMIT))
         .unwrap_or_default();
         if !message.is_empty() || code.is_some() {
             let message = match (&code, message.is_empty()) {
@@ -160,7 +160,10 @@ pub fn service_message(body: &[u8]) -> (Option<String>, String) {
     let text = String::from_utf8_lossy(body);
     (
         None,
-        truncate(&one_line(&html_to_text(&text)), MESSAGE_LIMIT),
+        truncate(
+            &crate::secret::redact(&one_line(&html_to_text(&text))),
+            MESSAGE_LIMIT,
+        ),
     )
 }
 

@@ -193,7 +193,10 @@ impl HttpClient {
                         // Only a redirect the client refused to follow comes back here.
                         message = format!(
                             "redirected to {}, which is not followed: the token goes only to the origin it was asked for",
-                            crate::text::truncate(&crate::text::one_line(location), 500)
+                            crate::text::truncate(
+                                &crate::secret::redact(&crate::text::one_line(location)),
+                                500
+                            )
                         );
                     }
                     let hint = response.retry_after();

@@ -87,12 +87,17 @@ pub async fn wait(
                 // status at every reading must not fill the log or the memory.
                 if let OperationStatus::Unknown(value) = &state.status
                     && logged_statuses.len() < MAX_UNKNOWN_STATUSES_TOLD
-                    && logged_statuses
-                        .insert(crate::text::truncate(value, crate::report::MAX_NAME_CHARS))
+                    && logged_statuses.insert(crate::text::truncate(
+                        &crate::secret::redact(value),
+                        crate::report::MAX_NAME_CHARS,
+                    ))
                 {
                     tracing::warn!(
                         "the service reports status {:?}, which is not known here; still waiting",
-                        crate::text::truncate(value, crate::report::MAX_NAME_CHARS)
+                        crate::text::truncate(
+                            &crate::secret::redact(value),
+                            crate::report::MAX_NAME_CHARS
+                        )
                     );
                 }
                 if state.status.is_terminal() {
