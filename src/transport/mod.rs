@@ -186,27 +186,8 @@ impl HttpClient {
                     }
                 },
                 Ok(response) => {
-                    let (code, mut message) = service_message(&response.body);
-                    if let (301 | 302 | 303 | 307 | 308, Some(location)) =
-                        (response.status, response.header("location"))
-                    {
-                        // Only a redirect the client refused to follow comes back here.
-                        message = format!(
-                            "redirected to {}, which is not followed: the token goes only to the origin it was asked for",
-                            crate::text::truncate(
-                                &crate::secret::redact(&crate::text::one_line(location)),
-                                500
-                            )
-                        );
-                    }
                     let hint = response.retry_after();
-                    let error = ApiError::Status {
-                        call: request.call,
-                        status: response.status,
-                        code,
-                        message,
-                        help: None,
-                    };
+                    let error = status_error(request, &response);
                     let retry = is_transient_status(response.status)
                         && (request.replay == Replay::Safe
                             || is_not_processed_status(response.status));
@@ -272,30 +253,7 @@ impl HttpClient {
             Body::Form(fields) => builder.form(fields),
         };
 
-        let transport = |error: reqwest::Error| {
-            let call = request.call;
-            let detail = describe(&error);
-            if error.is_builder() {
-                // Nothing was sent: a request that cannot be built never reaches the service.
-                ApiError::Local {
-                    call,
-                    detail: format!("the request cannot be built: {detail}; nothing was sent"),
-                    help: None,
-                }
-            } else if is_certificate_refusal(&error) {
-                ApiError::UntrustedCertificate {
-                    call,
-                    detail,
-                    help: None,
-                }
-            } else {
-                ApiError::Transport {
-                    call,
-                    before_sending: error.is_connect(),
-                    detail,
-                }
-            }
-        };
+        let transport = |error| transport_error(request.call, &error);
         let mut response = builder.send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
@@ -325,6 +283,56 @@ impl HttpClient {
             headers,
             body: Bytes::from(body),
         })
+    }
+}
+
+/// The error for an answer with an error status: the service's code and message, or for a
+/// redirect (only one the client refused to follow comes back here) where it pointed.
+fn status_error(request: &Request<'_>, response: &Response) -> ApiError {
+    let (code, mut message) = service_message(&response.body);
+    if let (301 | 302 | 303 | 307 | 308, Some(location)) =
+        (response.status, response.header("location"))
+    {
+        message = format!(
+            "redirected to {}, which is not followed: the token goes only to the origin it was asked for",
+            crate::text::truncate(
+                &crate::secret::redact(&crate::text::one_line(location)),
+                500
+            )
+        );
+    }
+    ApiError::Status {
+        call: request.call,
+        status: response.status,
+        code,
+        message,
+        help: None,
+    }
+}
+
+/// The error for a request the client failed to send or whose answer it failed to read: whether
+/// anything reached the service decides whether it may be sent again.
+fn transport_error(call: &'static str, error: &reqwest::Error) -> ApiError {
+    let detail = describe(error);
+    if error.is_builder() {
+        // Nothing was sent: a request that cannot be built never reaches the service.
+        ApiError::Local {
+            call,
+            detail: format!("the request cannot be built: {detail}; nothing was sent"),
+            help: None,
+        }
+    } else if is_certificate_refusal(error) {
+        ApiError::UntrustedCertificate {
+            call,
+            detail,
+            help: None,
+        }
+    } else {
+        ApiError::Transport {
+            call,
+            before_sending: error.is_connect(),
+            detail,
+        }
     }
 }
 
