@@ -1,5 +1,19 @@
 //! Turning service text (HTML messages, step names) into something safe to print: plain text,
 //! single lines that cannot become CI commands, Markdown that cannot break a table.
+//!
+//! The sanitisers differ in what they promise, from least to most:
+//! - [`one_line`]: one line of printable text (control characters become spaces, blank runs
+//!   one space); no promise about CI command markers. For text that a later step escapes or
+//!   makes inert: a Markdown cell, a dotenv value, a service message inside an error.
+//! - [`defuse`]: no CI command marker and no control character but line breaks, which stay. For
+//!   a message that an escaper then keeps on one line (a workflow command's data).
+//! - [`inert`]: one line in which no runner finds a command, as long as it follows other text
+//!   on the line (a step name after `step `, a title after `##[group]`).
+//! - [`inert_line`]: a whole line that no runner reads as a command, even at its start: what
+//!   the writers of stdout and stderr pass every line through.
+//!
+//! None of them redacts: secrets are replaced where output is written ([`crate::secret::redact`]),
+//! and text that may hold one is redacted before [`truncate`] cuts it.
 
 use std::time::Duration;
 
@@ -135,8 +149,9 @@ fn tidy(text: &str) -> String {
         .join("\n")
 }
 
-/// One line with every control character (line breaks, escapes, tabs) turned into a space, so
-/// nothing in it can start a new line of CI log.
+/// One line with every control character (line breaks, escapes, tabs) turned into a space and
+/// blank runs made one space, so nothing in it can start a new line of CI log. CI command markers
+/// stay as they are: [`inert`] breaks them too.
 pub fn one_line(text: &str) -> String {
     let spaced: String = text
         .chars()
@@ -151,8 +166,9 @@ pub fn one_line(text: &str) -> String {
     spaced.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Service text made safe for a log line: one line, and the markers that CI systems scan for
-/// anywhere in a line (`##vso[`, `##[`) broken apart so they stay text.
+/// Service text made safe to print after other text on a runner's log line: one line, and the
+/// markers that CI systems scan for anywhere in a line (`##vso[`, `##[`) broken apart so they
+/// stay text. A `::` at its start is left alone: a whole line goes through [`inert_line`].
 pub fn inert(text: &str) -> String {
     defuse(&one_line(&without_ignorable(text)))
 }
@@ -211,8 +227,9 @@ pub fn inert_line(line: &str) -> String {
 }
 
 /// Breaks apart the command markers that CI systems scan for anywhere in a line (`##vso[`,
-/// `##[`), keeping line breaks: for text that an escaping step keeps on one line afterwards.
-/// Other control characters (terminal escapes, bells) become spaces.
+/// `##[`), keeping line breaks (`\r\n`, U+2028, U+2029, NEL become `\n`): for text that an
+/// escaping step keeps on one line afterwards. Other control characters (terminal escapes,
+/// bells) become spaces.
 pub fn defuse(text: &str) -> String {
     let text: String = text
         .replace("\r\n", "\n")
