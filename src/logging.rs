@@ -15,7 +15,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use crate::config::Environment;
 use crate::report::plain;
 use crate::secret;
-use crate::text::inert_line;
+use crate::text::inert_whole_line;
 
 /// An identical warning is printed at most once in this window; the repeats are counted.
 const REPEAT_WINDOW: Duration = Duration::from_secs(30);
@@ -144,7 +144,7 @@ fn held_back() -> Vec<String> {
 fn event_line(event: &str, now: Instant) -> Option<String> {
     // Redacted again once inert: dropping ignorable characters and joining blanks can make a
     // secret whole that was split before.
-    let line = secret::redact(&inert_line(event)).into_owned();
+    let line = secret::redact(&inert_whole_line(event)).into_owned();
     if line.trim_start().starts_with("WARN") {
         admit(&line, now)
     } else {
@@ -159,7 +159,7 @@ pub fn stderr_line(text: &str) {
     crate::report::live::suspend(|| {
         let mut stderr = io::stderr().lock();
         for line in text.split('\n') {
-            let _ = writeln!(stderr, "{}", secret::redact(&inert_line(line)));
+            let _ = writeln!(stderr, "{}", secret::redact(&inert_whole_line(line)));
         }
     });
 }

@@ -119,7 +119,7 @@ fn wire_spellings(value: &str) -> Vec<String> {
         percent,
         // As service text is printed: a token may hold interior blanks; `a  b` echoed in a
         // message is printed `a b`, which the value as written would not match.
-        crate::text::one_line(value),
+        crate::text::single_line(value),
     ];
     spellings.sort();
     spellings.dedup();
@@ -245,13 +245,13 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_secret_with_runs_of_blanks_is_redacted_as_one_line_prints_it() {
+    fn a_secret_with_runs_of_blanks_is_redacted_as_single_line_prints_it() {
         let mut registry = Registry {
             values: vec!["eyJ0  tok\ten   with-blanks".to_owned()],
             ..Registry::default()
         };
         registry.rebuild_known();
-        let echoed = crate::text::one_line("the service says: eyJ0  tok\ten   with-blanks!");
+        let echoed = crate::text::single_line("the service says: eyJ0  tok\ten   with-blanks!");
         assert_eq!(registry.redact(&echoed), "the service says: ***!");
     }
 

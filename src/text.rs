@@ -2,15 +2,16 @@
 //! single lines that cannot become CI commands, Markdown that cannot break a table.
 //!
 //! The sanitisers differ in what they promise, from least to most:
-//! - [`one_line`]: one line of printable text (control characters become spaces, blank runs
+//! - [`single_line`]: one line of printable text (control characters become spaces, blank runs
 //!   one space); no promise about CI command markers. For text that a later step escapes or
 //!   makes inert: a Markdown cell, a dotenv value, a service message inside an error.
-//! - [`defuse`]: no CI command marker and no control character but line breaks, which stay. For
-//!   a message that an escaper then keeps on one line (a workflow command's data).
-//! - [`inert`]: one line in which no runner finds a command, as long as it follows other text
-//!   on the line (a step name after `step `, a title after `##[group]`).
-//! - [`inert_line`]: a whole line that no runner reads as a command, even at its start: what
-//!   the writers of stdout and stderr pass every line through.
+//! - [`inert_keeping_breaks`]: no CI command marker and no control character but line breaks,
+//!   which stay. For a message that an escaper then keeps on one line (a workflow command's
+//!   data).
+//! - [`inert_in_line`]: one line in which no runner finds a command, as long as it follows other
+//!   text on the line (a step name after `step `, a title after `##[group]`).
+//! - [`inert_whole_line`]: a whole line that no runner reads as a command, even at its start:
+//!   what the writers of stdout and stderr pass every line through.
 //!
 //! None of them redacts: secrets are replaced where output is written ([`crate::secret::redact`]),
 //! and text that may hold one is redacted before [`truncate`] cuts it.
@@ -151,8 +152,8 @@ fn tidy(text: &str) -> String {
 
 /// One line with every control character (line breaks, escapes, tabs) turned into a space and
 /// blank runs made one space, so nothing in it can start a new line of CI log. CI command markers
-/// stay as they are: [`inert`] breaks them too.
-pub fn one_line(text: &str) -> String {
+/// stay as they are: [`inert_in_line`] breaks them too.
+pub fn single_line(text: &str) -> String {
     let spaced: String = text
         .chars()
         .map(|c| {
@@ -168,9 +169,9 @@ pub fn one_line(text: &str) -> String {
 
 /// Service text made safe to print after other text on a runner's log line: one line, and the
 /// markers that CI systems scan for anywhere in a line (`##vso[`, `##[`) broken apart so they
-/// stay text. A `::` at its start is left alone: a whole line goes through [`inert_line`].
-pub fn inert(text: &str) -> String {
-    defuse(&one_line(&without_ignorable(text)))
+/// stay text. A `::` at its start is left alone: a whole line goes through [`inert_whole_line`].
+pub fn inert_in_line(text: &str) -> String {
+    inert_keeping_breaks(&single_line(&without_ignorable(text)))
 }
 
 /// `text` without the characters the runners' comparisons skip ([`is_collation_ignorable`]):
@@ -187,7 +188,7 @@ fn without_ignorable(text: &str) -> String {
 /// Linux) weigh `c` as nothing: the Default_Ignorable code points, and the characters ICU 72
 /// gives no weight at all though Unicode does not call them ignorable (Arabic tatweel and
 /// number signs, Hebrew accents, interlinear annotation marks, musical symbol modifiers, ...).
-/// C0 and C1 controls are in the list too, though [`one_line`] turns them into spaces first.
+/// C0 and C1 controls are in the list too, though [`single_line`] turns them into spaces first.
 fn is_collation_ignorable(c: char) -> bool {
     matches!(c as u32,
         0x1..=0x8 | 0xE..=0x1F | 0x7F..=0x84 | 0x86..=0x9F | 0xAD | 0x34F | 0x488..=0x489
@@ -216,10 +217,10 @@ fn is_collation_ignorable(c: char) -> bool {
 /// `: :`. The writers of stdout and stderr pass every line that is not a [command] through this.
 ///
 /// [command]: crate::report::command::Command
-pub fn inert_line(line: &str) -> String {
+pub fn inert_whole_line(line: &str) -> String {
     let body = line.trim_start_matches(' ');
     let indent = &line[..line.len() - body.len()];
-    let body = inert(body);
+    let body = inert_in_line(body);
     match body.strip_prefix("::") {
         Some(rest) => format!("{indent}: :{rest}"),
         None => format!("{indent}{body}"),
@@ -230,7 +231,7 @@ pub fn inert_line(line: &str) -> String {
 /// `##[`), keeping line breaks (`\r\n`, U+2028, U+2029, NEL become `\n`): for text that an
 /// escaping step keeps on one line afterwards. Other control characters (terminal escapes,
 /// bells) become spaces.
-pub fn defuse(text: &str) -> String {
+pub fn inert_keeping_breaks(text: &str) -> String {
     let text: String = text
         .replace("\r\n", "\n")
         .chars()
@@ -248,7 +249,7 @@ pub fn defuse(text: &str) -> String {
 /// and Markdown punctuation escaped, so service text cannot add rows, links, images or markup.
 pub fn markdown(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
-    for c in one_line(text).chars() {
+    for c in single_line(text).chars() {
         match c {
             '&' => escaped.push_str("&amp;"),
             '<' => escaped.push_str("&lt;"),
@@ -328,9 +329,9 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn defuse_keeps_line_breaks_only() {
+    fn inert_keeping_breaks_keeps_only_line_breaks() {
         assert_eq!(
-            defuse("a\u{1b}[31mred\u{7}\r\nnext\u{2028}##vso[task.complete]"),
+            inert_keeping_breaks("a\u{1b}[31mred\u{7}\r\nnext\u{2028}##vso[task.complete]"),
             "a [31mred \nnext\n## vso[task.complete]"
         );
     }
@@ -367,9 +368,9 @@ mod tests {
     }
 
     #[test]
-    fn one_line_removes_breaks_and_controls() {
-        assert_eq!(one_line("a\r\nb\u{1b}[31mc\td"), "a b [31mc d");
-        assert_eq!(one_line("x\u{2028}y"), "x y");
+    fn single_line_removes_breaks_and_controls() {
+        assert_eq!(single_line("a\r\nb\u{1b}[31mc\td"), "a b [31mc d");
+        assert_eq!(single_line("x\u{2028}y"), "x y");
     }
 
     /// `split_whitespace` alone already splits on tabs, line breaks and U+2028, so a test made of
@@ -378,29 +379,35 @@ mod tests {
     /// bell, NUL, the C1 CSI) can: each must end up a single space. Redaction relies
     /// on this too, as it spells every secret the way this function prints it.
     #[test]
-    fn one_line_turns_controls_that_are_not_blanks_into_spaces() {
-        assert_eq!(one_line("a\u{1b}b\u{7}c\u{0}d\u{9b}e"), "a b c d e");
-        assert_eq!(one_line("tok\u{1b}\u{1b}en"), "tok en");
+    fn single_line_turns_controls_that_are_not_blanks_into_spaces() {
+        assert_eq!(single_line("a\u{1b}b\u{7}c\u{0}d\u{9b}e"), "a b c d e");
+        assert_eq!(single_line("tok\u{1b}\u{1b}en"), "tok en");
     }
 
     #[test]
-    fn inert_breaks_ci_markers() {
-        assert_eq!(inert("x\n::add-mask::y"), "x ::add-mask::y");
+    fn inert_in_line_breaks_ci_markers() {
+        assert_eq!(inert_in_line("x\n::add-mask::y"), "x ::add-mask::y");
         assert_eq!(
-            inert("ok ##vso[task.setvariable]bad"),
+            inert_in_line("ok ##vso[task.setvariable]bad"),
             "ok ## vso[task.setvariable]bad"
         );
-        assert_eq!(inert("##[group]x"), "## [group]x");
+        assert_eq!(inert_in_line("##[group]x"), "## [group]x");
     }
 
     #[test]
-    fn inert_line_defuses_a_leading_command_and_keeps_the_indent() {
-        assert_eq!(inert_line("  ::error::x: failed"), "  : :error::x: failed");
-        assert_eq!(inert_line("  \u{a0}::add-mask::y"), "  : :add-mask::y");
-        assert_eq!(inert_line("    info: a ::b"), "    info: a ::b");
-        assert_eq!(inert_line("x ##[group]y"), "x ## [group]y");
-        assert_eq!(inert_line("  \u{200b}::error::x"), "  : :error::x");
-        assert_eq!(inert_line("a ##\u{ad}vso[x.y]"), "a ## vso[x.y]");
+    fn inert_whole_line_defuses_a_leading_command_and_keeps_the_indent() {
+        assert_eq!(
+            inert_whole_line("  ::error::x: failed"),
+            "  : :error::x: failed"
+        );
+        assert_eq!(
+            inert_whole_line("  \u{a0}::add-mask::y"),
+            "  : :add-mask::y"
+        );
+        assert_eq!(inert_whole_line("    info: a ::b"), "    info: a ::b");
+        assert_eq!(inert_whole_line("x ##[group]y"), "x ## [group]y");
+        assert_eq!(inert_whole_line("  \u{200b}::error::x"), "  : :error::x");
+        assert_eq!(inert_whole_line("a ##\u{ad}vso[x.y]"), "a ## vso[x.y]");
     }
 
     /// Characters ICU's root collation (what .NET's culture-sensitive `IndexOf` uses on Linux)
@@ -418,11 +425,13 @@ mod tests {
         ] {
             // What the runner compares: the line as if `hidden` were not there.
             let seen = |line: String| line.replace(hidden, "");
-            let line = seen(inert_line(&format!("a #{hidden}#vso[task.complete]x")));
+            let line = seen(inert_whole_line(&format!(
+                "a #{hidden}#vso[task.complete]x"
+            )));
             assert!(!line.contains("##vso["), "{hidden:?} left {line:?}");
-            let line = seen(inert_line(&format!("#{hidden}#[group]x")));
+            let line = seen(inert_whole_line(&format!("#{hidden}#[group]x")));
             assert!(!line.contains("##["), "{hidden:?} left {line:?}");
-            let line = seen(inert_line(&format!("{hidden}:{hidden}:error::x")));
+            let line = seen(inert_whole_line(&format!("{hidden}:{hidden}:error::x")));
             assert!(
                 !line.trim_start().starts_with("::"),
                 "{hidden:?} left {line:?}"
@@ -455,15 +464,15 @@ mod tests {
         }
 
         #[test]
-        fn inert_output_is_one_line_without_markers(input in "\\PC{0,100}|[\\r\\n:#\\[a-z]{0,60}") {
-            let line = inert(&input);
+        fn inert_in_line_output_is_one_line_without_markers(input in "\\PC{0,100}|[\\r\\n:#\\[a-z]{0,60}") {
+            let line = inert_in_line(&input);
             prop_assert!(!line.contains('\n') && !line.contains('\r'));
             prop_assert!(!line.contains("##vso[") && !line.contains("##["));
         }
 
         #[test]
-        fn inert_lines_are_never_commands(input in "[ \\t\u{a0}\u{3000}]{0,3}(::|##\\[|##vso\\[)?\\PC{0,60}|[ :#\\[\\r\\n\u{2028}a-z]{0,40}") {
-            let line = inert_line(&input);
+        fn inert_whole_lines_are_never_commands(input in "[ \\t\u{a0}\u{3000}]{0,3}(::|##\\[|##vso\\[)?\\PC{0,60}|[ :#\\[\\r\\n\u{2028}a-z]{0,40}") {
+            let line = inert_whole_line(&input);
             prop_assert!(!line.contains(['\n', '\r']));
             prop_assert!(!line.trim_start().starts_with("::"));
             prop_assert!(!line.contains("##vso[") && !line.contains("##["));

@@ -15,7 +15,7 @@ use libfuzzer_sys::fuzz_target;
 use publish_offer::api::model::{Level, OperationState, StepStatus, parse_operation};
 use publish_offer::outcome::{ExitPolicy, Outcome, Status};
 use publish_offer::report::{output_values, result_file, summary};
-use publish_offer::text::{inert, markdown};
+use publish_offer::text::{inert_in_line, markdown};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(state) = parse_operation(data) else {
@@ -67,21 +67,27 @@ fn check_state(state: &OperationState) {
             check_text(&message.text);
         }
         // The progress line the reporter prints for a step (report::Reporter::progress).
-        let line = format!("  step {}: {}", inert(step.label()), inert(&step.status_text));
+        let line = format!(
+            "  step {}: {}",
+            inert_in_line(step.label()),
+            inert_in_line(&step.status_text)
+        );
         assert!(!line.contains(['\n', '\r']));
     }
 }
 
 /// Service text through the two escapers the reporting uses.
 fn check_text(text: &str) {
-    let line = inert(text);
+    let line = inert_in_line(text);
     assert!(
-        !line.chars().any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')),
-        "inert({text:?}) = {line:?} keeps a control character or line separator"
+        !line
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')),
+        "inert_in_line({text:?}) = {line:?} keeps a control character or line separator"
     );
     assert!(
         !line.contains("##vso[") && !line.contains("##["),
-        "inert({text:?}) = {line:?} keeps a CI command marker"
+        "inert_in_line({text:?}) = {line:?} keeps a CI command marker"
     );
 
     let cell = markdown(text);

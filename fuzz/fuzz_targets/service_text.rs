@@ -7,7 +7,7 @@
 use libfuzzer_sys::fuzz_target;
 use publish_offer::api::error::service_message;
 use publish_offer::config::duration::{MAX_DURATION, format_duration, parse_duration};
-use publish_offer::text::{html_to_text, inert, markdown};
+use publish_offer::text::{html_to_text, inert_in_line, markdown};
 
 fuzz_target!(|data: &[u8]| {
     let (code, message) = service_message(data);
@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
             "the message {message:?} does not name the code {code:?}"
         );
     }
-    let _ = inert(&message);
+    let _ = inert_in_line(&message);
     let _ = markdown(&message);
 
     let Ok(text) = std::str::from_utf8(data) else {
@@ -27,7 +27,10 @@ fuzz_target!(|data: &[u8]| {
     // Plain text with blank runs collapsed and no empty line.
     let plain = html_to_text(text);
     for line in plain.split('\n').filter(|_| !plain.is_empty()) {
-        assert!(!line.is_empty(), "html_to_text({text:?}) = {plain:?} has an empty line");
+        assert!(
+            !line.is_empty(),
+            "html_to_text({text:?}) = {plain:?} has an empty line"
+        );
         assert_eq!(
             line.split_whitespace().collect::<Vec<_>>().join(" "),
             line,

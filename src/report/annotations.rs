@@ -6,7 +6,7 @@
 use crate::api::model::{Level, StepStatus};
 use crate::config::OnTimeout;
 use crate::outcome::{Outcome, Status, how_to_follow};
-use crate::text::{defuse, inert, truncate};
+use crate::text::{inert_in_line, inert_keeping_breaks, truncate};
 
 pub const MAX_PER_SEVERITY: usize = 10;
 pub const MAX_MESSAGE_CHARS: usize = 4096;
@@ -36,7 +36,7 @@ pub struct Dropped {
 /// The title of an annotation is one inert line, never empty: the runners trim a command's
 /// properties, so trailing blanks would be lost and an empty title would be no title.
 fn annotation(severity: Severity, title: &str, message: &str) -> Annotation {
-    let title = inert(&truncate(
+    let title = inert_in_line(&truncate(
         &crate::secret::redact(title),
         super::MAX_NAME_CHARS,
     ));
@@ -47,7 +47,10 @@ fn annotation(severity: Severity, title: &str, message: &str) -> Annotation {
         } else {
             title
         },
-        message: truncate(&crate::secret::redact(&defuse(message)), MAX_MESSAGE_CHARS),
+        message: truncate(
+            &crate::secret::redact(&inert_keeping_breaks(message)),
+            MAX_MESSAGE_CHARS,
+        ),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The CI commands this program means to write, built from typed parts. A [`Command`] can only
 //! be made here, by naming one of the commands below; every other line the program writes is
-//! text, made inert by [`crate::text::inert_line`] on its way out. So service text can reach a
+//! text, made inert by [`crate::text::inert_whole_line`] on its way out. So service text can reach a
 //! command only as an escaped property or data value, never as a command of its own.
 
 use super::{azure, github};
@@ -108,7 +108,7 @@ impl Command {
     /// `##[group]title`: the title is made inert, as the agent has no escaping for it.
     pub fn formatting(command: FormattingCommand, title: &str) -> Command {
         let line = match command {
-            FormattingCommand::Group => format!("##[group]{}", crate::text::inert(title)),
+            FormattingCommand::Group => format!("##[group]{}", crate::text::inert_in_line(title)),
             FormattingCommand::EndGroup => "##[endgroup]".to_owned(),
         };
         Command { line }
@@ -124,7 +124,7 @@ impl Command {
         let line = if start {
             format!(
                 "\u{1b}[0Ksection_start:{at_seconds}:{name}[collapsed=true]\r\u{1b}[0K{}",
-                crate::text::inert(title)
+                crate::text::inert_in_line(title)
             )
         } else {
             format!("\u{1b}[0Ksection_end:{at_seconds}:{name}\r\u{1b}[0K")

@@ -8,7 +8,7 @@ use super::command::Command;
 use super::files::{self, FileError};
 use super::plain::plain_annotation;
 use super::{Annotation, CiSink, Output, Said};
-use crate::text::one_line;
+use crate::text::single_line;
 
 /// GitLab refuses dotenv reports over 5 KB; each value gets a share well inside that.
 const MAX_VALUE_BYTES: usize = 450;
@@ -49,7 +49,7 @@ pub fn variable_name(name: Output) -> String {
 
 /// Dotenv values hold no line breaks: links are separated by spaces, long values cut.
 pub fn dotenv_value(value: &str) -> String {
-    let mut value = one_line(value);
+    let mut value = single_line(value);
     if value.len() > MAX_VALUE_BYTES {
         let mut cut = MAX_VALUE_BYTES;
         while !value.is_char_boundary(cut) {

@@ -3,7 +3,7 @@
 //! summary); the [`Reporter`] decides what to say, the same for all of them.
 //!
 //! Stdout has two doors, both in [`Reporter`]: `line` for text, which redacts every line and
-//! makes it inert under the runners' own parsing rules ([`crate::text::inert_line`]), and
+//! makes it inert under the runners' own parsing rules ([`crate::text::inert_whole_line`]), and
 //! `command` for a [`Command`], which only the typed constructors of [`command`] can build. So
 //! neither a secret nor a forged CI command can reach the log, whatever the service sends; stderr
 //! has its own single door in [`crate::logging`]. Summary cells go through
@@ -40,7 +40,7 @@ use crate::config::duration::format_elapsed;
 use crate::config::{ConfigError, Environment, MergedInputs};
 use crate::outcome::{OperationRef, Outcome, Status};
 use crate::secret;
-use crate::text::{inert, inert_line};
+use crate::text::{inert_in_line, inert_whole_line};
 use crate::value_kind::ValueKind;
 
 pub use annotations::{Annotation, Severity};
@@ -446,13 +446,13 @@ impl Reporter {
     }
 
     /// One line of text on stdout: redacted, then made inert for the runner (see
-    /// [`inert_line`]); whatever service text it carries stays on this one line. The
+    /// [`inert_whole_line`]); whatever service text it carries stays on this one line. The
     /// indentation is kept.
     pub fn line(&mut self, text: &str) {
         self.mask_new_secrets();
         // Redacted again once inert: dropping ignorable characters and joining blanks can make
         // a secret whole that was split before.
-        let line = secret::redact(&inert_line(&secret::redact(text))).into_owned();
+        let line = secret::redact(&inert_whole_line(&secret::redact(text))).into_owned();
         let line = self.sink.decorate(&line).into_owned();
         self.emit(&line);
     }
@@ -550,7 +550,9 @@ impl Reporter {
         self.print_progress(lines);
         self.links(state);
         if let Some(live) = &self.live {
-            live.set_status(secret::redact(&inert_line(&current_activity(state))).into_owned());
+            live.set_status(
+                secret::redact(&inert_whole_line(&current_activity(state))).into_owned(),
+            );
         }
         self.seen_state = Some(state.clone());
     }
@@ -860,7 +862,7 @@ fn progress_line(step: &Step) -> String {
 
 /// A name from the service for a log line: cut, then made inert.
 fn name_text(text: &str) -> String {
-    inert(&crate::text::truncate(
+    inert_in_line(&crate::text::truncate(
         &secret::redact(text),
         MAX_NAME_CHARS,
     ))
@@ -868,7 +870,7 @@ fn name_text(text: &str) -> String {
 
 /// A message from the service for a log line: cut, then made inert.
 fn message_text(text: &str) -> String {
-    inert(&crate::text::truncate(
+    inert_in_line(&crate::text::truncate(
         &secret::redact(text),
         annotations::MAX_MESSAGE_CHARS,
     ))

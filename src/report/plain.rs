@@ -7,7 +7,7 @@ use super::command::Command;
 use super::files::FileError;
 use super::{Annotation, CiSink, Output, Said, Severity};
 use crate::config::Environment;
-use crate::text::inert;
+use crate::text::inert_in_line;
 
 pub struct Plain {
     colour: bool,
@@ -118,15 +118,19 @@ pub fn plain_annotation(annotation: &Annotation) -> String {
     // An API error's message starts with the call, which is also its title: said once, not
     // `error: get operation status: get operation status failed: HTTP 500`.
     let mut text = if crate::text::after_title(first, &annotation.title).is_some() {
-        format!("{label}: {}", inert(first))
+        format!("{label}: {}", inert_in_line(first))
     } else {
-        format!("{label}: {}: {}", inert(&annotation.title), inert(first))
+        format!(
+            "{label}: {}: {}",
+            inert_in_line(&annotation.title),
+            inert_in_line(first)
+        )
     };
     // Continuation lines start with a mark: a runner that trims blanks before looking for a
     // command must not find one there.
     for line in lines {
         text.push_str("\n  | ");
-        text.push_str(&inert(line));
+        text.push_str(&inert_in_line(line));
     }
     text
 }

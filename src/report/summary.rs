@@ -28,7 +28,7 @@ pub struct Context<'a> {
 /// would act: a backtick would end the span, and GitHub splits table rows on a `|` (even inside
 /// a code span, and after a `\\`, which escapes only itself).
 fn code_cell(url: &str) -> String {
-    crate::text::one_line(url)
+    crate::text::single_line(url)
         .replace('`', "%60")
         .replace('|', "%7C")
         .replace('\\', "%5C")

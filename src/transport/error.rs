@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::text::{html_to_text, one_line, truncate};
+use crate::text::{html_to_text, single_line, truncate};
 
 /// The longest service message quoted in an error.
 const MESSAGE_LIMIT: usize = 500;
@@ -128,7 +128,7 @@ pub fn service_message(body: &[u8]) -> (Option<String>, String) {
             .or(error.filter(|e| e.is_string()))
             .or_else(|| value.get("code"))
             .and_then(Value::as_str)
-            .map(|code| truncate(&crate::secret::redact(&one_line(code)), 100));
+            .map(|code| truncate(&crate::secret::redact(&single_line(code)), 100));
         let message = [
             error.and_then(|e| e.get("message")),
             value.get("error_description"),
@@ -144,7 +144,7 @@ pub fn service_message(body: &[u8]) -> (Option<String>, String) {
         .into_iter()
         .flatten()
         .find_map(Value::as_str)
-        .map(|text| truncate(&crate::secret::redact(&one_line(text)), MESSAGE_LIMIT))
+        .map(|text| truncate(&crate::secret::redact(&single_line(text)), MESSAGE_LIMIT))
         .unwrap_or_default();
         if !message.is_empty() || code.is_some() {
             let message = match (&code, message.is_empty()) {
@@ -161,7 +161,7 @@ pub fn service_message(body: &[u8]) -> (Option<String>, String) {
     (
         None,
         truncate(
-            &crate::secret::redact(&one_line(&html_to_text(&text))),
+            &crate::secret::redact(&single_line(&html_to_text(&text))),
             MESSAGE_LIMIT,
         ),
     )

@@ -296,7 +296,7 @@ fn status_error(request: &Request<'_>, response: &Response) -> ApiError {
         message = format!(
             "redirected to {}, which is not followed: the token goes only to the origin it was asked for",
             crate::text::truncate(
-                &crate::secret::redact(&crate::text::one_line(location)),
+                &crate::secret::redact(&crate::text::single_line(location)),
                 500
             )
         );
