@@ -302,5 +302,5 @@ fn no_escape_codes_when_piped() {
         .arg("--sandbox=failed")
         .env("CLICOLOR_FORCE", "1")
         .run();
-    assert!(run.stdout.contains("\x1b[1;31merror:"), "{}", run.dump());
+    run.assert_stdout_has("\x1b[1;31merror:");
 }

@@ -7,7 +7,7 @@ use crate::support::*;
 fn assert_invalid(step: Step, server: &FakeServer, expected: &[&str]) -> Finished {
     let run = step.github().run();
     run.assert_code(2);
-    assert_eq!(run.output("status"), "invalid-input", "{}", run.dump());
+    run.assert_output("status", "invalid-input");
     let error = run
         .commands()
         .into_iter()
@@ -139,17 +139,8 @@ fn invalid_input_outside_github_prints_plain_error() {
     let run = step().against(&server).input("timeout", "30").run();
     run.assert_code(2);
     assert!(run.commands().is_empty(), "{}", run.dump());
-    assert!(
-        run.stdout
-            .contains("error: invalid input: timeout (INPUT_TIMEOUT='30')"),
-        "{}",
-        run.dump()
-    );
-    assert!(
-        !run.stdout.contains("input: invalid input"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("error: invalid input: timeout (INPUT_TIMEOUT='30')");
+    run.assert_stdout_lacks("input: invalid input");
     assert!(server.requests().is_empty());
 }
 
@@ -206,12 +197,7 @@ fn a_missing_federated_token_file_is_an_input_error() {
         .env("AZURE_FEDERATED_TOKEN_FILE", "/nonexistent/token")
         .run();
     run.assert_code(2);
-    assert!(
-        run.stdout
-            .contains("AZURE_FEDERATED_TOKEN_FILE (/nonexistent/token) is not a readable file"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("AZURE_FEDERATED_TOKEN_FILE (/nonexistent/token) is not a readable file");
     assert!(server.requests().is_empty());
 }
 
@@ -272,12 +258,8 @@ fn an_invalid_result_file_is_not_written() {
         .input("dotenv-file", "missing/vars.env");
     let run = gitlab.run();
     run.assert_code(2);
-    assert!(
-        run.stdout.contains("dotenv-file (INPUT_DOTENV-FILE)")
-            && run.stdout.contains("missing is not an existing folder"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("dotenv-file (INPUT_DOTENV-FILE)");
+    run.assert_stdout_has("missing is not an existing folder");
     assert!(server.requests().is_empty());
     let elsewhere = simple_server();
     step()
@@ -320,7 +302,7 @@ fn ssl_cert_file_adds_roots_or_is_an_input_error() {
         "{}",
         run.dump()
     );
-    assert!(!run.stderr.contains("retrying"), "{}", run.dump());
+    run.assert_stderr_lacks("retrying");
 
     for (path, expected) in [
         ("/nonexistent/roots.pem", "cannot read it"),
@@ -337,11 +319,8 @@ fn ssl_cert_file_adds_roots_or_is_an_input_error() {
             .run();
         run.assert_code(2);
         assert_eq!(run.output("status"), "invalid-input");
-        assert!(
-            run.stdout.contains("SSL_CERT_FILE") && run.stdout.contains(expected),
-            "{}",
-            run.dump()
-        );
+        run.assert_stdout_has("SSL_CERT_FILE");
+        run.assert_stdout_has(expected);
         assert!(server.requests().is_empty());
     }
 }
@@ -375,7 +354,7 @@ fn every_problem_in_one_report_and_folders_are_not_files() {
         .input("dotenv-file", &folder_path)
         .run();
     run.assert_code(2);
-    assert!(run.stdout.contains("is a folder"), "{}", run.dump());
+    run.assert_stdout_has("is a folder");
     assert!(server.requests().is_empty());
 }
 
@@ -418,10 +397,7 @@ fn an_operation_url_beside_the_ingestion_base_is_not_under_it() {
         .input("operation-url", &beside)
         .run();
     run.assert_code(2);
-    assert!(
-        run.stdout.contains("operation-url") && run.stdout.contains("the token is sent only there"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("operation-url");
+    run.assert_stdout_has("the token is sent only there");
     assert!(server.requests().is_empty(), "{}", run.dump());
 }

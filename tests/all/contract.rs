@@ -62,12 +62,7 @@ fn cpp_operation_from_the_reference_is_followed_to_its_end() {
     assert_eq!(run.output("operation-id"), OPERATION_ID);
     assert_eq!(run.output("offer-version"), "1");
     assert_eq!(run.output("failed-step"), "");
-    assert!(
-        run.summary
-            .contains("Packaging and Lead Generation Registration"),
-        "{}",
-        run.dump()
-    );
+    run.assert_summary_has("Packaging and Lead Generation Registration");
     assert_eq!(server.requests_to("GET", &operation_path()).len(), 2);
     assert_no_unexpected(&server);
 }
@@ -90,12 +85,7 @@ fn cpp_operation_from_the_reference_still_running_at_the_time_limit() {
     assert_eq!(run.output("status"), "running");
     assert_eq!(run.output("timed-out"), "true");
     // The blocked step and its error are shown while the operation runs.
-    assert!(
-        run.stdout
-            .contains("No virtual machine image was found for the plan contoso."),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("No virtual machine image was found for the plan contoso.");
     assert!(run.summary.contains("Certification"), "{}", run.summary);
 }
 
@@ -486,12 +476,7 @@ fn ingestion_cancel_on_the_documented_answers() {
     );
     run.assert_code(1);
     assert_eq!(run.output("status"), "rejected");
-    assert!(
-        run.stdout
-            .contains("Cannot cancel job, job has already completed."),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("Cannot cancel job, job has already completed.");
 }
 
 #[test]
@@ -671,11 +656,7 @@ fn ingestion_ids_that_could_change_a_request_are_a_malformed_answer() {
         configure.json()["resources"][0]["product"],
         format!("product/{PRODUCT_GUID}")
     );
-    assert!(
-        run.stderr.contains("unexpected product id"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stderr_has("unexpected product id");
 
     // A submission id with a query in it: go-live never sends it.
     let server = ingestion_server();

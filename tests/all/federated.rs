@@ -136,11 +136,7 @@ fn github_oidc_exchanges_a_fresh_assertion_at_the_v2_endpoint() {
     let run = github_oidc_step(&server).run();
     run.assert_code(0)
         .assert_no_secret(&[REQUEST_TOKEN, "signature-", TOKEN_PREFIX]);
-    assert!(
-        run.stderr.contains("authenticating with github-oidc"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stderr_has("authenticating with github-oidc");
     assert_eq!(oidc.load(Ordering::SeqCst), 1);
 
     let oidc_request = &server.requests_to("GET", "/_apis/oidc/token")[0];
@@ -277,12 +273,7 @@ fn azure_pipelines_oidc_without_the_access_token_says_how_to_map_it() {
         )
         .run();
     run.assert_code(2);
-    assert!(
-        run.stdout
-            .contains("SYSTEM_ACCESSTOKEN: $(System.AccessToken)"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("SYSTEM_ACCESSTOKEN: $(System.AccessToken)");
     assert!(server.requests().is_empty());
 }
 
@@ -312,11 +303,7 @@ fn token_file_is_read_again_for_every_exchange() {
         .run();
     run.assert_code(0)
         .assert_no_secret(&["signature-", TOKEN_PREFIX]);
-    assert!(
-        run.stderr.contains("authenticating with token-file"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stderr_has("authenticating with token-file");
     let assertions = assertions_sent(&server);
     assert!(assertions.len() >= 2, "{assertions:?}");
     assert_eq!(assertions[0], jwt(1));
@@ -330,11 +317,7 @@ fn auto_prefers_a_given_secret_and_says_which_it_chose() {
         .input("client-secret", CLIENT_SECRET)
         .run();
     run.assert_code(0);
-    assert!(
-        run.stderr.contains("authenticating with secret"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stderr_has("authenticating with secret");
     assert!(server.requests_to("GET", "/_apis/").is_empty());
 }
 
@@ -347,7 +330,7 @@ fn github_oidc_without_permission_says_to_add_it() {
     ] {
         let run = step.run();
         run.assert_code(2);
-        assert!(run.stdout.contains("id-token: write"), "{}", run.dump());
+        run.assert_stdout_has("id-token: write");
     }
     assert!(server.requests().is_empty());
 }
@@ -407,11 +390,7 @@ fn entra_refusals_explain_what_to_configure() {
     );
     let run = github_oidc_step(&server).run();
     run.assert_code(1);
-    assert!(
-        run.stdout.contains("check client-id and tenant-id"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("check client-id and tenant-id");
 }
 
 // GitLab CI: the JWT of an `id_tokens:` variable.
@@ -473,11 +452,7 @@ fn gitlab_oidc_sends_the_jobs_id_token_at_every_exchange() {
     let run = step.run();
     run.assert_code(0)
         .assert_no_secret(&["signature-ci-", TOKEN_PREFIX]);
-    assert!(
-        run.stderr.contains("authenticating with gitlab-oidc"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stderr_has("authenticating with gitlab-oidc");
     assert!(tokens.load(Ordering::SeqCst) >= 3, "{}", run.dump());
     let exchanges = server.requests_to("POST", &format!("/{TENANT}/oauth2/v2.0/token"));
     for exchange in &exchanges {
@@ -513,7 +488,7 @@ fn gitlab_oidc_reads_the_variable_an_input_names() {
         .env("GITLAB_OIDC_TOKEN", "not.the.one")
         .run();
     run.assert_code(0);
-    assert!(run.stderr.contains("AZURE_ID_TOKEN"), "{}", run.dump());
+    run.assert_stderr_has("AZURE_ID_TOKEN");
     assert_eq!(assertions_sent(&server), [id_token]);
 }
 
@@ -527,11 +502,7 @@ fn gitlab_oidc_is_chosen_by_auto_only_under_gitlab() {
         .env("GITLAB_OIDC_TOKEN", &gitlab_jwt())
         .run();
     run.assert_code(2);
-    assert!(
-        run.stdout.contains("credentials are missing"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("credentials are missing");
     // Asked for by name, it works anywhere.
     serve_v2_tokens(&server, 3599);
     serve_publish(&server, vec![operation("complete", json!([]))]);
@@ -556,12 +527,8 @@ fn gitlab_oidc_without_the_variable_says_to_declare_it() {
     ] {
         let run = step.run();
         run.assert_code(2);
-        assert!(
-            run.stdout.contains("GITLAB_OIDC_TOKEN is not set")
-                && run.stdout.contains("id_tokens:"),
-            "{}",
-            run.dump()
-        );
+        run.assert_stdout_has("GITLAB_OIDC_TOKEN is not set");
+        run.assert_stdout_has("id_tokens:");
     }
     let run = gitlab_step(&server)
         .input("auth", "gitlab-oidc")
@@ -569,7 +536,7 @@ fn gitlab_oidc_without_the_variable_says_to_declare_it() {
         .run();
     run.assert_code(2)
         .assert_no_secret(&["secret-but-no-jwt-value"]);
-    assert!(run.stdout.contains("does not hold a JWT"), "{}", run.dump());
+    run.assert_stdout_has("does not hold a JWT");
     let run = gitlab_step(&server)
         .input("auth", "gitlab-oidc")
         .input("oidc-token-variable", "$(id)")
@@ -754,12 +721,7 @@ fn a_stale_azure_cli_id_token_without_system_accesstoken_fails_saying_how_to_ren
         "{}",
         run.dump()
     );
-    assert!(
-        run.stdout
-            .contains("SYSTEM_ACCESSTOKEN: $(System.AccessToken)"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("SYSTEM_ACCESSTOKEN: $(System.AccessToken)");
     assert!(server.requests_to("POST", "/azp/oidctoken").is_empty());
     // While it was fresh (unless the binary started late), the idToken served.
     assert!(
@@ -846,6 +808,6 @@ fn an_azure_cli_id_token_entra_finds_expired_is_replaced_by_a_requested_one() {
     );
     let run = azure_cli_step(&server, &id_token).run();
     run.assert_code(1);
-    assert!(run.stdout.contains("AADSTS700024"), "{}", run.dump());
+    run.assert_stdout_has("AADSTS700024");
     assert!(server.requests_to("POST", "/azp/oidctoken").is_empty());
 }

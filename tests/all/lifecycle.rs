@@ -211,12 +211,7 @@ fn validate_proves_credentials_and_offer_without_publishing() {
     run.assert_code(0);
     assert_eq!(run.output("status"), "succeeded");
     assert_eq!(run.output("offer-status"), "Succeeded");
-    assert!(
-        run.stdout
-            .contains("the credentials work and the offer exists"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("the credentials work and the offer exists");
     assert_eq!(server.requests().len(), 2, "a token and one read");
     assert_no_unexpected(&server);
 
@@ -290,11 +285,7 @@ fn wait_refuses_an_operation_url_on_another_origin() {
         .run();
     run.assert_code(2);
     assert_eq!(run.output("status"), "invalid-input");
-    assert!(
-        run.stdout.contains("must be on the API origin"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("must be on the API origin");
     assert!(server.requests().is_empty());
 
     let server = FakeServer::start();
@@ -304,11 +295,7 @@ fn wait_refuses_an_operation_url_on_another_origin() {
         .input("command", "wait")
         .run();
     run.assert_code(2);
-    assert!(
-        run.stdout.contains("operation-url is missing"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("operation-url is missing");
 }
 
 #[test]
@@ -674,12 +661,7 @@ fn ingestion_conflict_attaches_through_the_submissions() {
     run.assert_code(0);
     assert_eq!(run.output("status"), "running");
     assert_eq!(run.output("attached"), "true");
-    assert!(
-        run.stdout
-            .contains("attached to the running publish through the offer's status"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("attached to the running publish through the offer's status");
     assert!(
         run.command_starting("::warning title=time limit reached::")
             .contains("check it with command: status"),
@@ -722,11 +704,7 @@ fn ingestion_cancel_and_wait_use_the_job_url() {
 
     let run = ingestion_step(&server).input("command", "cancel").run();
     run.assert_code(2);
-    assert!(
-        run.stdout.contains("operation-url is missing"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("operation-url is missing");
 
     let server = FakeServer::start();
     serve_graph_tokens(&server);
@@ -859,14 +837,9 @@ fn cancel_on_timeout_reports_how_the_operation_really_ended() {
             .input("cancel-on-timeout", "true")
             .run();
         run.assert_code(0);
-        assert_eq!(run.output("status"), "succeeded", "{}", run.dump());
+        run.assert_output("status", "succeeded");
         assert_eq!(run.output("timed-out"), "false");
-        assert!(
-            run.stdout
-                .contains("ended succeeded before the cancel took effect"),
-            "{}",
-            run.dump()
-        );
+        run.assert_stdout_has("ended succeeded before the cancel took effect");
     }
 }
 
@@ -891,11 +864,7 @@ fn ingestion_cancel_that_comes_too_late_is_rejected() {
         .run();
     run.assert_code(1);
     assert_eq!(run.output("status"), "rejected");
-    assert!(
-        run.stdout.contains("before the cancel could take effect"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("before the cancel could take effect");
 }
 
 #[test]
@@ -979,11 +948,6 @@ fn cancel_and_restart_is_refused_on_the_ingestion_api() {
         .input("if-running", "cancel-and-restart")
         .run();
     run.assert_code(2);
-    assert!(
-        run.stdout
-            .contains("cancel-and-restart is not possible with api: ingestion"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("cancel-and-restart is not possible with api: ingestion");
     assert!(server.requests().is_empty());
 }

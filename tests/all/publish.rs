@@ -281,7 +281,7 @@ fn accepted_without_a_location_to_follow_attaches_to_the_running_operation() {
         );
         let run = step().github().against(&server).run();
         run.assert_code(0);
-        assert_eq!(run.output("status"), "succeeded", "{}", run.dump());
+        run.assert_output("status", "succeeded");
         assert_eq!(run.output("attached"), "true");
         assert_eq!(run.output("operation-id"), OPERATION_ID);
         assert_eq!(server.requests_to("POST", &offer_path("publish")).len(), 1);
@@ -295,12 +295,8 @@ fn accepted_without_a_location_to_follow_attaches_to_the_running_operation() {
     let run = step().github().against(&server).run();
     run.assert_code(1);
     assert_eq!(run.output("status"), "error");
-    assert!(
-        run.stdout.contains("sent no Location header")
-            && run.stdout.contains("a publish may be running"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("sent no Location header");
+    run.assert_stdout_has("a publish may be running");
 }
 
 #[test]

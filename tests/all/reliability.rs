@@ -73,18 +73,10 @@ fn gateway_503_and_429_with_retry_after_are_retried() {
         polls[2].at - polls[1].at >= Duration::from_millis(290),
         "retry-after-ms not kept"
     );
-    assert!(
-        run.stderr.contains(
-            "get operation status failed: HTTP 503: 503 Service Unavailable; retrying in 1s"
-        ),
-        "{}",
-        run.dump()
+    run.assert_stderr_has(
+        "get operation status failed: HTTP 503: 503 Service Unavailable; retrying in 1s",
     );
-    assert!(
-        run.stderr.contains("publish offer failed: HTTP 429"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stderr_has("publish offer failed: HTTP 429");
 }
 
 #[test]
@@ -251,12 +243,7 @@ fn status_failing_until_the_time_limit_is_unknown_not_failed() {
     assert_eq!(run.output("timed-out"), "true");
     let error = run.command_starting("::error title=get operation status::");
     assert!(error.contains("HTTP 503: backend down"), "{}", run.dump());
-    assert!(
-        run.stdout
-            .contains("could not be read before the time limit"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("could not be read before the time limit");
     assert!(run.summary.contains("last seen running"), "{}", run.summary);
 }
 
@@ -313,7 +300,7 @@ fn a_reading_that_hangs_at_the_limit_does_not_make_the_status_unknown() {
         .input("poll-interval", "200ms")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "running", "{}", run.dump());
+    run.assert_output("status", "running");
     assert_eq!(run.output("timed-out"), "true");
 }
 
@@ -330,12 +317,7 @@ fn status_never_read_is_unknown() {
         .run();
     run.assert_code(1);
     assert_eq!(run.output("status"), "unknown");
-    assert!(
-        run.stdout
-            .contains("could not be read before the time limit"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("could not be read before the time limit");
 }
 
 #[test]
@@ -366,12 +348,7 @@ fn publish_refused_with_409_attaches_to_the_running_operation() {
     assert_eq!(publishes(&server), 1);
     let list = &server.requests_to("GET", &offer_path("submissions/"))[0];
     assert_eq!(list.query_pairs()["status"], "running");
-    assert!(
-        run.stdout
-            .contains("attached to the operation already running"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("attached to the operation already running");
     assert_no_unexpected(&server);
 }
 
@@ -424,11 +401,7 @@ fn ambiguous_publish_failure_attaches_instead_of_publishing_again() {
             "an ambiguous publish is never sent again"
         );
         assert_eq!(run.output("attached"), "true");
-        assert!(
-            run.stderr.contains("may have reached the service"),
-            "{}",
-            run.dump()
-        );
+        run.assert_stderr_has("may have reached the service");
     }
 }
 
@@ -450,7 +423,7 @@ fn a_failure_before_the_publish_request_is_not_taken_for_a_publish() {
         "{}",
         run.dump()
     );
-    assert!(!run.stdout.contains("may have reached"), "{}", run.dump());
+    run.assert_stdout_lacks("may have reached");
     assert!(
         run.command_starting("::error title=get token from Microsoft Entra ID::")
             .contains("HTTP 501"),
@@ -513,12 +486,7 @@ fn ambiguous_5xx_without_operation_list_waits_on_the_offer_status() {
         "{}",
         run.dump()
     );
-    assert!(
-        run.stdout
-            .contains("attached to the running publish through the offer's status"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("attached to the running publish through the offer's status");
 }
 
 #[test]
@@ -575,7 +543,7 @@ fn refused_connection_is_retried_until_the_service_comes_up() {
     serve_publish(&server, vec![running(), complete()]);
     let run = step.wait(child);
     run.assert_code(0);
-    assert!(run.stderr.contains("could not connect"), "{}", run.dump());
+    run.assert_stderr_has("could not connect");
     assert_eq!(publishes(&server), 1);
 }
 
@@ -715,11 +683,7 @@ fn cancel_on_interrupt_asks_the_service_to_cancel() {
     let run = step.wait(child);
     run.assert_code(143);
     assert_eq!(server.requests_to("POST", &offer_path("cancel")).len(), 1);
-    assert!(
-        run.stdout.contains("accepted the cancel request"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("accepted the cancel request");
 }
 
 #[test]
@@ -905,12 +869,7 @@ fn a_signal_while_the_publish_request_is_in_flight() {
     run.assert_code(143);
     assert_eq!(run.output("status"), "interrupted");
     assert_eq!(run.output("operation-url"), "");
-    assert!(
-        run.stdout
-            .contains("may have reached the service: check with command: status"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("may have reached the service: check with command: status");
 }
 
 #[test]

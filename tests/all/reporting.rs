@@ -180,17 +180,8 @@ fn plain_output_has_no_workflow_commands() {
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
     assert!(run.commands().is_empty(), "{}", run.dump());
     assert!(!run.stdout.contains("add-mask"));
-    assert!(
-        run.stdout
-            .contains("publish-offer: publish started: operation"),
-        "{}",
-        run.dump()
-    );
-    assert!(
-        run.stdout.contains("publish-offer: succeeded after"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("publish-offer: publish started: operation");
+    run.assert_stdout_has("publish-offer: succeeded after");
 }
 
 #[test]
@@ -228,11 +219,7 @@ fn sandbox_runs_the_whole_flow_without_credentials() {
     let run = step().github().arg("--sandbox").run();
     run.assert_code(0);
     assert_eq!(run.output("status"), "succeeded");
-    assert!(
-        run.stdout.contains("step Certification: complete"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("step Certification: complete");
     assert!(
         run.summary.contains("| Live | complete |"),
         "{}",
@@ -243,12 +230,8 @@ fn sandbox_runs_the_whole_flow_without_credentials() {
     run.assert_code(1);
     assert_eq!(run.output("status"), "failed");
     assert_eq!(run.output("failed-step"), "certification");
-    assert!(
-        run.stdout.contains(
-            "::error title=Certification::The VHD of plan contoso-gen2 failed certification"
-        ),
-        "{}",
-        run.dump()
+    run.assert_stdout_has(
+        "::error title=Certification::The VHD of plan contoso-gen2 failed certification",
     );
 
     // As the README runs it: no inputs, and it ends at the ready preview.
@@ -311,7 +294,7 @@ fn stderr_cannot_carry_commands_either() {
     );
     let run = step().github().against(&server).run();
     run.assert_code(0);
-    assert!(run.stderr.contains("retrying"), "{}", run.dump());
+    run.assert_stderr_has("retrying");
     assert!(
         !run.stderr.contains("##vso[") && !run.stderr.contains("##["),
         "{}",
@@ -372,11 +355,7 @@ fn secrets_echoed_by_the_service_are_redacted_however_escaped() {
         .without("INPUT_CLIENT-SECRET")
         .run();
     run.assert_code(1);
-    assert!(
-        run.summary.contains("bad header: Bearer \\*\\*\\*"),
-        "{}",
-        run.dump()
-    );
+    run.assert_summary_has("bad header: Bearer \\*\\*\\*");
     run.assert_no_secret(&[token]);
 
     let server = FakeServer::start();

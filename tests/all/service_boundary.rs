@@ -42,11 +42,7 @@ fn a_429_loop_with_zero_retry_after_sends_a_bounded_number_of_requests() {
         "{sent} publish requests\n{}",
         run.dump()
     );
-    assert!(
-        run.stderr.contains("not retrying: tried 5 times"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stderr_has("not retrying: tried 5 times");
     let warnings = run.stderr.matches("publish offer failed: HTTP 429").count();
     assert!(warnings <= sent + 1, "{warnings} lines\n{}", run.dump());
     assert_no_unexpected(&server);
@@ -68,7 +64,7 @@ fn a_status_read_failing_fast_is_paced_too() {
         .input("timeout", "4s")
         .input("on-timeout", "warn")
         .run();
-    assert_eq!(run.output("status"), "unknown", "{}", run.dump());
+    run.assert_output("status", "unknown");
     let reads = server.requests_to("GET", &operation_path()).len();
     // At most a few per second, not thousands.
     assert!(
@@ -144,7 +140,7 @@ fn a_token_too_short_to_be_real_is_a_malformed_answer_and_never_echoed() {
             .requests_to("POST", &offer_path("publish"))
             .is_empty()
     );
-    assert!(!run.stdout.contains("::add-mask::tkn42"), "{}", run.dump());
+    run.assert_stdout_lacks("::add-mask::tkn42");
 }
 
 #[test]
@@ -162,12 +158,8 @@ fn a_token_that_holds_a_line_break_is_refused_not_sent() {
     let run = step().github().against(&server).run();
     run.assert_code(1);
     assert_eq!(run.output("status"), "error");
-    assert!(!run.stdout.contains("X-Injected"), "{}", run.dump());
-    assert!(
-        !run.stdout.contains(&format!("::add-mask::{TOKEN_PREFIX}")),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_lacks("X-Injected");
+    run.assert_stdout_lacks(&format!("::add-mask::{TOKEN_PREFIX}"));
     assert!(
         server
             .requests_to("POST", &offer_path("publish"))
@@ -206,8 +198,8 @@ fn a_request_that_cannot_be_built_is_an_error_at_once_not_a_possible_publish() {
         run.dump()
     );
     assert!(error.contains("nothing was sent"), "{}", run.dump());
-    assert!(!run.stdout.contains("may have reached"), "{}", run.dump());
-    assert!(!run.stderr.contains("may have reached"), "{}", run.dump());
+    run.assert_stdout_lacks("may have reached");
+    run.assert_stderr_lacks("may have reached");
     assert!(
         !run.stdout
             .lines()
@@ -454,12 +446,8 @@ fn a_location_of_no_known_shape_is_accepted_without_a_followable_location() {
     );
     let run = step().github().against(&server).run();
     run.assert_code(0);
-    assert_eq!(run.output("attached"), "true", "{}", run.dump());
-    assert!(
-        run.stderr.contains("names no operation to follow"),
-        "{}",
-        run.dump()
-    );
+    run.assert_output("attached", "true");
+    run.assert_stderr_has("names no operation to follow");
     assert_eq!(server.requests_to("POST", &offer_path("publish")).len(), 1);
 }
 
@@ -539,7 +527,7 @@ fn an_answer_of_70000_steps_keeps_a_bounded_number_and_counts_the_rest() {
     // how many more there were.
     let lines = run.stdout.lines().count() + run.stderr.lines().count();
     assert!(lines < 1_000, "{lines} lines");
-    assert!(run.stdout.contains("… 69900 more steps"), "{}", run.dump());
+    run.assert_stdout_has("… 69900 more steps");
     assert!(
         run.summary.contains("69900 more steps are not listed"),
         "{}",
@@ -581,7 +569,7 @@ fn a_running_operation_listed_with_a_link_of_no_known_shape_is_skipped() {
     run.assert_code(0);
     assert_eq!(run.output("attached"), "true");
     assert_eq!(run.output("operation-id"), OPERATION_ID);
-    assert!(!run.outputs_raw.contains("$(id)"), "{}", run.dump());
+    run.assert_outputs_lacks("$(id)");
     assert!(
         server
             .requests()
@@ -615,8 +603,8 @@ fn a_location_naming_another_offers_operation_is_not_followed() {
         );
         let run = step().github().against(&server).run();
         run.assert_code(0);
-        assert_eq!(run.output("attached"), "true", "{}", run.dump());
-        assert!(run.stderr.contains("another offer"), "{}", run.dump());
+        run.assert_output("attached", "true");
+        run.assert_stderr_has("another offer");
         assert!(
             !run.output("operation-url").contains("other-offer"),
             "{}",

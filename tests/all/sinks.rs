@@ -60,11 +60,7 @@ fn a_step_named_like_a_workflow_command_stays_text_on_github() {
     let run = step.run();
     run.assert_code(1);
     assert_eq!(run.output("status"), "failed");
-    assert!(
-        run.stdout.contains("  : :error::pwned: failed"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("  : :error::pwned: failed");
     let commands = github_commands(&run.stdout);
     let names: Vec<&str> = commands.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
@@ -403,17 +399,8 @@ fn progress_is_bounded_per_poll_and_per_run() {
         .filter(|line| line.starts_with("  step "))
         .count();
     assert!(step_lines <= 500, "{step_lines} step lines");
-    assert!(
-        run.stdout.contains("… 280 more steps changed"),
-        "{}",
-        run.dump()
-    );
-    assert!(
-        run.stdout
-            .contains("progress lines printed; no more until the end"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("… 280 more steps changed");
+    run.assert_stdout_has("progress lines printed; no more until the end");
 }
 
 #[test]

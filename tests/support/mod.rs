@@ -249,6 +249,73 @@ impl Finished {
         self
     }
 
+    /// Asserts that stdout holds `needle`; on failure prints the whole run.
+    #[track_caller]
+    pub fn assert_stdout_has(&self, needle: impl AsRef<str>) -> &Self {
+        self.assert_in("stdout", &self.stdout, needle.as_ref(), true)
+    }
+
+    /// Asserts that stdout does not hold `needle`; on failure prints the whole run.
+    #[track_caller]
+    pub fn assert_stdout_lacks(&self, needle: impl AsRef<str>) -> &Self {
+        self.assert_in("stdout", &self.stdout, needle.as_ref(), false)
+    }
+
+    #[track_caller]
+    pub fn assert_stderr_has(&self, needle: impl AsRef<str>) -> &Self {
+        self.assert_in("stderr", &self.stderr, needle.as_ref(), true)
+    }
+
+    #[track_caller]
+    pub fn assert_stderr_lacks(&self, needle: impl AsRef<str>) -> &Self {
+        self.assert_in("stderr", &self.stderr, needle.as_ref(), false)
+    }
+
+    /// Asserts on the step summary (`GITHUB_STEP_SUMMARY`).
+    #[track_caller]
+    pub fn assert_summary_has(&self, needle: impl AsRef<str>) -> &Self {
+        self.assert_in("summary", &self.summary, needle.as_ref(), true)
+    }
+
+    #[track_caller]
+    pub fn assert_summary_lacks(&self, needle: impl AsRef<str>) -> &Self {
+        self.assert_in("summary", &self.summary, needle.as_ref(), false)
+    }
+
+    /// Asserts on the raw `GITHUB_OUTPUT` file, as written.
+    #[track_caller]
+    pub fn assert_outputs_has(&self, needle: impl AsRef<str>) -> &Self {
+        self.assert_in("outputs", &self.outputs_raw, needle.as_ref(), true)
+    }
+
+    #[track_caller]
+    pub fn assert_outputs_lacks(&self, needle: impl AsRef<str>) -> &Self {
+        self.assert_in("outputs", &self.outputs_raw, needle.as_ref(), false)
+    }
+
+    /// Asserts that step output `name` is `expected`; on failure prints the whole run.
+    #[track_caller]
+    pub fn assert_output(&self, name: &str, expected: impl AsRef<str>) -> &Self {
+        assert_eq!(
+            self.output(name),
+            expected.as_ref(),
+            "output {name}\n{}",
+            self.dump()
+        );
+        self
+    }
+
+    #[track_caller]
+    fn assert_in(&self, place: &str, text: &str, needle: &str, wanted: bool) -> &Self {
+        let verb = if wanted { "lacks" } else { "holds" };
+        assert!(
+            text.contains(needle) == wanted,
+            "{place} {verb} {needle:?}\n{}",
+            self.dump()
+        );
+        self
+    }
+
     /// The step outputs, heredoc values included; a later value wins, as on GitHub.
     pub fn outputs(&self) -> HashMap<String, String> {
         parse_github_output(&self.outputs_raw)
