@@ -401,3 +401,132 @@ fn an_operation_url_beside_the_ingestion_base_is_not_under_it() {
     run.assert_stdout_has("the token is sent only there");
     assert!(server.requests().is_empty(), "{}", run.dump());
 }
+
+#[test]
+fn every_bad_input_is_refused_before_any_request() {
+    let long = "x".repeat(5000);
+    let mut cases: Vec<(&str, String)> = Vec::new();
+    // Inputs that must be present: blank is missing.
+    for input in [
+        "publisher-id",
+        "offer-id",
+        "tenant-id",
+        "client-id",
+        "client-secret",
+    ] {
+        cases.push((input, String::new()));
+        cases.push((input, "   \t ".to_owned()));
+    }
+    // Identifiers, URLs, enums, durations, booleans: wrong type, overlong, unicode, path
+    // characters, line breaks.
+    let bad_values = |extra: &[&str]| -> Vec<String> {
+        let mut values: Vec<String> = vec![
+            long.clone(),
+            "ünïcode".into(),
+            "a/b".into(),
+            "..".into(),
+            "a?b".into(),
+            "a#b".into(),
+            "a%2e".into(),
+            "a\r\nb".into(),
+            "a\nb".into(),
+        ];
+        values.extend(extra.iter().map(|v| (*v).to_owned()));
+        values
+    };
+    for input in ["publisher-id", "offer-id"] {
+        for value in bad_values(&["-x", "a b"]) {
+            cases.push((input, value));
+        }
+    }
+    for input in ["tenant-id", "client-id"] {
+        for value in bad_values(&["a b", "12"]) {
+            cases.push((input, value));
+        }
+    }
+    for input in ["timeout", "poll-interval"] {
+        for value in bad_values(&["30", "-1s", "1.5h", "abc", "1M", "10d", "1h 30m", "PT30S"]) {
+            cases.push((input, value));
+        }
+    }
+    for input in [
+        "wait-until",
+        "on-timeout",
+        "cancel-on-interrupt",
+        "cancel-on-timeout",
+        "if-running",
+        "api",
+        "auth",
+        "command",
+        "ci",
+    ] {
+        for value in bad_values(&["yes", "1", "TRUE!"]) {
+            cases.push((input, value));
+        }
+    }
+    for input in ["api-url", "authority-host", "ingestion-url"] {
+        for value in bad_values(&[
+            "cloudpartner.azure.com",
+            "http://example.com",
+            "https://",
+            "file:///etc/passwd",
+            "https://a@b.com",
+            "https://x.com/?q",
+            "https://x.com/#f",
+        ]) {
+            cases.push((input, value));
+        }
+    }
+    for value in bad_values(&["2017 10 31", ""])
+        .into_iter()
+        .filter(|v| !v.is_empty() && v != "..")
+    {
+        cases.push(("api-version", value));
+    }
+    for value in bad_values(&["a@", "@b", "a@b@c", "<a@b.c>"])
+        .into_iter()
+        .filter(|v| v != "..")
+    {
+        cases.push(("notification-emails", value));
+    }
+    for value in [
+        long.repeat(2),
+        "a\nb".to_owned(),
+        "a\r\nb".to_owned(),
+        "ü-secret-value".to_owned(),
+    ] {
+        cases.push(("client-secret", value));
+    }
+    for value in [
+        long.repeat(4),
+        "a b".to_owned(),
+        "a\nb".to_owned(),
+        "ünïcode".to_owned(),
+    ] {
+        cases.push(("access-token", value));
+    }
+    for value in ["a\nb", "a\rb", "a\u{7}b"] {
+        cases.push(("result-file", value.to_owned()));
+        cases.push(("dotenv-file", value.to_owned()));
+    }
+
+    let server = FakeServer::start();
+    let mut failures = Vec::new();
+    for (input, value) in &cases {
+        let run = step().github().against(&server).input(input, value).run();
+        let outputs = run.outputs();
+        if run.code != 2 || outputs.get("status").map(String::as_str) != Some("invalid-input") {
+            failures.push(format!(
+                "{input}={value:?}: exit {} status {:?}",
+                run.code,
+                outputs.get("status")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "accepted:\n{}", failures.join("\n"));
+    assert!(
+        server.requests().is_empty(),
+        "requests were sent: {:?}",
+        server.requests().len()
+    );
+}

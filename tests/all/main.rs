@@ -7,17 +7,29 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod action_install;
+mod action_run_step;
+mod attach;
+mod auth_azure;
+mod auth_federated;
+mod auth_github;
+mod auth_gitlab;
+mod auth_secret;
+mod boundary_answers;
+mod boundary_locations;
+mod cancel;
 mod ci_systems;
-mod composite_action;
 mod config_errors;
-mod contract;
-mod federated;
 mod gitlab_component;
-mod lifecycle;
+mod go_live;
+mod interrupt;
 mod packaging;
 mod publish;
-mod reliability;
+mod publish_ingestion;
+mod release;
 mod reporting;
+mod retries;
 mod sandbox;
-mod service_boundary;
 mod sinks;
+mod status;
+mod wait;

@@ -5,6 +5,9 @@
 pub mod fake_proxy;
 pub mod fake_server;
 pub mod file_server;
+pub mod ingestion;
+pub mod oidc;
+pub mod reference;
 pub mod runner_parsers;
 
 use std::collections::HashMap;
@@ -542,4 +545,65 @@ pub fn serve_simple(server: FakeServer) -> FakeServer {
 pub fn assert_no_unexpected(server: &FakeServer) {
     let unexpected = server.unexpected();
     assert!(unexpected.is_empty(), "unexpected requests: {unexpected:?}");
+}
+
+pub fn running() -> Value {
+    operation(
+        "running",
+        json!([cpp_step("cert", "Certification", "inProgress", 10)]),
+    )
+}
+
+pub fn complete() -> Value {
+    operation(
+        "complete",
+        json!([cpp_step("cert", "Certification", "complete", 100)]),
+    )
+}
+
+pub fn publishes(server: &FakeServer) -> usize {
+    server.requests_to("POST", &offer_path("publish")).len()
+}
+
+pub fn send_signal(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+pub fn repo_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+pub fn repo_text(path: &str) -> String {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
+
+pub fn example_files() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .expect("examples/")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.ends_with(".yml") || name.ends_with(".yaml"))
+        .map(|name| format!("examples/{name}"))
+        .collect();
+    files.sort();
+    files
 }

@@ -1,0 +1,200 @@
+//! Status and validate: reading where an offer stands without publishing, on both APIs.
+
+use crate::support::ingestion::*;
+use crate::support::reference::*;
+use crate::support::*;
+use serde_json::json;
+
+#[test]
+fn status_reports_every_state_and_exits_0() {
+    for (service, expected) in [
+        ("Running", "running"),
+        ("Succeeded", "succeeded"),
+        ("Failed", "failed"),
+        ("Canceled", "canceled"),
+        ("WaitingForPublisherReview", "preview-ready"),
+        ("NeverPublished", "not-started"),
+        ("NotStarted", "not-started"),
+    ] {
+        let server = FakeServer::start();
+        serve_tokens(&server);
+        offer_status(
+            &server,
+            json!({"status": service, "steps": [cpp_step("cert", "Certification", "complete", 100)], "messages": []}),
+        );
+        let run = step()
+            .github()
+            .against(&server)
+            .input("command", "status")
+            .run();
+        run.assert_code(0);
+        assert_eq!(run.output("status"), expected, "{service}");
+        assert_eq!(run.output("offer-status"), service);
+        assert!(
+            run.summary.contains("| Certification | complete |"),
+            "{}",
+            run.summary
+        );
+        assert!(server.requests_to("POST", "/api/").is_empty());
+    }
+    // An unreadable status is an error, exit 1.
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    server.route(
+        "GET",
+        &offer_path("status"),
+        vec![Reply::json(
+            404,
+            json!({"error": {"message": "Offer not found"}}),
+        )],
+    );
+    let run = step()
+        .github()
+        .against(&server)
+        .input("command", "status")
+        .run();
+    run.assert_code(1);
+    assert_eq!(run.output("status"), "error");
+}
+
+#[test]
+fn validate_proves_credentials_and_offer_without_publishing() {
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    offer_status(&server, json!({"status": "Succeeded", "steps": []}));
+    let run = step()
+        .github()
+        .against(&server)
+        .input("command", "validate")
+        .run();
+    run.assert_code(0);
+    assert_eq!(run.output("status"), "succeeded");
+    assert_eq!(run.output("offer-status"), "Succeeded");
+    run.assert_stdout_has("the credentials work and the offer exists");
+    assert_eq!(server.requests().len(), 2, "a token and one read");
+    assert_no_unexpected(&server);
+
+    let server = FakeServer::start();
+    serve_tokens(&server);
+    server.route(
+        "GET",
+        &offer_path("status"),
+        vec![Reply::json(
+            403,
+            json!({"error": {"message": "not a publisher member"}}),
+        )],
+    );
+    let run = step()
+        .github()
+        .against(&server)
+        .input("command", "validate")
+        .run();
+    run.assert_code(1);
+    assert!(
+        run.stdout.contains("added it in Partner Center")
+            || run.stdout.contains("add it in Partner Center"),
+        "{}",
+        run.dump()
+    );
+}
+
+#[test]
+fn ingestion_status_lists_the_submissions() {
+    let server = FakeServer::start();
+    serve_graph_tokens(&server);
+    serve_product(&server);
+    let guid = PRODUCT.trim_start_matches("product/");
+    serve_submissions(
+        &server,
+        json!([
+            {"id": format!("submission/{guid}/1"), "target": {"targetType": "preview"}, "status": "completed", "result": "succeeded"},
+            {"id": format!("submission/{guid}/2"), "target": {"targetType": "live"}, "status": "completed", "result": "succeeded"}
+        ]),
+    );
+    let run = ingestion_step(&server).input("command", "status").run();
+    run.assert_code(0);
+    assert_eq!(run.output("status"), "succeeded");
+    assert!(
+        run.summary.contains("| preview submission 1 | complete |"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary.contains("| live submission 2 | complete |"),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
+fn cpp_offer_status_from_the_reference() {
+    let server = FakeServer::start();
+    server.route(
+        "GET",
+        &offer_path("status"),
+        vec![answer(200, "cpp/offer-status-succeeded.json")],
+    );
+    let run = reference_cpp_step(&server).input("command", "status").run();
+    run.assert_code(0);
+    assert_eq!(run.output("status"), "succeeded");
+    assert_eq!(run.output("offer-status"), "succeeded");
+    assert!(run.summary.contains("Publisher signoff"), "{}", run.summary);
+
+    let server = FakeServer::start();
+    server.route(
+        "GET",
+        &offer_path("status"),
+        vec![answer(200, "cpp/offer-status-preview-ready.json")],
+    );
+    let run = reference_cpp_step(&server).input("command", "status").run();
+    run.assert_code(0);
+    assert_eq!(run.output("status"), "preview-ready");
+    assert_eq!(run.output("offer-status"), "WaitingForPublisherReview");
+}
+
+#[test]
+fn ingestion_status_on_the_documented_submissions_is_preview_ready() {
+    let server = documented_ingestion_server();
+    server.route(
+        "GET",
+        &submissions_path(),
+        vec![answer(200, "ingestion/submissions.json")],
+    );
+    let run = documented_ingestion_step(&server)
+        .input("command", "status")
+        .run();
+    run.assert_code(0);
+    // A preview newer than the live submission; the draft entry is not an operation.
+    assert_eq!(run.output("status"), "preview-ready");
+    assert_eq!(run.output("offer-status"), "WaitingForPublisherReview");
+    assert!(
+        run.summary
+            .contains("| live submission 1152921515689847470 | complete |"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary
+            .contains("| preview submission 1152921515689848683 | complete |"),
+        "{}",
+        run.summary
+    );
+    assert!(!run.summary.contains("submission 0 "), "{}", run.summary);
+    assert_no_unexpected(&server);
+}
+
+#[test]
+fn ingestion_status_with_only_the_draft_entry_is_not_started() {
+    let server = documented_ingestion_server();
+    server.route(
+        "GET",
+        &submissions_path(),
+        vec![answer(200, "ingestion/submissions-draft-only.json")],
+    );
+    let run = documented_ingestion_step(&server)
+        .input("command", "status")
+        .run();
+    run.assert_code(0);
+    assert_eq!(run.output("status"), "not-started");
+    assert_eq!(run.output("offer-status"), "NeverPublished");
+}
