@@ -48,22 +48,17 @@ fn ingestion_conflict_attaches_through_the_submissions() {
 #[test]
 fn publish_refused_with_409_attaches_to_the_running_operation() {
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![Reply::json(409, json!({"error": {"code": "Conflict", "message": "An operation is already in progress"}}))],
-    );
+    server.tokens();
+    server.publish_answers(vec![Reply::json(
+        409,
+        json!({"error": {"code": "Conflict", "message": "An operation is already in progress"}}),
+    )]);
     server.route(
         "GET",
         &offer_path("submissions/"),
         vec![Reply::json(200, json!([{"id": OPERATION_ID, "submissionType": "publish", "submissionState": "running"}]))],
     );
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![Reply::json(200, running()), Reply::json(200, complete())],
-    );
+    server.operation(vec![running(), complete()]);
     let run = step().github().against(&server).run();
     run.assert_code(0)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
@@ -80,12 +75,8 @@ fn publish_refused_with_409_attaches_to_the_running_operation() {
 #[test]
 fn a_400_saying_in_progress_also_attaches() {
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![Reply::json(400, json!({"error": {"code": "BadRequest", "message": "Publish is already in progress for offer contoso-offer."}}))],
-    );
+    server.tokens();
+    server.publish_answers(vec![Reply::json(400, json!({"error": {"code": "BadRequest", "message": "Publish is already in progress for offer contoso-offer."}}))]);
     server.route(
         "GET",
         &offer_path("submissions/"),
@@ -94,7 +85,7 @@ fn a_400_saying_in_progress_also_attaches() {
             json!({"value": [{"id": OPERATION_ID, "status": "running"}]}),
         )],
     );
-    server.route("GET", &operation_path(), vec![Reply::json(200, complete())]);
+    server.operation(vec![complete()]);
     let run = step().github().against(&server).run();
     run.assert_code(0);
     assert_eq!(run.output("attached"), "true");
@@ -109,14 +100,10 @@ fn ambiguous_publish_failure_attaches_instead_of_publishing_again() {
         Reply::json(408, json!({"error": {"message": "request timeout"}})),
     ] {
         let server = FakeServer::start();
-        serve_tokens(&server);
-        server.route("POST", &offer_path("publish"), vec![lost]);
+        server.tokens();
+        server.publish_answers(vec![lost]);
         serve_running_operation(&server);
-        server.route(
-            "GET",
-            &operation_path(),
-            vec![Reply::json(200, running()), Reply::json(200, complete())],
-        );
+        server.operation(vec![running(), complete()]);
         let run = step().github().against(&server).run();
         run.assert_code(0)
             .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
@@ -160,15 +147,11 @@ fn a_failure_before_the_publish_request_is_not_taken_for_a_publish() {
 #[test]
 fn ambiguous_5xx_without_operation_list_waits_on_the_offer_status() {
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![Reply::json(
-            502,
-            json!({"error": {"message": "bad gateway"}}),
-        )],
-    );
+    server.tokens();
+    server.publish_answers(vec![Reply::json(
+        502,
+        json!({"error": {"message": "bad gateway"}}),
+    )]);
     server.route(
         "GET",
         &offer_path("submissions/"),
@@ -193,11 +176,7 @@ fn ambiguous_5xx_without_operation_list_waits_on_the_offer_status() {
 
     // Still running at the time limit: with no operation URL to resume from, the advice is the
     // status command, not an empty operation-url output.
-    server.route(
-        "GET",
-        &offer_path("status"),
-        vec![Reply::json(200, json!({"status": "Running", "steps": []}))],
-    );
+    server.offer_status(json!({"status": "Running", "steps": []}));
     let run = step()
         .github()
         .against(&server)
@@ -217,21 +196,14 @@ fn ambiguous_5xx_without_operation_list_waits_on_the_offer_status() {
 #[test]
 fn ambiguous_failure_with_nothing_running_says_a_publish_may_be_running() {
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route("POST", &offer_path("publish"), vec![Reply::Close]);
+    server.tokens();
+    server.publish_answers(vec![Reply::Close]);
     server.route(
         "GET",
         &offer_path("submissions/"),
         vec![Reply::json(200, json!([]))],
     );
-    server.route(
-        "GET",
-        &offer_path("status"),
-        vec![Reply::json(
-            200,
-            json!({"status": "Succeeded", "steps": []}),
-        )],
-    );
+    server.offer_status(json!({"status": "Succeeded", "steps": []}));
     let run = step().github().against(&server).run();
     run.assert_code(1);
     assert_eq!(publishes(&server), 1);
@@ -247,11 +219,7 @@ fn ambiguous_failure_with_nothing_running_says_a_publish_may_be_running() {
 #[test]
 fn cpp_conflict_attaches_to_the_operation_the_documented_list_names() {
     let server = FakeServer::start();
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![answer(409, "cpp/error-409.json")],
-    );
+    server.publish_answers(vec![answer(409, "cpp/error-409.json")]);
     server.route(
         "GET",
         &offer_path("submissions/"),

@@ -11,18 +11,14 @@ fn token_expiring_mid_wait_is_refreshed_once_after_401() {
     let server = FakeServer::start();
     let tokens = serve_tokens(&server);
     serve_publish(&server, vec![]);
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![
-            Reply::json(200, running()),
-            Reply::json(
-                401,
-                json!({"error": {"code": "ExpiredToken", "message": "The token has expired"}}),
-            ),
-            Reply::json(200, complete()),
-        ],
-    );
+    server.operation_answers(vec![
+        Reply::json(200, running()),
+        Reply::json(
+            401,
+            json!({"error": {"code": "ExpiredToken", "message": "The token has expired"}}),
+        ),
+        Reply::json(200, complete()),
+    ]);
     let run = step().github().against(&server).run();
     run.assert_code(0)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
@@ -42,16 +38,12 @@ fn token_expiring_mid_wait_is_refreshed_once_after_401() {
 #[test]
 fn a_second_401_is_an_auth_error_naming_the_causes() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![]);
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![Reply::json(
-            401,
-            json!({"error": {"message": "Unauthorized"}}),
-        )],
-    );
+    server.operation_answers(vec![Reply::json(
+        401,
+        json!({"error": {"message": "Unauthorized"}}),
+    )]);
     let run = step().github().against(&server).run();
     run.assert_code(1)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);

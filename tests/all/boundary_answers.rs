@@ -19,11 +19,7 @@ fn cpp_refusals_name_the_call_the_status_and_the_service_message() {
         ),
     ] {
         let server = FakeServer::start();
-        server.route(
-            "POST",
-            &offer_path("publish"),
-            vec![answer(status, &format!("cpp/error-{status}.json"))],
-        );
+        server.publish_answers(vec![answer(status, &format!("cpp/error-{status}.json"))]);
         let run = reference_cpp_step(&server).run();
         run.assert_code(1);
         assert_eq!(run.output("status"), "rejected", "{status}");
@@ -40,11 +36,7 @@ fn cpp_refusals_name_the_call_the_status_and_the_service_message() {
 
     // 409 with if-running: fail is refused the same way.
     let server = FakeServer::start();
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![answer(409, "cpp/error-409.json")],
-    );
+    server.publish_answers(vec![answer(409, "cpp/error-409.json")]);
     let run = reference_cpp_step(&server)
         .input("if-running", "fail")
         .run();
@@ -200,7 +192,7 @@ fn a_request_that_cannot_be_built_is_an_error_at_once_not_a_possible_publish() {
 #[test]
 fn an_answer_of_70000_steps_keeps_a_bounded_number_and_counts_the_rest() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![]);
     let one_step = r#"{"id":"s","stepName":"Step","status":"complete","messages":[{"messageHtml":"m","level":"warning"}]}"#;
     let complete = format!(
@@ -208,11 +200,7 @@ fn an_answer_of_70000_steps_keeps_a_bounded_number_and_counts_the_rest() {
         vec![one_step; 70_000].join(",")
     );
     assert!(complete.len() < 8 * 1024 * 1024);
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![Reply::text(200, "application/json", &complete)],
-    );
+    server.operation_answers(vec![Reply::text(200, "application/json", &complete)]);
     let run = step().github().against(&server).run();
     run.assert_code(0);
     assert_eq!(run.output("status"), "succeeded");
@@ -244,14 +232,10 @@ fn a_token_with_a_run_of_blanks_echoed_by_the_service_is_redacted() {
             json!({"token_type": "Bearer", "expires_in": 3599, "access_token": token}),
         )],
     );
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![Reply::json(
-            400,
-            json!({"error": {"code": "BadRequest", "message": format!("token {token} is bad")}}),
-        )],
-    );
+    server.publish_answers(vec![Reply::json(
+        400,
+        json!({"error": {"code": "BadRequest", "message": format!("token {token} is bad")}}),
+    )]);
     let run = step().github().against(&server).run();
     run.assert_code(1).assert_no_secret(&[
         CLIENT_SECRET,

@@ -8,18 +8,14 @@ use serde_json::json;
 fn location_on_another_origin_is_refused_and_gets_no_token() {
     let elsewhere = FakeServer::start();
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![Reply::empty(202).header(
-            "Location",
-            &format!(
-                "{}/api/operations/x?api-version=2017-10-31",
-                elsewhere.url()
-            ),
-        )],
-    );
+    server.tokens();
+    server.publish_answers(vec![Reply::empty(202).header(
+        "Location",
+        &format!(
+            "{}/api/operations/x?api-version=2017-10-31",
+            elsewhere.url()
+        ),
+    )]);
     serve_nothing_running(&server);
     let run = step().github().against(&server).run();
     run.assert_code(1);
@@ -40,13 +36,11 @@ fn location_on_another_origin_is_refused_and_gets_no_token() {
 fn redirects_to_another_origin_are_not_followed() {
     let elsewhere = FakeServer::start();
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![]);
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![Reply::empty(307).header("Location", &format!("{}/steal", elsewhere.url()))],
-    );
+    server.operation_answers(vec![
+        Reply::empty(307).header("Location", &format!("{}/steal", elsewhere.url())),
+    ]);
     let run = step().github().against(&server).run();
     run.assert_code(1);
     assert!(
@@ -110,12 +104,8 @@ fn publish_follows_both_documented_location_shapes() {
         ),
     ] {
         let server = FakeServer::start();
-        serve_tokens(&server);
-        server.route(
-            "POST",
-            &offer_path("publish"),
-            vec![cpp_fixture(fixture, &server)],
-        );
+        server.tokens();
+        server.publish_answers(vec![cpp_fixture(fixture, &server)]);
         server.route("GET", &path, vec![Reply::json(200, complete_operation())]);
         let run = step().github().against(&server).run();
         run.assert_code(0);
@@ -140,15 +130,8 @@ fn go_live_and_cancel_follow_an_operation_location() {
         ("cancel", "cancel-202-operation-location.http", "cancel"),
     ] {
         let server = FakeServer::start();
-        serve_tokens(&server);
-        server.route(
-            "GET",
-            &offer_path("status"),
-            vec![Reply::json(
-                200,
-                json!({"status": "WaitingForPublisherReview", "steps": []}),
-            )],
-        );
+        server.tokens();
+        server.offer_status(json!({"status": "WaitingForPublisherReview", "steps": []}));
         server.route(
             "POST",
             &offer_path(tail),
@@ -159,14 +142,10 @@ fn go_live_and_cancel_follow_an_operation_location() {
         } else {
             "complete"
         };
-        server.route(
-            "GET",
-            &operation_path(),
-            vec![
-                Reply::json(200, operation("running", json!([]))),
-                Reply::json(200, operation(last, json!([]))),
-            ],
-        );
+        server.operation(vec![
+            operation("running", json!([])),
+            operation(last, json!([])),
+        ]);
         let run = step()
             .github()
             .against(&server)
@@ -194,30 +173,22 @@ fn go_live_and_cancel_follow_an_operation_location() {
 #[test]
 fn location_wins_over_operation_location() {
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![
-            Reply::empty(202)
-                .header(
-                    "Operation-Location",
-                    &format!(
-                        "{}/api/operations/contoso$contoso-offer$9$preview",
-                        server.url()
-                    ),
-                )
-                .header(
-                    "Location",
-                    &format!("{}?api-version=2017-10-31", operation_path()),
+    server.tokens();
+    server.publish_answers(vec![
+        Reply::empty(202)
+            .header(
+                "Operation-Location",
+                &format!(
+                    "{}/api/operations/contoso$contoso-offer$9$preview",
+                    server.url()
                 ),
-        ],
-    );
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![Reply::json(200, complete_operation())],
-    );
+            )
+            .header(
+                "Location",
+                &format!("{}?api-version=2017-10-31", operation_path()),
+            ),
+    ]);
+    server.operation(vec![complete_operation()]);
     let run = step().github().against(&server).run();
     run.assert_code(0);
     assert_eq!(run.output("operation-id"), OPERATION_ID);
@@ -227,23 +198,15 @@ fn location_wins_over_operation_location() {
 #[test]
 fn a_hostile_location_is_rebuilt_not_passed_through() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     // Query, fragment and userinfo a later `run:` step would execute or a table would split on.
     let origin = server.url().replace("http://", "http://user:pw@");
     let location = format!(
         "{origin}{}?api-version=2017-10-31&x=$(touch%20pwned)&y=`id`&z='|'{{}}#frag$(id)",
         operation_path()
     );
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![Reply::empty(202).header("Location", &location)],
-    );
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![Reply::json(200, complete_operation())],
-    );
+    server.publish_answers(vec![Reply::empty(202).header("Location", &location)]);
+    server.operation(vec![complete_operation()]);
     let run = step().github().against(&server).run();
     run.assert_code(0);
     let url = run.output("operation-url");
@@ -277,21 +240,13 @@ fn a_hostile_location_is_rebuilt_not_passed_through() {
 #[test]
 fn a_location_of_no_known_shape_is_accepted_without_a_followable_location() {
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![Reply::empty(202).header(
-            "Location",
-            "/api/publishers/contoso/offers/contoso-offer/operations/x/extra?api-version=1",
-        )],
-    );
+    server.tokens();
+    server.publish_answers(vec![Reply::empty(202).header(
+        "Location",
+        "/api/publishers/contoso/offers/contoso-offer/operations/x/extra?api-version=1",
+    )]);
     serve_running_operation(&server);
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![Reply::json(200, complete_operation())],
-    );
+    server.operation(vec![complete_operation()]);
     let run = step().github().against(&server).run();
     run.assert_code(0);
     run.assert_output("attached", "true");
@@ -302,7 +257,7 @@ fn a_location_of_no_known_shape_is_accepted_without_a_followable_location() {
 #[test]
 fn wait_rebuilds_its_operation_url_and_refuses_one_of_no_known_shape() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     server.route(
         "GET",
         NON_MIGRATED_PATH,
@@ -329,7 +284,7 @@ fn wait_rebuilds_its_operation_url_and_refuses_one_of_no_known_shape() {
     );
 
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     let run = step()
         .github()
         .against(&server)
@@ -354,15 +309,11 @@ fn wait_rebuilds_its_operation_url_and_refuses_one_of_no_known_shape() {
 #[test]
 fn a_running_operation_listed_with_a_link_of_no_known_shape_is_skipped() {
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![Reply::json(
-            409,
-            json!({"error": {"code": "Conflict", "message": "An operation is already in progress"}}),
-        )],
-    );
+    server.tokens();
+    server.publish_answers(vec![Reply::json(
+        409,
+        json!({"error": {"code": "Conflict", "message": "An operation is already in progress"}}),
+    )]);
     server.route(
         "GET",
         &offer_path("submissions/"),
@@ -375,11 +326,7 @@ fn a_running_operation_listed_with_a_link_of_no_known_shape_is_skipped() {
             ]),
         )],
     );
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![Reply::json(200, complete_operation())],
-    );
+    server.operation(vec![complete_operation()]);
     let run = step().github().against(&server).run();
     run.assert_code(0);
     assert_eq!(run.output("attached"), "true");
@@ -404,18 +351,10 @@ fn a_location_naming_another_offers_operation_is_not_followed() {
         "/api/operations/contoso$other-offer$2$preview".to_owned(),
     ] {
         let server = FakeServer::start();
-        serve_tokens(&server);
-        server.route(
-            "POST",
-            &offer_path("publish"),
-            vec![Reply::empty(202).header("Location", &location)],
-        );
+        server.tokens();
+        server.publish_answers(vec![Reply::empty(202).header("Location", &location)]);
         serve_running_operation(&server);
-        server.route(
-            "GET",
-            &operation_path(),
-            vec![Reply::json(200, complete_operation())],
-        );
+        server.operation(vec![complete_operation()]);
         let run = step().github().against(&server).run();
         run.assert_code(0);
         run.assert_output("attached", "true");

@@ -9,7 +9,7 @@ use serde_json::json;
 #[test]
 fn cancel_done_at_once_or_followed() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     server.route("POST", &offer_path("cancel"), vec![Reply::empty(200)]);
     let run = step()
         .github()
@@ -21,20 +21,16 @@ fn cancel_done_at_once_or_followed() {
     assert_eq!(server.requests_to("POST", &offer_path("cancel")).len(), 1);
 
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     server.route(
         "POST",
         &offer_path("cancel"),
         vec![accepted_at(&operation_path())],
     );
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![
-            Reply::json(200, operation("running", json!([]))),
-            Reply::json(200, operation("canceled", json!([]))),
-        ],
-    );
+    server.operation(vec![
+        operation("running", json!([])),
+        operation("canceled", json!([])),
+    ]);
     let run = step()
         .github()
         .against(&server)
@@ -45,7 +41,7 @@ fn cancel_done_at_once_or_followed() {
     assert_eq!(run.output("operation-id"), OPERATION_ID);
 
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     server.route(
         "POST",
         &offer_path("cancel"),
@@ -70,8 +66,8 @@ fn if_running_fail_and_cancel_and_restart() {
         json!({"error": {"code": "Conflict", "message": "An operation is already in progress"}}),
     );
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route("POST", &offer_path("publish"), vec![conflict.clone()]);
+    server.tokens();
+    server.publish_answers(vec![conflict.clone()]);
     let run = step()
         .github()
         .against(&server)
@@ -85,13 +81,12 @@ fn if_running_fail_and_cancel_and_restart() {
     );
 
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     let location = format!("{}?api-version=2017-10-31", operation_path());
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![conflict, Reply::empty(202).header("Location", &location)],
-    );
+    server.publish_answers(vec![
+        conflict,
+        Reply::empty(202).header("Location", &location),
+    ]);
     let cancel_path = format!("/api/publishers/{PUBLISHER}/offers/{OFFER}/operations/cancel-op");
     server.route(
         "POST",
@@ -108,11 +103,7 @@ fn if_running_fail_and_cancel_and_restart() {
             Reply::json(200, operation("canceled", json!([]))),
         ],
     );
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![Reply::json(200, operation("complete", json!([])))],
-    );
+    server.operation(vec![operation("complete", json!([]))]);
     let run = step()
         .github()
         .against(&server)
@@ -141,23 +132,9 @@ fn if_running_fail_and_cancel_and_restart() {
 #[test]
 fn cancel_on_timeout_reports_canceled_once_confirmed() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![]);
-    let cancelled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let seen = std::sync::Arc::clone(&cancelled);
-    server.route_fn("POST", &offer_path("cancel"), move |_, _| {
-        seen.store(true, std::sync::atomic::Ordering::SeqCst);
-        Reply::empty(200)
-    });
-    let flag = std::sync::Arc::clone(&cancelled);
-    server.route_fn("GET", &operation_path(), move |_, _| {
-        let status = if flag.load(std::sync::atomic::Ordering::SeqCst) {
-            "canceled"
-        } else {
-            "running"
-        };
-        Reply::json(200, operation(status, json!([])))
-    });
+    server.cancel_ends_operation(Reply::empty(200), "canceled");
     let run = step()
         .github()
         .against(&server)
@@ -209,12 +186,7 @@ fn ingestion_cancel_and_wait_use_the_job_url() {
         vec![job("completed", "succeeded", json!([]))],
     );
     let url = job_url(&server);
-    let run = ingestion_step(&server)
-        .without("INPUT_PUBLISHER-ID")
-        .without("INPUT_OFFER-ID")
-        .input("command", "wait")
-        .input("operation-url", &url)
-        .run();
+    let run = ingestion_step(&server).waiting_on(&url).run();
     run.assert_code(0);
     assert_eq!(run.output("operation-id"), JOB);
 }
@@ -233,23 +205,9 @@ fn cancel_on_timeout_reports_how_the_operation_really_ended() {
         ),
     ] {
         let server = FakeServer::start();
-        serve_tokens(&server);
+        server.tokens();
         serve_publish(&server, vec![]);
-        let cancelled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let seen = std::sync::Arc::clone(&cancelled);
-        server.route_fn("POST", &offer_path("cancel"), move |_, _| {
-            seen.store(true, std::sync::atomic::Ordering::SeqCst);
-            cancel_answer.clone()
-        });
-        let flag = std::sync::Arc::clone(&cancelled);
-        server.route_fn("GET", &operation_path(), move |_, _| {
-            let status = if flag.load(std::sync::atomic::Ordering::SeqCst) {
-                "complete"
-            } else {
-                "running"
-            };
-            Reply::json(200, operation(status, json!([])))
-        });
+        server.cancel_ends_operation(cancel_answer, "complete");
         let run = step()
             .github()
             .against(&server)
@@ -290,12 +248,8 @@ fn ingestion_cancel_that_comes_too_late_is_rejected() {
 #[test]
 fn wait_with_cancel_on_timeout_cancels_through_the_offer_the_url_names() {
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![Reply::json(200, operation("running", json!([])))],
-    );
+    server.tokens();
+    server.operation(vec![operation("running", json!([]))]);
     server.route("POST", &offer_path("cancel"), vec![Reply::empty(200)]);
     let url = format!(
         "{}{}?api-version=2017-10-31",
@@ -305,10 +259,7 @@ fn wait_with_cancel_on_timeout_cancels_through_the_offer_the_url_names() {
     let run = step()
         .github()
         .against(&server)
-        .without("INPUT_PUBLISHER-ID")
-        .without("INPUT_OFFER-ID")
-        .input("command", "wait")
-        .input("operation-url", &url)
+        .waiting_on(&url)
         .input("timeout", "300ms")
         .input("cancel-on-timeout", "true")
         .run();
@@ -349,7 +300,7 @@ fn cancel_and_restart_is_refused_on_the_ingestion_api() {
 #[test]
 fn cancel_on_interrupt_asks_the_service_to_cancel() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![running()]);
     server.route(
         "POST",
@@ -395,11 +346,7 @@ fn cpp_cancel_answered_202_follows_the_documented_operation_location() {
         &offer_path("cancel"),
         vec![Reply::empty(202).header("Operation-Location", &location)],
     );
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![answer(200, "cpp/operation-completed.json")],
-    );
+    server.operation_answers(vec![answer(200, "cpp/operation-completed.json")]);
     let run = reference_cpp_step(&server).input("command", "cancel").run();
     run.assert_code(0);
     assert_eq!(run.output("status"), "succeeded");

@@ -8,7 +8,7 @@ use crate::support::*;
 
 fn scenario() -> FakeServer {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     let failing = json!({
         "id": "displaycertify",
         "stepName": "Certification",
@@ -196,7 +196,7 @@ fn run_in_a_terminal(extra: &[(&str, &str)]) -> Option<(bool, String)> {
         return None;
     }
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(
         &server,
         vec![

@@ -25,21 +25,17 @@ fn go_live_when_the_preview_is_ready() {
         json!({"status": "running", "steps": cpp_steps_preview_ready()}),
     ] {
         let server = FakeServer::start();
-        serve_tokens(&server);
-        offer_status(&server, status_body);
+        server.tokens();
+        server.offer_status(status_body);
         server.route(
             "POST",
             &offer_path("golive"),
             vec![accepted_at(&operation_path())],
         );
-        server.route(
-            "GET",
-            &operation_path(),
-            vec![
-                Reply::json(200, operation("running", json!([]))),
-                Reply::json(200, operation("complete", json!([]))),
-            ],
-        );
+        server.operation(vec![
+            operation("running", json!([])),
+            operation("complete", json!([])),
+        ]);
         let run = step()
             .github()
             .against(&server)
@@ -62,10 +58,8 @@ fn go_live_when_the_preview_is_ready() {
 #[test]
 fn go_live_is_refused_before_the_preview_is_ready() {
     let server = FakeServer::start();
-    serve_tokens(&server);
-    offer_status(
-        &server,
-        json!({"status": "Running", "steps": [cpp_step("cert", "Certification", "inProgress", 20)]}),
+    server.tokens();
+    server.offer_status(json!({"status": "Running", "steps": [cpp_step("cert", "Certification", "inProgress", 20)]}),
     );
     let run = step()
         .github()
@@ -181,11 +175,7 @@ fn cpp_go_live_answered_as_documented_ends_live() {
 #[test]
 fn cpp_go_live_follows_the_documented_operation_location() {
     let server = go_live_answered_with_operation_location();
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![answer(200, "cpp/operation-completed.json")],
-    );
+    server.operation_answers(vec![answer(200, "cpp/operation-completed.json")]);
     let run = reference_cpp_step(&server)
         .input("command", "go-live")
         .run();

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 fn sigterm_and_sigint_during_a_wait_report_interrupted() {
     for (signal, code) in [("TERM", 143), ("INT", 130)] {
         let server = FakeServer::start();
-        serve_tokens(&server);
+        server.tokens();
         serve_publish(&server, vec![running()]);
         let step = step()
             .github()
@@ -46,19 +46,15 @@ fn sigterm_and_sigint_during_a_wait_report_interrupted() {
 #[test]
 fn a_signal_while_the_publish_request_is_in_flight() {
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![
-            Reply::empty(202)
-                .header(
-                    "Location",
-                    &format!("{}?api-version=2017-10-31", operation_path()),
-                )
-                .after(Duration::from_secs(5)),
-        ],
-    );
+    server.tokens();
+    server.publish_answers(vec![
+        Reply::empty(202)
+            .header(
+                "Location",
+                &format!("{}?api-version=2017-10-31", operation_path()),
+            )
+            .after(Duration::from_secs(5)),
+    ]);
     let step = step().github().against(&server);
     let child = step.spawn();
     wait_until("the publish request", || {

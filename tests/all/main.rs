@@ -1,5 +1,28 @@
 //! End-to-end tests: the real binary against the fake server on loopback. One test binary, as in
 //! release-plz, so it links once.
+//!
+//! One file a feature; a new test goes where a reader of that feature would look for it:
+//!
+//! | file | what it checks |
+//! | --- | --- |
+//! | `publish` | the publish flow on the CPP API: token, publish, wait, outcome, exit code |
+//! | `publish_ingestion` | publish on the product ingestion API, and `api: auto` |
+//! | `attach` | a publish refused or lost while one runs attaches instead of publishing again |
+//! | `go_live`, `cancel`, `status`, `wait` | those commands (and cancel-on-timeout, if-running) on both APIs |
+//! | `retries`, `interrupt` | transient failures and their pacing; signals; the HTTPS proxy |
+//! | `auth_secret`, `auth_github`, `auth_azure`, `auth_gitlab`, `auth_federated` | authentication, one file a way to get a token |
+//! | `boundary_locations`, `boundary_answers` | hostile URLs and hostile answers from the service |
+//! | `config_errors` | bad input: named, exit 2, no request sent |
+//! | `ci_systems`, `reporting`, `sinks` | output per CI system (snapshots), what reaches it, and the sinks' failures |
+//! | `sandbox` | the credential-free sandbox |
+//! | `action_install`, `action_run_step`, `gitlab_component`, `packaging`, `release` | the action, the GitLab component, the README tables and the release |
+//!
+//! A test against the services' documented answers (`tests/fixtures/`, served through
+//! `support::reference`) lives with its feature too, named `cpp_...` or `ingestion_...`.
+//! A test reads as its scenario: build the fake service with the helpers in `support/scenario.rs`
+//! (`server.tokens().publish_accepted().operation(..)`), run with `step().github().against(&server)`,
+//! and assert with `run.assert_code(..)`, `run.assert_stdout_has(..)`, which print the run on
+//! failure. Keep each file under 600 lines: split by feature, not by kind of test.
 
 // Test builders take `json!(...)` temporaries by value; references would only add noise.
 #![allow(clippy::needless_pass_by_value)]

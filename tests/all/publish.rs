@@ -74,13 +74,11 @@ fn notification_emails_go_into_the_body() {
 #[test]
 fn non_migrated_location_with_dollars_and_array_body() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     let legacy = format!("/api/operations/{PUBLISHER}${OFFER}$2$preview");
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![Reply::empty(202).header("Location", &format!("{legacy}?api-version=2017-10-31"))],
-    );
+    server.publish_answers(vec![
+        Reply::empty(202).header("Location", &format!("{legacy}?api-version=2017-10-31")),
+    ]);
     server.route_fn("GET", "/api/operations/*", |_, call| {
         let status = if call == 0 { "running" } else { "completed" };
         Reply::json(200, json!([operation(status, json!([]))]))
@@ -102,7 +100,7 @@ fn non_migrated_location_with_dollars_and_array_body() {
 #[test]
 fn failed_operation_exits_1_with_escaped_annotations() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     let failed_step = json!({
         "id": "displaycertify",
         "stepName": "Certification: VM, plan A",
@@ -159,7 +157,7 @@ fn failed_operation_exits_1_with_escaped_annotations() {
 #[test]
 fn failed_without_messages_still_raises_an_error() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(
         &server,
         vec![operation(
@@ -182,7 +180,7 @@ fn failed_without_messages_still_raises_an_error() {
 #[test]
 fn canceled_operation_exits_1() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(
         &server,
         vec![
@@ -235,12 +233,8 @@ fn refusals_of_the_publish_request() {
         ),
     ] {
         let server = FakeServer::start();
-        serve_tokens(&server);
-        server.route(
-            "POST",
-            &offer_path("publish"),
-            vec![Reply::json(status, body)],
-        );
+        server.tokens();
+        server.publish_answers(vec![Reply::json(status, body)]);
         let run = step().github().against(&server).run();
         run.assert_code(1)
             .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
@@ -271,14 +265,10 @@ fn accepted_without_a_location_to_follow_attaches_to_the_running_operation() {
         Reply::empty(202).header("Location", "/api/operations/not%20an%20id"),
     ] {
         let server = FakeServer::start();
-        serve_tokens(&server);
-        server.route("POST", &offer_path("publish"), vec![accepted]);
+        server.tokens();
+        server.publish_answers(vec![accepted]);
         serve_running_operation(&server);
-        server.route(
-            "GET",
-            &operation_path(),
-            vec![Reply::json(200, operation("complete", json!([])))],
-        );
+        server.operation(vec![operation("complete", json!([]))]);
         let run = step().github().against(&server).run();
         run.assert_code(0);
         run.assert_output("status", "succeeded");
@@ -289,8 +279,8 @@ fn accepted_without_a_location_to_follow_attaches_to_the_running_operation() {
 
     // Nothing to be found: the run says that the publish is probably running.
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route("POST", &offer_path("publish"), vec![Reply::empty(202)]);
+    server.tokens();
+    server.publish_answers(vec![Reply::empty(202)]);
     serve_nothing_running(&server);
     let run = step().github().against(&server).run();
     run.assert_code(1);
@@ -354,7 +344,7 @@ fn access_token_skips_the_token_request() {
 fn timeout_with_on_timeout_warn_exits_0_and_fail_exits_3() {
     for (on_timeout, code, command) in [("warn", 0, "::warning"), ("fail", 3, "::error")] {
         let server = FakeServer::start();
-        serve_tokens(&server);
+        server.tokens();
         serve_publish(
             &server,
             vec![operation(
@@ -406,7 +396,7 @@ fn timeout_zero_returns_at_once_without_polling() {
 #[test]
 fn wait_until_preview_stops_at_publisher_signoff() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(
         &server,
         vec![
@@ -446,7 +436,7 @@ fn wait_until_preview_stops_at_publisher_signoff() {
 #[test]
 fn without_wait_until_preview_a_preview_ready_operation_keeps_running() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(
         &server,
         vec![operation(
@@ -473,7 +463,7 @@ fn without_wait_until_preview_a_preview_ready_operation_keeps_running() {
 #[test]
 fn unknown_status_is_never_success() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(
         &server,
         vec![
@@ -503,7 +493,7 @@ fn progress_lines_only_when_a_step_changes() {
         ]),
     );
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(
         &server,
         vec![
@@ -560,20 +550,16 @@ fn gzip_answers_are_decoded() {
     let compressed = gzip.wait_with_output().expect("gzip").stdout;
 
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![]);
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![Reply::Respond {
-            status: 200,
-            headers: vec![
-                ("Content-Type".into(), "application/json".into()),
-                ("Content-Encoding".into(), "gzip".into()),
-            ],
-            body: compressed,
-        }],
-    );
+    server.operation_answers(vec![Reply::Respond {
+        status: 200,
+        headers: vec![
+            ("Content-Type".into(), "application/json".into()),
+            ("Content-Encoding".into(), "gzip".into()),
+        ],
+        body: compressed,
+    }]);
     let run = step().github().against(&server).run();
     run.assert_code(0);
     assert_eq!(run.output("status"), "succeeded");

@@ -273,7 +273,7 @@ fn ingestion_ids_that_could_change_a_request_are_a_malformed_answer() {
     // A product id with a path in it is a malformed answer: read again (as a proxy's page would
     // be), never used. The next, documented, answer is.
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     let mut hostile = fixture_json("ingestion/product-list.json");
     hostile["value"][0]["id"] = "product/../configure".into();
     server.route(

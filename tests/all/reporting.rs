@@ -8,7 +8,7 @@ use crate::support::*;
 #[test]
 fn service_text_cannot_inject_workflow_commands() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     let evil = json!({
         "id": "evil\n::error::forged-id",
         "stepName": "Cert\n::add-mask::x\r\n::error::forged-name",
@@ -66,7 +66,7 @@ fn service_text_cannot_inject_workflow_commands() {
 #[test]
 fn summary_tells_offer_status_duration_steps_and_messages() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(
         &server,
         vec![operation(
@@ -103,7 +103,7 @@ fn summary_tells_offer_status_duration_steps_and_messages() {
 #[test]
 fn many_messages_are_capped_and_counted() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     let messages: Vec<_> = (0..25)
         .map(|n| json!({"messageHtml": format!("error number {n} {}", "x".repeat(5000)), "level": "error"}))
         .collect();
@@ -188,7 +188,7 @@ fn plain_output_has_no_workflow_commands() {
 fn outputs_are_written_as_soon_as_known() {
     // With the wait still going, the operation outputs are already in the file.
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![operation("running", json!([]))]);
     let step = step()
         .github()
@@ -251,15 +251,11 @@ fn command_lines(text: &str) -> Vec<&str> {
 #[test]
 fn a_location_cannot_forge_commands() {
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![Reply::empty(202).header(
-            "Location",
-            "/api/operations/x%0A::error%20title=FORGED::injected",
-        )],
-    );
+    server.tokens();
+    server.publish_answers(vec![Reply::empty(202).header(
+        "Location",
+        "/api/operations/x%0A::error%20title=FORGED::injected",
+    )]);
     serve_nothing_running(&server);
     let run = step().github().against(&server).run();
     run.assert_code(1);
@@ -281,17 +277,13 @@ fn a_location_cannot_forge_commands() {
 #[test]
 fn stderr_cannot_carry_commands_either() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![]);
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![
+    server.operation_answers(vec![
             Reply::json(503, json!({"error": {"code": "Busy", "message": "##vso[task.complete result=Succeeded;]forged ##[error]legacy\n::error title=F::x"}}))
                 .header("Retry-After", "0"),
             Reply::json(200, operation("complete", json!([]))),
-        ],
-    );
+        ]);
     let run = step().github().against(&server).run();
     run.assert_code(0);
     run.assert_stderr_has("retrying");
@@ -306,7 +298,7 @@ fn stderr_cannot_carry_commands_either() {
 #[test]
 fn plain_multi_line_messages_cannot_start_commands() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(
         &server,
         vec![operation(
@@ -337,14 +329,10 @@ fn secrets_echoed_by_the_service_are_redacted_however_escaped() {
     // (Markdown `\_`, `%25` in commands, JSON); the token must be `***` in every one of them.
     let token = "eyJ0eXAi_tok~en%with:odd,chars]and;more_AAAA";
     let echo = |server: &FakeServer| {
-        server.route(
-            "POST",
-            &offer_path("publish"),
-            vec![Reply::json(
+        server.publish_answers(vec![Reply::json(
                 400,
                 json!({"error": {"code": "BadRequest", "message": format!("bad header: Bearer {token}")}}),
-            )],
-        );
+            )]);
     };
     let server = FakeServer::start();
     echo(&server);
@@ -394,22 +382,18 @@ fn secrets_echoed_by_the_service_are_redacted_however_escaped() {
 fn long_service_text_never_makes_a_long_log_line() {
     let long = |what: &str| format!("{what}{}", "y".repeat(200_000));
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![]);
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![
-            Reply::json(
-                503,
-                json!({"error": {"code": "Busy", "message": long("busy")}}),
-            )
-            .header("Retry-After", "0"),
-            Reply::json(200, operation(&long("odd"), json!([]))),
-            Reply::json(200, operation(&long("odder"), json!([]))),
-            Reply::json(200, operation("complete", json!([]))),
-        ],
-    );
+    server.operation_answers(vec![
+        Reply::json(
+            503,
+            json!({"error": {"code": "Busy", "message": long("busy")}}),
+        )
+        .header("Retry-After", "0"),
+        Reply::json(200, operation(&long("odd"), json!([]))),
+        Reply::json(200, operation(&long("odder"), json!([]))),
+        Reply::json(200, operation("complete", json!([]))),
+    ]);
     let run = step()
         .github()
         .against(&server)

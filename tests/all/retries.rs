@@ -8,34 +8,26 @@ use std::time::{Duration, SystemTime};
 #[test]
 fn gateway_503_and_429_with_retry_after_are_retried() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(1));
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![
-            Reply::json(
-                429,
-                json!({"error": {"code": "TooManyRequests", "message": "slow down"}}),
-            )
-            .header("Retry-After", &date),
-            accepted_at(&operation_path()),
-        ],
-    );
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![
-            Reply::text(
-                503,
-                "text/html",
-                "<html><h1>503 Service Unavailable</h1></html>",
-            )
-            .header("Retry-After", "1"),
-            Reply::json(200, running()).header("retry-after-ms", "300"),
-            Reply::json(200, complete()),
-        ],
-    );
+    server.publish_answers(vec![
+        Reply::json(
+            429,
+            json!({"error": {"code": "TooManyRequests", "message": "slow down"}}),
+        )
+        .header("Retry-After", &date),
+        accepted_at(&operation_path()),
+    ]);
+    server.operation_answers(vec![
+        Reply::text(
+            503,
+            "text/html",
+            "<html><h1>503 Service Unavailable</h1></html>",
+        )
+        .header("Retry-After", "1"),
+        Reply::json(200, running()).header("retry-after-ms", "300"),
+        Reply::json(200, complete()),
+    ]);
     let run = step().github().against(&server).run();
     run.assert_code(0)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
@@ -62,20 +54,16 @@ fn gateway_503_and_429_with_retry_after_are_retried() {
 #[test]
 fn connection_reset_and_garbage_bodies_mid_wait() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![]);
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![
-            Reply::json(200, running()),
-            Reply::Reset,
-            Reply::text(200, "text/html", "<html>proxy login</html>"),
-            Reply::Raw(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n{\"sta".to_vec()),
-            Reply::json(200, json!({"unexpected": true})),
-            Reply::json(200, complete()),
-        ],
-    );
+    server.operation_answers(vec![
+        Reply::json(200, running()),
+        Reply::Reset,
+        Reply::text(200, "text/html", "<html>proxy login</html>"),
+        Reply::Raw(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n{\"sta".to_vec()),
+        Reply::json(200, json!({"unexpected": true})),
+        Reply::json(200, complete()),
+    ]);
     let run = step().github().against(&server).run();
     run.assert_code(0)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
@@ -111,7 +99,7 @@ fn refused_connection_is_retried_until_the_service_comes_up() {
     let child = step.spawn();
     std::thread::sleep(Duration::from_millis(1200));
     let server = FakeServer::start_on(port);
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![running(), complete()]);
     let run = step.wait(child);
     run.assert_code(0);
@@ -128,14 +116,10 @@ fn absurd_retry_after_and_token_lifetimes_do_not_crash() {
         vec![Reply::json(200, json!({"access_token": format!("{TOKEN_PREFIX}1"), "expires_in": 18_446_744_073_709_551_615u64}))],
     );
     serve_publish(&server, vec![]);
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![
-            Reply::json(503, json!({"error": {"message": "later"}}))
-                .header("Retry-After", "18446744073709551615"),
-        ],
-    );
+    server.operation_answers(vec![
+        Reply::json(503, json!({"error": {"message": "later"}}))
+            .header("Retry-After", "18446744073709551615"),
+    ]);
     let run = step()
         .github()
         .against(&server)
@@ -148,7 +132,7 @@ fn absurd_retry_after_and_token_lifetimes_do_not_crash() {
 #[test]
 fn a_429_loop_with_zero_retry_after_sends_a_bounded_number_of_requests() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     // Every spelling of "again at once" the service can send.
     let past = httpdate::fmt_http_date(SystemTime::UNIX_EPOCH);
     server.route_fn("POST", &offer_path("publish"), move |_, call| {
@@ -188,13 +172,11 @@ fn a_429_loop_with_zero_retry_after_sends_a_bounded_number_of_requests() {
 #[test]
 fn a_status_read_failing_fast_is_paced_too() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![]);
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![Reply::json(503, json!({"error": {"message": "down"}})).header("retry-after-ms", "0")],
-    );
+    server.operation_answers(vec![
+        Reply::json(503, json!({"error": {"message": "down"}})).header("retry-after-ms", "0"),
+    ]);
     let run = step()
         .github()
         .against(&server)

@@ -14,7 +14,7 @@ use crate::support::*;
 /// A failed publish whose steps are named and numbered like workflow commands, as in issue 11.
 fn hostile_steps_server() -> FakeServer {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     let steps = json!([
         {"id": "::add-mask::x", "stepName": "::error::pwned", "status": "failed",
          "progressPercentage": 40, "estimatedTimeFrame": "::warning::soon", "messages": []},
@@ -320,19 +320,11 @@ fn a_panic_on_azure_pipelines_sets_the_status_variable() {
 #[test]
 fn repeated_retry_warnings_are_counted_not_printed_each_time() {
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![accepted_at(&operation_path())],
-    );
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![
-            Reply::json(503, json!({"error": {"message": "busy"}})).header("retry-after-ms", "300"),
-        ],
-    );
+    server.tokens();
+    server.publish_accepted();
+    server.operation_answers(vec![
+        Reply::json(503, json!({"error": {"message": "busy"}})).header("retry-after-ms", "300"),
+    ]);
     // Retry pauses are at least 1 s and grow (1 s, then up to 2 s, then up to 4 s): 7 s holds
     // at least three reads.
     let step = step().github().against(&server).input("timeout", "7s");
@@ -358,12 +350,8 @@ fn repeated_retry_warnings_are_counted_not_printed_each_time() {
 #[test]
 fn progress_is_bounded_per_poll_and_per_run() {
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![accepted_at(&operation_path())],
-    );
+    server.tokens();
+    server.publish_accepted();
     // 300 steps whose statuses flip on every poll, then the end.
     let states: Vec<Value> = (0..40)
         .map(|poll| {
@@ -445,7 +433,7 @@ fn a_missing_github_output_is_warned_of_once() {
 #[test]
 fn unknown_statuses_are_told_once_each_and_at_most_sixteen() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     let step_json = json!([cpp_step("validation", "Validate", "inProgress", 10)]);
     let mut states: Vec<Value> = (0..20)
         .flat_map(|n| {

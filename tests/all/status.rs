@@ -17,10 +17,8 @@ fn status_reports_every_state_and_exits_0() {
         ("NotStarted", "not-started"),
     ] {
         let server = FakeServer::start();
-        serve_tokens(&server);
-        offer_status(
-            &server,
-            json!({"status": service, "steps": [cpp_step("cert", "Certification", "complete", 100)], "messages": []}),
+        server.tokens();
+        server.offer_status(json!({"status": service, "steps": [cpp_step("cert", "Certification", "complete", 100)], "messages": []}),
         );
         let run = step()
             .github()
@@ -39,7 +37,7 @@ fn status_reports_every_state_and_exits_0() {
     }
     // An unreadable status is an error, exit 1.
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     server.route(
         "GET",
         &offer_path("status"),
@@ -60,8 +58,8 @@ fn status_reports_every_state_and_exits_0() {
 #[test]
 fn validate_proves_credentials_and_offer_without_publishing() {
     let server = FakeServer::start();
-    serve_tokens(&server);
-    offer_status(&server, json!({"status": "Succeeded", "steps": []}));
+    server.tokens();
+    server.offer_status(json!({"status": "Succeeded", "steps": []}));
     let run = step()
         .github()
         .against(&server)
@@ -75,7 +73,7 @@ fn validate_proves_credentials_and_offer_without_publishing() {
     assert_no_unexpected(&server);
 
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     server.route(
         "GET",
         &offer_path("status"),

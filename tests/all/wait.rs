@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 #[test]
 fn publish_with_timeout_0_then_wait_resumes_the_operation() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(
         &server,
         vec![
@@ -25,10 +25,7 @@ fn publish_with_timeout_0_then_wait_resumes_the_operation() {
     let run = step()
         .github()
         .against(&server)
-        .without("INPUT_PUBLISHER-ID")
-        .without("INPUT_OFFER-ID")
-        .input("command", "wait")
-        .input("operation-url", &url)
+        .waiting_on(&url)
         .input("timeout", "5s")
         .input("on-timeout", "warn")
         .run();
@@ -68,12 +65,8 @@ fn wait_refuses_an_operation_url_on_another_origin() {
 #[test]
 fn wait_with_timeout_0_reads_the_status_once() {
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![Reply::json(200, operation("complete", json!([])))],
-    );
+    server.tokens();
+    server.operation(vec![operation("complete", json!([]))]);
     let url = format!(
         "{}{}?api-version=2017-10-31",
         server.url(),
@@ -94,17 +87,12 @@ fn wait_with_timeout_0_reads_the_status_once() {
 #[test]
 fn status_failing_until_the_time_limit_is_unknown_not_failed() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![]);
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![
-            Reply::json(200, running()),
-            Reply::json(503, json!({"error": {"message": "backend down"}}))
-                .header("Retry-After", "0"),
-        ],
-    );
+    server.operation_answers(vec![
+        Reply::json(200, running()),
+        Reply::json(503, json!({"error": {"message": "backend down"}})).header("Retry-After", "0"),
+    ]);
     // Read once, then failing for 3 s: the status is unknown at the limit.
     let run = step()
         .github()
@@ -125,7 +113,7 @@ fn status_failing_until_the_time_limit_is_unknown_not_failed() {
 #[test]
 fn one_failed_reading_at_the_limit_does_not_make_the_status_unknown() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![]);
     let started = Instant::now();
     server.route_fn("GET", &operation_path(), move |_, _| {
@@ -158,7 +146,7 @@ fn a_reading_that_hangs_at_the_limit_does_not_make_the_status_unknown() {
     // The last reading, made at the time limit, hangs until the request gives up (10 s): the
     // status read just before the limit still stands.
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![]);
     let started = Instant::now();
     server.route_fn("GET", &operation_path(), move |_, _| {
@@ -182,9 +170,9 @@ fn a_reading_that_hangs_at_the_limit_does_not_make_the_status_unknown() {
 #[test]
 fn status_never_read_is_unknown() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![]);
-    server.route("GET", &operation_path(), vec![Reply::Reset]);
+    server.operation_answers(vec![Reply::Reset]);
     let run = step()
         .github()
         .against(&server)
@@ -198,19 +186,11 @@ fn status_never_read_is_unknown() {
 #[test]
 fn cpp_operation_from_the_reference_is_followed_to_its_end() {
     let server = FakeServer::start();
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![accepted_at(&operation_path())],
-    );
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![
-            answer(200, "cpp/operation-running.json"),
-            answer(200, "cpp/operation-completed.json"),
-        ],
-    );
+    server.publish_accepted();
+    server.operation_answers(vec![
+        answer(200, "cpp/operation-running.json"),
+        answer(200, "cpp/operation-completed.json"),
+    ]);
     let run = reference_cpp_step(&server).run();
     run.assert_code(0);
     assert_eq!(run.output("status"), "succeeded");
@@ -225,16 +205,8 @@ fn cpp_operation_from_the_reference_is_followed_to_its_end() {
 #[test]
 fn cpp_operation_from_the_reference_still_running_at_the_time_limit() {
     let server = FakeServer::start();
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![accepted_at(&operation_path())],
-    );
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![answer(200, "cpp/operation-running.json")],
-    );
+    server.publish_accepted();
+    server.operation_answers(vec![answer(200, "cpp/operation-running.json")]);
     let run = reference_cpp_step(&server).input("timeout", "500ms").run();
     run.assert_code(0);
     assert_eq!(run.output("status"), "running");

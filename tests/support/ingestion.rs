@@ -1,11 +1,8 @@
-//! TOPICDOC
+//! The product ingestion API (Graph) as the fake serves it: its token, product, jobs and
+//! submissions, shared by the go-live, cancel, status, wait and attach tests.
 
 use super::*;
 use serde_json::{Value, json};
-
-pub fn offer_status(server: &FakeServer, body: Value) {
-    server.route("GET", &offer_path("status"), vec![Reply::json(200, body)]);
-}
 
 // Product ingestion API.
 pub const PRODUCT: &str = "product/7a7a7a7a-0000-4000-8000-000000000001";

@@ -1,4 +1,31 @@
 //! Test helpers: run the real binary against the fake server, read what it wrote.
+//!
+//! A test in three parts, each with one helper:
+//!
+//! ```ignore
+//! // 1. The service: a fake on loopback, given the routes of the scenario (support/scenario.rs).
+//! let server = FakeServer::start();
+//! server.tokens().publish_accepted().operation(vec![running(), complete()]);
+//! // or `server.offer_status(json!(..))`, `server.publish_answers(vec![Reply::json(409, ..)])`,
+//! // `serve_publish(&server, states)`, `simple_server()` for the common happy path.
+//!
+//! // 2. The step: the environment a CI runner gives the binary.
+//! let run = step().github().against(&server).input("wait-until", "preview").run();
+//!
+//! // 3. What it did: each assertion prints the whole run (exit code, stdout, stderr, outputs,
+//! // summary) when it fails.
+//! run.assert_code(0)
+//!     .assert_stdout_has("::notice")
+//!     .assert_stderr_lacks("retrying")
+//!     .assert_output("status", "succeeded")
+//!     .assert_no_secret(&[CLIENT_SECRET]);
+//! assert_no_unexpected(&server);
+//! ```
+//!
+//! Modules: `scenario` (routes and CPP bodies, re-exported here), `fake_server` (the HTTP fake and
+//! [`Reply`]), `ingestion` (the product ingestion API's routes), `oidc` (federated tokens),
+//! `reference` (the services' documented answers from `tests/fixtures/`), `runner_parsers`
+//! (how the runners parse what the binary prints), `fake_proxy`, `file_server`.
 
 #![allow(dead_code)]
 
@@ -9,20 +36,18 @@ pub mod ingestion;
 pub mod oidc;
 pub mod reference;
 pub mod runner_parsers;
+pub mod scenario;
 
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-
-use serde_json::{Value, json};
 
 pub use fake_proxy::FakeProxy;
 pub use fake_server::{FakeServer, Reply};
 pub use file_server::FileServer;
+pub use scenario::*;
 
 /// The test CA, which alone vouches for the certificate of [`FakeServer::start_tls`].
 pub const TEST_CA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/ca.pem");
@@ -113,6 +138,14 @@ impl Step {
     pub fn without(mut self, name: &str) -> Self {
         self.env.retain(|(existing, _)| existing != name);
         self
+    }
+
+    /// The `wait` command on `url` alone, as a scheduled job runs it: no publisher or offer id.
+    pub fn waiting_on(self, url: &str) -> Self {
+        self.without("INPUT_PUBLISHER-ID")
+            .without("INPUT_OFFER-ID")
+            .input("command", "wait")
+            .input("operation-url", url)
     }
 
     pub fn arg(mut self, arg: &str) -> Self {
@@ -411,158 +444,6 @@ pub fn parse_github_output(text: &str) -> HashMap<String, String> {
         }
     }
     outputs
-}
-
-/// A CPP operation body.
-pub fn operation(status: &str, steps: Value) -> Value {
-    json!({
-        "status": status,
-        "messages": [],
-        "publishingVersion": 2,
-        "offerVersion": 7,
-        "cancellationRequestState": "canCancel",
-        "steps": steps,
-        "previewLinks": [],
-        "liveLinks": [],
-    })
-}
-
-pub fn cpp_step(id: &str, name: &str, status: &str, progress: u32) -> Value {
-    json!({
-        "id": id,
-        "stepName": name,
-        "description": "",
-        "status": status,
-        "progressPercentage": progress,
-        "estimatedTimeFrame": "< 1 day",
-        "messages": [],
-    })
-}
-
-/// The fake Entra v1 token endpoint: a new token each time, valid an hour.
-pub fn serve_tokens(server: &FakeServer) -> Arc<AtomicUsize> {
-    let issued = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&issued);
-    server.route_fn("POST", &format!("/{TENANT}/oauth2/token"), move |_, _| {
-        let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
-        Reply::json(
-            200,
-            json!({"token_type": "Bearer", "expires_in": "3599", "access_token": format!("{TOKEN_PREFIX}{n}")}),
-        )
-    });
-    issued
-}
-
-/// `202 Accepted` with the `Location` of `path`, as CPP answers a request that starts something.
-pub fn accepted_at(path: &str) -> Reply {
-    Reply::empty(202).header("Location", &format!("{path}?api-version=2017-10-31"))
-}
-
-/// Publish answers 202 with the migrated Location; the operation walks through `states`.
-pub fn serve_publish(server: &FakeServer, states: Vec<Value>) {
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![accepted_at(&operation_path())],
-    );
-    if !states.is_empty() {
-        server.route(
-            "GET",
-            &operation_path(),
-            states
-                .into_iter()
-                .map(|state| Reply::json(200, state))
-                .collect(),
-        );
-    }
-}
-
-/// The list of running operations names `OPERATION_ID`, for a run that looks for one.
-pub fn serve_running_operation(server: &FakeServer) {
-    server.route(
-        "GET",
-        &offer_path("submissions/"),
-        vec![Reply::json(
-            200,
-            json!([{"id": OPERATION_ID, "status": "running"}]),
-        )],
-    );
-}
-
-/// The offer has no running operation: the list is empty and its status says the last publish
-/// succeeded, so a run that looks for one finds nothing.
-pub fn serve_nothing_running(server: &FakeServer) {
-    server.route(
-        "GET",
-        &offer_path("submissions/"),
-        vec![Reply::json(200, json!([]))],
-    );
-    server.route(
-        "GET",
-        &offer_path("status"),
-        vec![Reply::json(
-            200,
-            json!({"status": "Succeeded", "steps": []}),
-        )],
-    );
-}
-
-/// A server with tokens, publish and an operation that runs once and then completes.
-pub fn simple_server() -> FakeServer {
-    serve_simple(FakeServer::start())
-}
-
-/// Gives `server` the routes of [`simple_server`].
-pub fn serve_simple(server: FakeServer) -> FakeServer {
-    serve_tokens(&server);
-    serve_publish(
-        &server,
-        vec![
-            operation(
-                "running",
-                json!([cpp_step(
-                    "validation",
-                    "Validate Pre-Requisites",
-                    "inProgress",
-                    50
-                )]),
-            ),
-            operation(
-                "complete",
-                json!([cpp_step(
-                    "validation",
-                    "Validate Pre-Requisites",
-                    "complete",
-                    100
-                )]),
-            ),
-        ],
-    );
-    server
-}
-
-#[track_caller]
-pub fn assert_no_unexpected(server: &FakeServer) {
-    let unexpected = server.unexpected();
-    assert!(unexpected.is_empty(), "unexpected requests: {unexpected:?}");
-}
-
-pub fn running() -> Value {
-    operation(
-        "running",
-        json!([cpp_step("cert", "Certification", "inProgress", 10)]),
-    )
-}
-
-pub fn complete() -> Value {
-    operation(
-        "complete",
-        json!([cpp_step("cert", "Certification", "complete", 100)]),
-    )
-}
-
-pub fn publishes(server: &FakeServer) -> usize {
-    server.requests_to("POST", &offer_path("publish")).len()
 }
 
 pub fn send_signal(child: &Child, signal: &str) {

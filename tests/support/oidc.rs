@@ -1,4 +1,5 @@
-//! TOPICDOC
+//! Federated credentials: JWTs, the CI systems' OIDC endpoints and Entra's v2 token endpoint, shared
+//! by the `auth_*` tests.
 
 use super::*;
 use serde_json::{Value, json};

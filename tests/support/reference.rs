@@ -1,4 +1,6 @@
-//! TOPICDOC
+//! The services' documented answers, served as they are from `tests/fixtures/` (each body's
+//! source in `tests/fixtures/SOURCES`), for the tests named `cpp_...`, `ingestion_...` and
+//! `entra_...` in each feature's file.
 
 use super::*;
 
