@@ -180,11 +180,7 @@ fn a_hyphenated_input_reaches_the_binary_through_the_run_step() {
     .map(|(name, value)| (name.to_owned(), value.to_owned()));
     let finished = run_through_bash(&script, &hyphenated_env);
     assert_eq!(finished.code, 2, "{}", finished.stdout);
-    assert!(
-        finished.stdout.contains("INPUT_POLL-INTERVAL"),
-        "{}",
-        finished.stdout
-    );
+    finished.assert_stdout_has("INPUT_POLL-INTERVAL");
     assert_eq!(
         parse_github_output(&finished.outputs_raw)
             .get("status")

@@ -145,13 +145,8 @@ fn failed_operation_exits_1_with_escaped_annotations() {
             .any(|line| line.contains("Step started")),
         "information is not an annotation"
     );
-    assert!(run.summary.contains("Disk is 100% full"), "{}", run.summary);
-    assert!(
-        run.summary
-            .contains("| Certification: VM, plan A | failed | 40% |"),
-        "{}",
-        run.summary
-    );
+    run.assert_summary_has("Disk is 100% full");
+    run.assert_summary_has("| Certification: VM, plan A | failed | 40% |");
 }
 
 #[test]
@@ -331,7 +326,7 @@ fn access_token_skips_the_token_request() {
         .run();
     run.assert_code(0)
         .assert_no_secret(&["given-access-token-abcdef"]);
-    assert!(run.stdout.contains("::add-mask::given-access-token-abcdef"));
+    run.assert_stdout_has("::add-mask::given-access-token-abcdef");
     let publish = &server.requests_to("POST", &offer_path("publish"))[0];
     assert_eq!(
         publish.header("authorization"),
@@ -425,11 +420,7 @@ fn wait_until_preview_stops_at_publisher_signoff() {
         run.output("preview-links"),
         "https://preview/a\nhttps://preview/b"
     );
-    assert!(
-        run.outputs_raw.contains("preview-links<<ghadelimiter_"),
-        "{}",
-        run.outputs_raw
-    );
+    run.assert_outputs_has("preview-links<<ghadelimiter_");
     assert_eq!(server.requests_to("GET", &operation_path()).len(), 2);
 }
 

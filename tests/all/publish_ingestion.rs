@@ -237,12 +237,8 @@ fn ingestion_nested_job_errors_from_a_real_client_become_annotations() {
         "{}",
         run.dump()
     );
-    assert!(
-        run.summary.contains(
-            "invalidState (submission/2d541119)** (error): Issues found during Certification."
-        ),
-        "{}",
-        run.summary
+    run.assert_summary_has(
+        "invalidState (submission/2d541119)** (error): Issues found during Certification.",
     );
     let result: Value =
         serde_json::from_str(&std::fs::read_to_string(&result_file).expect("result file"))

@@ -134,7 +134,7 @@ fn many_messages_are_capped_and_counted() {
             message.chars().count()
         );
     }
-    assert!(run.summary.contains("15 more errors"), "{}", run.summary);
+    run.assert_summary_has("15 more errors");
     assert!(
         run.summary.len() < 64 * 1024,
         "summary of {} bytes",
@@ -179,7 +179,7 @@ fn plain_output_has_no_workflow_commands() {
     run.assert_code(0)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
     assert!(run.commands().is_empty(), "{}", run.dump());
-    assert!(!run.stdout.contains("add-mask"));
+    run.assert_stdout_lacks("add-mask");
     run.assert_stdout_has("publish-offer: publish started: operation");
     run.assert_stdout_has("publish-offer: succeeded after");
 }
@@ -220,11 +220,7 @@ fn sandbox_runs_the_whole_flow_without_credentials() {
     run.assert_code(0);
     assert_eq!(run.output("status"), "succeeded");
     run.assert_stdout_has("step Certification: complete");
-    assert!(
-        run.summary.contains("| Live | complete |"),
-        "{}",
-        run.summary
-    );
+    run.assert_summary_has("| Live | complete |");
 
     let run = step().github().arg("--sandbox=failed").run();
     run.assert_code(1);

@@ -28,11 +28,7 @@ fn status_reports_every_state_and_exits_0() {
         run.assert_code(0);
         assert_eq!(run.output("status"), expected, "{service}");
         assert_eq!(run.output("offer-status"), service);
-        assert!(
-            run.summary.contains("| Certification | complete |"),
-            "{}",
-            run.summary
-        );
+        run.assert_summary_has("| Certification | complete |");
         assert!(server.requests_to("POST", "/api/").is_empty());
     }
     // An unreadable status is an error, exit 1.
@@ -112,16 +108,8 @@ fn ingestion_status_lists_the_submissions() {
     let run = ingestion_step(&server).input("command", "status").run();
     run.assert_code(0);
     assert_eq!(run.output("status"), "succeeded");
-    assert!(
-        run.summary.contains("| preview submission 1 | complete |"),
-        "{}",
-        run.summary
-    );
-    assert!(
-        run.summary.contains("| live submission 2 | complete |"),
-        "{}",
-        run.summary
-    );
+    run.assert_summary_has("| preview submission 1 | complete |");
+    run.assert_summary_has("| live submission 2 | complete |");
 }
 
 #[test]
@@ -136,7 +124,7 @@ fn cpp_offer_status_from_the_reference() {
     run.assert_code(0);
     assert_eq!(run.output("status"), "succeeded");
     assert_eq!(run.output("offer-status"), "succeeded");
-    assert!(run.summary.contains("Publisher signoff"), "{}", run.summary);
+    run.assert_summary_has("Publisher signoff");
 
     let server = FakeServer::start();
     server.route(
@@ -165,19 +153,9 @@ fn ingestion_status_on_the_documented_submissions_is_preview_ready() {
     // A preview newer than the live submission; the draft entry is not an operation.
     assert_eq!(run.output("status"), "preview-ready");
     assert_eq!(run.output("offer-status"), "WaitingForPublisherReview");
-    assert!(
-        run.summary
-            .contains("| live submission 1152921515689847470 | complete |"),
-        "{}",
-        run.summary
-    );
-    assert!(
-        run.summary
-            .contains("| preview submission 1152921515689848683 | complete |"),
-        "{}",
-        run.summary
-    );
-    assert!(!run.summary.contains("submission 0 "), "{}", run.summary);
+    run.assert_summary_has("| live submission 1152921515689847470 | complete |");
+    run.assert_summary_has("| preview submission 1152921515689848683 | complete |");
+    run.assert_summary_lacks("submission 0 ");
     assert_no_unexpected(&server);
 }
 

@@ -107,7 +107,7 @@ fn status_failing_until_the_time_limit_is_unknown_not_failed() {
     let error = run.command_starting("::error title=get operation status::");
     assert!(error.contains("HTTP 503: backend down"), "{}", run.dump());
     run.assert_stdout_has("could not be read before the time limit");
-    assert!(run.summary.contains("last seen running"), "{}", run.summary);
+    run.assert_summary_has("last seen running");
 }
 
 #[test]
@@ -213,5 +213,5 @@ fn cpp_operation_from_the_reference_still_running_at_the_time_limit() {
     assert_eq!(run.output("timed-out"), "true");
     // The blocked step and its error are shown while the operation runs.
     run.assert_stdout_has("No virtual machine image was found for the plan contoso.");
-    assert!(run.summary.contains("Certification"), "{}", run.summary);
+    run.assert_summary_has("Certification");
 }
