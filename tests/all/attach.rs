@@ -11,16 +11,11 @@ fn ingestion_conflict_attaches_through_the_submissions() {
     // The configure job is refused because a submission is in progress: the run follows the
     // offer's submissions, and says so, since there is no job URL to name.
     let server = FakeServer::start();
-    serve_graph_tokens(&server);
-    serve_product(&server);
-    server.route(
-        "POST",
-        &ingestion_path("configure"),
-        vec![Reply::json(
-            409,
-            json!({"error": {"code": "Conflict", "message": "a submission is already in progress"}}),
-        )],
-    );
+    server.ingestion_product();
+    server.configure_answers(vec![Reply::json(
+        409,
+        json!({"error": {"code": "Conflict", "message": "a submission is already in progress"}}),
+    )]);
     let guid = PRODUCT.trim_start_matches("product/");
     serve_submissions(
         &server,
@@ -53,11 +48,10 @@ fn publish_refused_with_409_attaches_to_the_running_operation() {
         409,
         json!({"error": {"code": "Conflict", "message": "An operation is already in progress"}}),
     )]);
-    server.route(
-        "GET",
-        &offer_path("submissions/"),
-        vec![Reply::json(200, json!([{"id": OPERATION_ID, "submissionType": "publish", "submissionState": "running"}]))],
-    );
+    server.running_operations(vec![Reply::json(
+        200,
+        json!([{"id": OPERATION_ID, "submissionType": "publish", "submissionState": "running"}]),
+    )]);
     server.operation(vec![running(), complete()]);
     let run = step().github().against(&server).run();
     run.assert_code(0)
@@ -77,14 +71,10 @@ fn a_400_saying_in_progress_also_attaches() {
     let server = FakeServer::start();
     server.tokens();
     server.publish_answers(vec![Reply::json(400, json!({"error": {"code": "BadRequest", "message": "Publish is already in progress for offer contoso-offer."}}))]);
-    server.route(
-        "GET",
-        &offer_path("submissions/"),
-        vec![Reply::json(
-            200,
-            json!({"value": [{"id": OPERATION_ID, "status": "running"}]}),
-        )],
-    );
+    server.running_operations(vec![Reply::json(
+        200,
+        json!({"value": [{"id": OPERATION_ID, "status": "running"}]}),
+    )]);
     server.operation(vec![complete()]);
     let run = step().github().against(&server).run();
     run.assert_code(0);
@@ -152,20 +142,15 @@ fn ambiguous_5xx_without_operation_list_waits_on_the_offer_status() {
         502,
         json!({"error": {"message": "bad gateway"}}),
     )]);
-    server.route(
-        "GET",
-        &offer_path("submissions/"),
-        vec![Reply::json(404, json!({"error": {"message": "not found"}}))],
-    );
-    server.route(
-        "GET",
-        &offer_path("status"),
-        vec![
-            Reply::json(200, json!({"status": "Running", "steps": []})),
-            Reply::json(200, json!({"status": "Running", "steps": []})),
-            Reply::json(200, json!({"status": "Succeeded", "steps": []})),
-        ],
-    );
+    server.running_operations(vec![Reply::json(
+        404,
+        json!({"error": {"message": "not found"}}),
+    )]);
+    server.offer_status_answers(vec![
+        Reply::json(200, json!({"status": "Running", "steps": []})),
+        Reply::json(200, json!({"status": "Running", "steps": []})),
+        Reply::json(200, json!({"status": "Succeeded", "steps": []})),
+    ]);
     let run = step().github().against(&server).run();
     run.assert_code(0);
     assert_eq!(publishes(&server), 1);
@@ -198,11 +183,7 @@ fn ambiguous_failure_with_nothing_running_says_a_publish_may_be_running() {
     let server = FakeServer::start();
     server.tokens();
     server.publish_answers(vec![Reply::Close]);
-    server.route(
-        "GET",
-        &offer_path("submissions/"),
-        vec![Reply::json(200, json!([]))],
-    );
+    server.running_operations(vec![Reply::json(200, json!([]))]);
     server.offer_status(json!({"status": "Succeeded", "steps": []}));
     let run = step().github().against(&server).run();
     run.assert_code(1);
@@ -220,11 +201,7 @@ fn ambiguous_failure_with_nothing_running_says_a_publish_may_be_running() {
 fn cpp_conflict_attaches_to_the_operation_the_documented_list_names() {
     let server = FakeServer::start();
     server.publish_answers(vec![answer(409, "cpp/error-409.json")]);
-    server.route(
-        "GET",
-        &offer_path("submissions/"),
-        vec![answer(200, "cpp/running-operations.json")],
-    );
+    server.running_operations(vec![answer(200, "cpp/running-operations.json")]);
     server.route(
         "GET",
         &listed_operation_path(),

@@ -115,11 +115,7 @@ const V2_TOKEN: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsIng1dCI6Ik1uQ19WWmNB
 const FEDERATED_JWT: &str = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL3Rva2VuLmFjdGlvbnMuZ2l0aHVidXNlcmNvbnRlbnQuY29tIiwic3ViIjoicmVwbzpjb250b3NvL3ZtLW9mZmVyOnJlZjpyZWZzL2hlYWRzL21haW4iLCJhdWQiOiJhcGk6Ly9BenVyZUFEVG9rZW5FeGNoYW5nZSJ9.c2lnbmF0dXJl";
 
 fn serve_documented_offer_status(server: &FakeServer) {
-    server.route(
-        "GET",
-        &offer_path("status"),
-        vec![answer(200, "cpp/offer-status-succeeded.json")],
-    );
+    server.offer_status_answers(vec![answer(200, "cpp/offer-status-succeeded.json")]);
 }
 
 fn reference_token_file_step(server: &FakeServer, dir: &tempfile::TempDir) -> Step {

@@ -314,18 +314,14 @@ fn a_running_operation_listed_with_a_link_of_no_known_shape_is_skipped() {
         409,
         json!({"error": {"code": "Conflict", "message": "An operation is already in progress"}}),
     )]);
-    server.route(
-        "GET",
-        &offer_path("submissions/"),
-        vec![Reply::json(
-            200,
-            json!([
-                {"status": "running", "operationUrl": "/api/operations/x'$(id)"},
-                {"status": "running", "operationUrl": "https://elsewhere.example/api/operations/a$b"},
-                {"id": OPERATION_ID, "status": "running"},
-            ]),
-        )],
-    );
+    server.running_operations(vec![Reply::json(
+        200,
+        json!([
+            {"status": "running", "operationUrl": "/api/operations/x'$(id)"},
+            {"status": "running", "operationUrl": "https://elsewhere.example/api/operations/a$b"},
+            {"id": OPERATION_ID, "status": "running"},
+        ]),
+    )]);
     server.operation(vec![complete_operation()]);
     let run = step().github().against(&server).run();
     run.assert_code(0);

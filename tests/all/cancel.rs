@@ -10,7 +10,7 @@ use serde_json::json;
 fn cancel_done_at_once_or_followed() {
     let server = FakeServer::start();
     server.tokens();
-    server.route("POST", &offer_path("cancel"), vec![Reply::empty(200)]);
+    server.cancel_answers(vec![Reply::empty(200)]);
     let run = step()
         .github()
         .against(&server)
@@ -22,11 +22,7 @@ fn cancel_done_at_once_or_followed() {
 
     let server = FakeServer::start();
     server.tokens();
-    server.route(
-        "POST",
-        &offer_path("cancel"),
-        vec![accepted_at(&operation_path())],
-    );
+    server.cancel_answers(vec![accepted_at(&operation_path())]);
     server.operation(vec![
         operation("running", json!([])),
         operation("canceled", json!([])),
@@ -42,14 +38,10 @@ fn cancel_done_at_once_or_followed() {
 
     let server = FakeServer::start();
     server.tokens();
-    server.route(
-        "POST",
-        &offer_path("cancel"),
-        vec![Reply::json(
-            400,
-            json!({"error": {"message": "No operation is running"}}),
-        )],
-    );
+    server.cancel_answers(vec![Reply::json(
+        400,
+        json!({"error": {"message": "No operation is running"}}),
+    )]);
     let run = step()
         .github()
         .against(&server)
@@ -88,13 +80,9 @@ fn if_running_fail_and_cancel_and_restart() {
         Reply::empty(202).header("Location", &location),
     ]);
     let cancel_path = format!("/api/publishers/{PUBLISHER}/offers/{OFFER}/operations/cancel-op");
-    server.route(
-        "POST",
-        &offer_path("cancel"),
-        vec![
-            Reply::empty(202).header("Location", &format!("{cancel_path}?api-version=2017-10-31")),
-        ],
-    );
+    server.cancel_answers(vec![
+        Reply::empty(202).header("Location", &format!("{cancel_path}?api-version=2017-10-31")),
+    ]);
     server.route(
         "GET",
         &cancel_path,
@@ -158,14 +146,10 @@ fn ingestion_cancel_and_wait_use_the_job_url() {
         &job_path("cancel"),
         vec![Reply::json(200, json!({}))],
     );
-    server.route(
-        "GET",
-        &job_path("status"),
-        vec![
-            job("running", "pending", json!([])),
-            job("completed", "cancelled", json!([])),
-        ],
-    );
+    server.job_status(vec![
+        job("running", "pending", json!([])),
+        job("completed", "cancelled", json!([])),
+    ]);
     let run = ingestion_step(&server)
         .input("command", "cancel")
         .input("operation-url", &url)
@@ -180,11 +164,7 @@ fn ingestion_cancel_and_wait_use_the_job_url() {
 
     let server = FakeServer::start();
     serve_graph_tokens(&server);
-    server.route(
-        "GET",
-        &job_path("status"),
-        vec![job("completed", "succeeded", json!([]))],
-    );
+    server.job_status(vec![job("completed", "succeeded", json!([]))]);
     let url = job_url(&server);
     let run = ingestion_step(&server).waiting_on(&url).run();
     run.assert_code(0);
@@ -231,11 +211,7 @@ fn ingestion_cancel_that_comes_too_late_is_rejected() {
         &job_path("cancel"),
         vec![Reply::json(200, json!({}))],
     );
-    server.route(
-        "GET",
-        &job_path("status"),
-        vec![job("completed", "succeeded", json!([]))],
-    );
+    server.job_status(vec![job("completed", "succeeded", json!([]))]);
     let run = ingestion_step(&server)
         .input("command", "cancel")
         .input("operation-url", &url)
@@ -250,7 +226,7 @@ fn wait_with_cancel_on_timeout_cancels_through_the_offer_the_url_names() {
     let server = FakeServer::start();
     server.tokens();
     server.operation(vec![operation("running", json!([]))]);
-    server.route("POST", &offer_path("cancel"), vec![Reply::empty(200)]);
+    server.cancel_answers(vec![Reply::empty(200)]);
     let url = format!(
         "{}{}?api-version=2017-10-31",
         server.url(),
@@ -302,11 +278,7 @@ fn cancel_on_interrupt_asks_the_service_to_cancel() {
     let server = FakeServer::start();
     server.tokens();
     serve_publish(&server, vec![running()]);
-    server.route(
-        "POST",
-        &offer_path("cancel"),
-        vec![accepted_at(&operation_path())],
-    );
+    server.cancel_answers(vec![accepted_at(&operation_path())]);
     let step = step()
         .github()
         .against(&server)
@@ -326,7 +298,7 @@ fn cancel_on_interrupt_asks_the_service_to_cancel() {
 #[test]
 fn cpp_cancel_answered_200_is_done_at_once() {
     let server = FakeServer::start();
-    server.route("POST", &offer_path("cancel"), vec![Reply::empty(200)]);
+    server.cancel_answers(vec![Reply::empty(200)]);
     let run = reference_cpp_step(&server).input("command", "cancel").run();
     run.assert_code(0);
     assert_eq!(run.output("status"), "succeeded");
@@ -341,11 +313,9 @@ fn cpp_cancel_answered_200_is_done_at_once() {
 fn cpp_cancel_answered_202_follows_the_documented_operation_location() {
     let server = FakeServer::start();
     let location = format!("{}{}", server.url(), operation_path());
-    server.route(
-        "POST",
-        &offer_path("cancel"),
-        vec![Reply::empty(202).header("Operation-Location", &location)],
-    );
+    server.cancel_answers(vec![
+        Reply::empty(202).header("Operation-Location", &location),
+    ]);
     server.operation_answers(vec![answer(200, "cpp/operation-completed.json")]);
     let run = reference_cpp_step(&server).input("command", "cancel").run();
     run.assert_code(0);

@@ -27,11 +27,7 @@ fn go_live_when_the_preview_is_ready() {
         let server = FakeServer::start();
         server.tokens();
         server.offer_status(status_body);
-        server.route(
-            "POST",
-            &offer_path("golive"),
-            vec![accepted_at(&operation_path())],
-        );
+        server.go_live_answers(vec![accepted_at(&operation_path())]);
         server.operation(vec![
             operation("running", json!([])),
             operation("complete", json!([])),
@@ -83,26 +79,17 @@ fn go_live_is_refused_before_the_preview_is_ready() {
 #[test]
 fn ingestion_go_live_uses_the_ready_preview_submission() {
     let server = FakeServer::start();
-    serve_graph_tokens(&server);
-    serve_product(&server);
+    server.ingestion_product();
     let guid = PRODUCT.trim_start_matches("product/");
     serve_submissions(
         &server,
         json!([{"id": format!("submission/{guid}/3"), "target": {"targetType": "preview"}, "status": "completed", "result": "succeeded"}]),
     );
-    server.route(
-        "POST",
-        &ingestion_path("configure"),
-        vec![Reply::json(
-            202,
-            json!({"jobId": JOB, "jobStatus": "running"}),
-        )],
-    );
-    server.route(
-        "GET",
-        &job_path("status"),
-        vec![job("completed", "succeeded", json!([]))],
-    );
+    server.configure_answers(vec![Reply::json(
+        202,
+        json!({"jobId": JOB, "jobStatus": "running"}),
+    )]);
+    server.job_status(vec![job("completed", "succeeded", json!([]))]);
     let run = ingestion_step(&server).input("command", "go-live").run();
     run.assert_code(0);
     let configure = &server.requests_to("POST", &ingestion_path("configure"))[0];
@@ -111,8 +98,7 @@ fn ingestion_go_live_uses_the_ready_preview_submission() {
     assert_eq!(resource["id"], format!("submission/{guid}/3"));
 
     let server = FakeServer::start();
-    serve_graph_tokens(&server);
-    serve_product(&server);
+    server.ingestion_product();
     serve_submissions(
         &server,
         json!([{"id": format!("submission/{guid}/4"), "target": {"targetType": "preview"}, "status": "running"}]),
@@ -131,17 +117,11 @@ fn ingestion_go_live_uses_the_ready_preview_submission() {
 /// documents, 202 with an absolute `Operation-Location`.
 fn go_live_answered_with_operation_location() -> FakeServer {
     let server = FakeServer::start();
-    server.route(
-        "GET",
-        &offer_path("status"),
-        vec![answer(200, "cpp/offer-status-preview-ready.json")],
-    );
+    server.offer_status_answers(vec![answer(200, "cpp/offer-status-preview-ready.json")]);
     let location = format!("{}{}", server.url(), operation_path());
-    server.route(
-        "POST",
-        &offer_path("golive"),
-        vec![Reply::empty(202).header("Operation-Location", &location)],
-    );
+    server.go_live_answers(vec![
+        Reply::empty(202).header("Operation-Location", &location),
+    ]);
     server
 }
 
@@ -150,11 +130,7 @@ fn go_live_answered_with_operation_location() -> FakeServer {
 #[test]
 fn cpp_go_live_answered_as_documented_ends_live() {
     let server = go_live_answered_with_operation_location();
-    server.route(
-        "GET",
-        &offer_path("submissions/"),
-        vec![answer(200, "cpp/running-operations.json")],
-    );
+    server.running_operations(vec![answer(200, "cpp/running-operations.json")]);
     for path in [operation_path(), listed_operation_path()] {
         server.route(
             "GET",

@@ -9,24 +9,15 @@ use serde_json::{Value, json};
 #[test]
 fn ingestion_publish_to_preview_and_wait_for_the_job() {
     let server = FakeServer::start();
-    serve_graph_tokens(&server);
-    serve_product(&server);
-    server.route(
-        "POST",
-        &ingestion_path("configure"),
-        vec![Reply::json(
-            202,
-            json!({"jobId": JOB, "jobStatus": "notStarted", "jobResult": "pending"}),
-        )],
-    );
-    server.route(
-        "GET",
-        &job_path("status"),
-        vec![
-            job("running", "pending", json!([])),
-            job("completed", "succeeded", json!([])),
-        ],
-    );
+    server.ingestion_product();
+    server.configure_answers(vec![Reply::json(
+        202,
+        json!({"jobId": JOB, "jobStatus": "notStarted", "jobResult": "pending"}),
+    )]);
+    server.job_status(vec![
+        job("running", "pending", json!([])),
+        job("completed", "succeeded", json!([])),
+    ]);
     let run = ingestion_step(&server).run();
     run.assert_code(0)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
@@ -66,21 +57,12 @@ fn ingestion_publish_to_preview_and_wait_for_the_job() {
 #[test]
 fn ingestion_job_failure_maps_errors_to_annotations() {
     let server = FakeServer::start();
-    serve_graph_tokens(&server);
-    serve_product(&server);
-    server.route(
-        "POST",
-        &ingestion_path("configure"),
-        vec![Reply::json(
-            200,
-            json!({"jobId": JOB, "jobStatus": "running", "jobResult": "pending"}),
-        )],
-    );
-    server.route(
-        "GET",
-        &job_path("status"),
-        vec![job("completed", "failed", json!([{"code": "BusinessValidationError", "message": "The plan 'gen2' has no technical configuration"}]))],
-    );
+    server.ingestion_product();
+    server.configure_answers(vec![Reply::json(
+        200,
+        json!({"jobId": JOB, "jobStatus": "running", "jobResult": "pending"}),
+    )]);
+    server.job_status(vec![job("completed", "failed", json!([{"code": "BusinessValidationError", "message": "The plan 'gen2' has no technical configuration"}]))]);
     let run = ingestion_step(&server).run();
     run.assert_code(1);
     assert_eq!(run.output("status"), "failed");
@@ -100,19 +82,11 @@ fn api_auto_picks_the_api_that_has_the_offer_and_keeps_tokens_apart() {
     let graph = FakeServer::start();
     serve_graph_tokens(&cpp);
     serve_product(&graph);
-    graph.route(
-        "POST",
-        &ingestion_path("configure"),
-        vec![Reply::json(
-            202,
-            json!({"jobId": JOB, "jobStatus": "running"}),
-        )],
-    );
-    graph.route(
-        "GET",
-        &job_path("status"),
-        vec![job("completed", "succeeded", json!([]))],
-    );
+    graph.configure_answers(vec![Reply::json(
+        202,
+        json!({"jobId": JOB, "jobStatus": "running"}),
+    )]);
+    graph.job_status(vec![job("completed", "succeeded", json!([]))]);
     let run = step()
         .github()
         .against(&cpp)

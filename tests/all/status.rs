@@ -34,14 +34,10 @@ fn status_reports_every_state_and_exits_0() {
     // An unreadable status is an error, exit 1.
     let server = FakeServer::start();
     server.tokens();
-    server.route(
-        "GET",
-        &offer_path("status"),
-        vec![Reply::json(
-            404,
-            json!({"error": {"message": "Offer not found"}}),
-        )],
-    );
+    server.offer_status_answers(vec![Reply::json(
+        404,
+        json!({"error": {"message": "Offer not found"}}),
+    )]);
     let run = step()
         .github()
         .against(&server)
@@ -70,14 +66,10 @@ fn validate_proves_credentials_and_offer_without_publishing() {
 
     let server = FakeServer::start();
     server.tokens();
-    server.route(
-        "GET",
-        &offer_path("status"),
-        vec![Reply::json(
-            403,
-            json!({"error": {"message": "not a publisher member"}}),
-        )],
-    );
+    server.offer_status_answers(vec![Reply::json(
+        403,
+        json!({"error": {"message": "not a publisher member"}}),
+    )]);
     let run = step()
         .github()
         .against(&server)
@@ -95,8 +87,7 @@ fn validate_proves_credentials_and_offer_without_publishing() {
 #[test]
 fn ingestion_status_lists_the_submissions() {
     let server = FakeServer::start();
-    serve_graph_tokens(&server);
-    serve_product(&server);
+    server.ingestion_product();
     let guid = PRODUCT.trim_start_matches("product/");
     serve_submissions(
         &server,
@@ -115,11 +106,7 @@ fn ingestion_status_lists_the_submissions() {
 #[test]
 fn cpp_offer_status_from_the_reference() {
     let server = FakeServer::start();
-    server.route(
-        "GET",
-        &offer_path("status"),
-        vec![answer(200, "cpp/offer-status-succeeded.json")],
-    );
+    server.offer_status_answers(vec![answer(200, "cpp/offer-status-succeeded.json")]);
     let run = reference_cpp_step(&server).input("command", "status").run();
     run.assert_code(0);
     assert_eq!(run.output("status"), "succeeded");
@@ -127,11 +114,7 @@ fn cpp_offer_status_from_the_reference() {
     run.assert_summary_has("Publisher signoff");
 
     let server = FakeServer::start();
-    server.route(
-        "GET",
-        &offer_path("status"),
-        vec![answer(200, "cpp/offer-status-preview-ready.json")],
-    );
+    server.offer_status_answers(vec![answer(200, "cpp/offer-status-preview-ready.json")]);
     let run = reference_cpp_step(&server).input("command", "status").run();
     run.assert_code(0);
     assert_eq!(run.output("status"), "preview-ready");

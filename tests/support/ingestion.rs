@@ -4,7 +4,25 @@
 use super::*;
 use serde_json::{Value, json};
 
-// Product ingestion API.
+impl FakeServer {
+    /// The ingestion API's offer: Entra tokens for Graph (and CPP) and the product [`PRODUCT`].
+    pub fn ingestion_product(&self) -> &Self {
+        serve_graph_tokens(self);
+        serve_product(self);
+        self
+    }
+
+    /// `POST .../configure`, which starts a job, answers with `replies`.
+    pub fn configure_answers(&self, replies: Vec<Reply>) -> &Self {
+        self.route("POST", &ingestion_path("configure"), replies)
+    }
+
+    /// The status of the job [`JOB`] reads as `replies` (see [`job`]), one a poll.
+    pub fn job_status(&self, replies: Vec<Reply>) -> &Self {
+        self.route("GET", &job_path("status"), replies)
+    }
+}
+
 pub const PRODUCT: &str = "product/7a7a7a7a-0000-4000-8000-000000000001";
 
 pub const JOB: &str = "0f0e0d0c-0b0a-4909-8807-060504030201";

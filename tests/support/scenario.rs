@@ -68,6 +68,26 @@ impl FakeServer {
         })
     }
 
+    /// `POST .../cancel` answers with `replies`.
+    pub fn cancel_answers(&self, replies: Vec<Reply>) -> &Self {
+        self.route("POST", &offer_path("cancel"), replies)
+    }
+
+    /// `POST .../golive` answers with `replies`.
+    pub fn go_live_answers(&self, replies: Vec<Reply>) -> &Self {
+        self.route("POST", &offer_path("golive"), replies)
+    }
+
+    /// `GET .../submissions/`, the list of the offer's running operations, answers with `replies`.
+    pub fn running_operations(&self, replies: Vec<Reply>) -> &Self {
+        self.route("GET", &offer_path("submissions/"), replies)
+    }
+
+    /// `GET .../status` answers with `replies`, for answers other than one 200.
+    pub fn offer_status_answers(&self, replies: Vec<Reply>) -> &Self {
+        self.route("GET", &offer_path("status"), replies)
+    }
+
     /// `GET .../status` (the offer's status) answers 200 with `body`.
     pub fn offer_status(&self, body: Value) -> &Self {
         self.route("GET", &offer_path("status"), vec![Reply::json(200, body)])
