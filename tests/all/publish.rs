@@ -502,11 +502,7 @@ fn progress_lines_only_when_a_step_changes() {
     );
     let run = step().github().against(&server).run();
     run.assert_code(0);
-    let steps: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|line| line.starts_with("  step "))
-        .collect();
+    let steps: Vec<&str> = run.stdout_lines_starting("  step ");
     assert_eq!(
         steps,
         [

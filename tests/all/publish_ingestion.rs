@@ -200,11 +200,7 @@ fn ingestion_nested_job_errors_from_a_real_client_become_annotations() {
     assert_eq!(run.output("status"), "failed");
     // The innermost message, titled with its code and the resource named above it; not the
     // wrappers ("Operation failed", "Certification").
-    let errors: Vec<&str> = run
-        .commands()
-        .into_iter()
-        .filter(|line| line.starts_with("::error"))
-        .collect();
+    let errors: Vec<&str> = run.stdout_lines_starting("::error");
     assert_eq!(
         errors,
         ["::error title=invalidState (submission/2d541119)::Issues found during Certification."],

@@ -222,11 +222,7 @@ fn a_summary_fifo_without_reader_never_blocks_and_is_told_once() {
     // The exit code is the outcome's: the publish succeeded.
     run.assert_code(0);
     assert_eq!(run.output("status"), "succeeded");
-    let errors: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|line| line.starts_with("::error"))
-        .collect();
+    let errors: Vec<&str> = run.stdout_lines_starting("::error");
     assert_eq!(errors.len(), 1, "{}", run.dump());
     assert!(
         errors[0].contains("GITHUB_STEP_SUMMARY")
@@ -248,11 +244,7 @@ fn an_output_file_that_cannot_be_written_gives_one_error_naming_what_was_lost() 
     let step = base.env("GITHUB_OUTPUT", &fifo.display().to_string());
     let run = run_bounded(&step);
     run.assert_code(0);
-    let errors: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|line| line.starts_with("::error"))
-        .collect();
+    let errors: Vec<&str> = run.stdout_lines_starting("::error");
     assert_eq!(errors.len(), 1, "{}", run.dump());
     for lost in ["GITHUB_OUTPUT", "output status", "output operation-id"] {
         assert!(errors[0].contains(lost), "{lost} not named\n{}", run.dump());
@@ -381,11 +373,7 @@ fn progress_is_bounded_per_poll_and_per_run() {
         .input("poll-interval", "10ms");
     let run = step.run();
     run.assert_code(0);
-    let step_lines = run
-        .stdout
-        .lines()
-        .filter(|line| line.starts_with("  step "))
-        .count();
+    let step_lines = run.stdout_lines_starting("  step ").len();
     assert!(step_lines <= 500, "{step_lines} step lines");
     run.assert_stdout_has("… 280 more steps changed");
     run.assert_stdout_has("progress lines printed; no more until the end");

@@ -375,6 +375,14 @@ impl Finished {
             .to_owned()
     }
 
+    /// Stdout lines that start with `prefix` (`"::error"`, `"  step "`).
+    pub fn stdout_lines_starting(&self, prefix: &str) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .filter(|line| line.starts_with(prefix))
+            .collect()
+    }
+
     /// Stdout lines that are workflow commands.
     pub fn commands(&self) -> Vec<&str> {
         self.stdout
