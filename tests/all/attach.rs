@@ -23,8 +23,8 @@ fn ingestion_conflict_attaches_through_the_submissions() {
     );
     let run = ingestion_step(&server).input("timeout", "500ms").run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "running");
-    assert_eq!(run.output("attached"), "true");
+    run.assert_output("status", "running");
+    run.assert_output("attached", "true");
     run.assert_stdout_has("attached to the running publish through the offer's status");
     assert!(
         run.command_starting("::warning title=time limit reached::")
@@ -56,9 +56,9 @@ fn publish_refused_with_409_attaches_to_the_running_operation() {
     let run = step().github().against(&server).run();
     run.assert_code(0)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
-    assert_eq!(run.output("status"), "succeeded");
-    assert_eq!(run.output("attached"), "true");
-    assert_eq!(run.output("operation-id"), OPERATION_ID);
+    run.assert_output("status", "succeeded");
+    run.assert_output("attached", "true");
+    run.assert_output("operation-id", OPERATION_ID);
     assert_eq!(publishes(&server), 1);
     let list = &server.requests_to("GET", &offer_path("submissions/"))[0];
     assert_eq!(list.query_pairs()["status"], "running");
@@ -78,7 +78,7 @@ fn a_400_saying_in_progress_also_attaches() {
     server.operation(vec![complete()]);
     let run = step().github().against(&server).run();
     run.assert_code(0);
-    assert_eq!(run.output("attached"), "true");
+    run.assert_output("attached", "true");
 }
 
 #[test]
@@ -102,7 +102,7 @@ fn ambiguous_publish_failure_attaches_instead_of_publishing_again() {
             1,
             "an ambiguous publish is never sent again"
         );
-        assert_eq!(run.output("attached"), "true");
+        run.assert_output("attached", "true");
         run.assert_stderr_has("may have reached the service");
     }
 }
@@ -119,7 +119,7 @@ fn a_failure_before_the_publish_request_is_not_taken_for_a_publish() {
     );
     let run = step().github().against(&server).run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     assert!(
         server.requests_to("GET", "/api/").is_empty() && publishes(&server) == 0,
         "{}",
@@ -154,9 +154,9 @@ fn ambiguous_5xx_without_operation_list_waits_on_the_offer_status() {
     let run = step().github().against(&server).run();
     run.assert_code(0);
     assert_eq!(publishes(&server), 1);
-    assert_eq!(run.output("status"), "succeeded");
-    assert_eq!(run.output("attached"), "true");
-    assert_eq!(run.output("operation-url"), "");
+    run.assert_output("status", "succeeded");
+    run.assert_output("attached", "true");
+    run.assert_output("operation-url", "");
     assert!(server.requests_to("GET", &offer_path("status")).len() >= 3);
 
     // Still running at the time limit: with no operation URL to resume from, the advice is the
@@ -168,7 +168,7 @@ fn ambiguous_5xx_without_operation_list_waits_on_the_offer_status() {
         .input("timeout", "500ms")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "running");
+    run.assert_output("status", "running");
     let warning = run.command_starting("::warning title=time limit reached::");
     assert!(
         warning.contains("check it with command: status") && !warning.contains("operation-url"),
@@ -188,7 +188,7 @@ fn ambiguous_failure_with_nothing_running_says_a_publish_may_be_running() {
     let run = step().github().against(&server).run();
     run.assert_code(1);
     assert_eq!(publishes(&server), 1);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     let error = run.command_starting("::error title=publish offer::");
     assert!(
         error.contains("a publish may be running") && error.contains("command: status"),
@@ -212,9 +212,9 @@ fn cpp_conflict_attaches_to_the_operation_the_documented_list_names() {
     );
     let run = reference_cpp_step(&server).run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
-    assert_eq!(run.output("attached"), "true");
-    assert_eq!(run.output("operation-id"), LISTED_OPERATION);
+    run.assert_output("status", "succeeded");
+    run.assert_output("attached", "true");
+    run.assert_output("operation-id", LISTED_OPERATION);
     assert_eq!(server.requests_to("POST", &offer_path("publish")).len(), 1);
     let listed = &server.requests_to("GET", &offer_path("submissions/"))[0];
     assert_eq!(
@@ -239,7 +239,7 @@ fn ingestion_publish_refused_409_on_the_documented_list_does_not_wait() {
         .input("timeout", "1h")
         .run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     assert_eq!(
         run.outputs().get("attached").map(String::as_str),
         Some("false")
@@ -271,7 +271,7 @@ fn ingestion_publish_refused_409_on_the_documented_list_does_not_wait() {
         .input("timeout", "500ms")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "running");
-    assert_eq!(run.output("attached"), "true");
-    assert_eq!(run.output("timed-out"), "true");
+    run.assert_output("status", "running");
+    run.assert_output("attached", "true");
+    run.assert_output("timed-out", "true");
 }

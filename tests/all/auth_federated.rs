@@ -68,7 +68,7 @@ fn entra_refusals_explain_what_to_configure() {
     let run = github_oidc_step(&server).run();
     run.assert_code(1)
         .assert_no_secret(&[REQUEST_TOKEN, "signature-"]);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     let error = run.command_starting("::error title=get token from Microsoft Entra ID::");
     assert!(
         error.contains("AADSTS70021: No matching federated identity record"),

@@ -47,7 +47,7 @@ fn a_second_401_is_an_auth_error_naming_the_causes() {
     let run = step().github().against(&server).run();
     run.assert_code(1)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     let error = run.command_starting("::error title=get operation status::");
     assert!(
         error.contains("HTTP 401")
@@ -145,7 +145,7 @@ fn entra_v1_token_answer_from_the_reference_is_used() {
         .run();
     run.assert_code(0)
         .assert_no_secret(&[V1_TOKEN, "0X2tnSQLEANnSPHY0gKcgw", CLIENT_SECRET]);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
     let status = &server.requests_to("GET", &offer_path("status"))[0];
     assert_eq!(
         status.header("authorization"),
@@ -189,7 +189,7 @@ fn entra_aadsts_error_from_the_reference_is_reported() {
     let dir = tempfile::tempdir().expect("temp dir");
     let run = reference_token_file_step(&server, &dir).run();
     run.assert_code(1).assert_no_secret(&["c2lnbmF0dXJl"]);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     let error = run
         .commands()
         .into_iter()

@@ -41,7 +41,7 @@ fn cpp_refusals_name_the_call_the_status_and_the_service_message() {
         .input("if-running", "fail")
         .run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "rejected");
+    run.assert_output("status", "rejected");
     assert!(
         run.command_starting("::error title=publish offer::")
             .contains("An operation is already in progress for this offer."),
@@ -81,7 +81,7 @@ fn the_secret_echoed_form_encoded_by_the_token_endpoint_is_redacted() {
     let run = step().github().against(&server).run();
     run.assert_code(1)
         .assert_no_secret(&[CLIENT_SECRET, &form, &lower]);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     let error = run.command_starting("::error title=get token from Microsoft Entra ID::");
     assert!(error.contains("AADSTS7000215"), "{}", run.dump());
     assert!(error.contains("client_secret=***"), "{}", run.dump());
@@ -106,7 +106,7 @@ fn a_token_too_short_to_be_real_is_a_malformed_answer_and_never_echoed() {
     let run = step().github().against(&server).run();
     run.assert_code(1)
         .assert_no_secret(&[CLIENT_SECRET, "tkn42"]);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     let error = run.command_starting("::error title=get token from Microsoft Entra ID::");
     assert!(error.contains("too short to be a token"), "{}", run.dump());
     // The authority's answer is final: asked once, and no API request carries the token.
@@ -133,7 +133,7 @@ fn a_token_that_holds_a_line_break_is_refused_not_sent() {
     );
     let run = step().github().against(&server).run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     run.assert_stdout_lacks("X-Injected");
     run.assert_stdout_lacks(&format!("::add-mask::{TOKEN_PREFIX}"));
     assert!(
@@ -166,7 +166,7 @@ fn a_request_that_cannot_be_built_is_an_error_at_once_not_a_possible_publish() {
         )
         .run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     let error = run.command_starting("::error title=get GitHub Actions OIDC token::");
     assert!(
         error.contains("the request cannot be built"),
@@ -203,7 +203,7 @@ fn an_answer_of_70000_steps_keeps_a_bounded_number_and_counts_the_rest() {
     server.operation_answers(vec![Reply::text(200, "application/json", &complete)]);
     let run = step().github().against(&server).run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
     // 70,000 steps (each with a message) used to print a line each, and more; now a reading
     // keeps 1,000 steps and counts the other 69,000; the log and the summary list 100 and say
     // how many more there were.

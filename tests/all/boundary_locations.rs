@@ -19,7 +19,7 @@ fn location_on_another_origin_is_refused_and_gets_no_token() {
     serve_nothing_running(&server);
     let run = step().github().against(&server).run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     assert!(
         elsewhere.requests().is_empty(),
         "the other origin was contacted"
@@ -166,7 +166,7 @@ fn go_live_and_cancel_follow_an_operation_location() {
             "{command}\n{}",
             run.dump()
         );
-        assert_eq!(run.output("attached"), "false");
+        run.assert_output("attached", "false");
     }
 }
 
@@ -191,7 +191,7 @@ fn location_wins_over_operation_location() {
     server.operation(vec![complete_operation()]);
     let run = step().github().against(&server).run();
     run.assert_code(0);
-    assert_eq!(run.output("operation-id"), OPERATION_ID);
+    run.assert_output("operation-id", OPERATION_ID);
     assert_no_unexpected(&server);
 }
 
@@ -274,9 +274,9 @@ fn wait_rebuilds_its_operation_url_and_refuses_one_of_no_known_shape() {
         .input("operation-url", &given)
         .run();
     run.assert_code(0);
-    assert_eq!(
-        run.output("operation-url"),
-        format!("{}{NON_MIGRATED_PATH}?api-version=2017-10-31", server.url())
+    run.assert_output(
+        "operation-url",
+        format!("{}{NON_MIGRATED_PATH}?api-version=2017-10-31", server.url()),
     );
     assert_eq!(
         server.requests_to("GET", NON_MIGRATED_PATH)[0].query,
@@ -295,7 +295,7 @@ fn wait_rebuilds_its_operation_url_and_refuses_one_of_no_known_shape() {
         )
         .run();
     run.assert_code(2);
-    assert_eq!(run.output("status"), "invalid-input");
+    run.assert_output("status", "invalid-input");
     let error = run.command_starting("::error title=invalid input::");
     assert!(error.contains("operation-url"), "{}", run.dump());
     assert!(error.contains("names no operation"), "{}", run.dump());
@@ -325,8 +325,8 @@ fn a_running_operation_listed_with_a_link_of_no_known_shape_is_skipped() {
     server.operation(vec![complete_operation()]);
     let run = step().github().against(&server).run();
     run.assert_code(0);
-    assert_eq!(run.output("attached"), "true");
-    assert_eq!(run.output("operation-id"), OPERATION_ID);
+    run.assert_output("attached", "true");
+    run.assert_output("operation-id", OPERATION_ID);
     run.assert_outputs_lacks("$(id)");
     assert!(
         server

@@ -17,7 +17,7 @@ fn cancel_done_at_once_or_followed() {
         .input("command", "cancel")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
     assert_eq!(server.requests_to("POST", &offer_path("cancel")).len(), 1);
 
     let server = FakeServer::start();
@@ -33,8 +33,8 @@ fn cancel_done_at_once_or_followed() {
         .input("command", "cancel")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
-    assert_eq!(run.output("operation-id"), OPERATION_ID);
+    run.assert_output("status", "succeeded");
+    run.assert_output("operation-id", OPERATION_ID);
 
     let server = FakeServer::start();
     server.tokens();
@@ -48,7 +48,7 @@ fn cancel_done_at_once_or_followed() {
         .input("command", "cancel")
         .run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "rejected");
+    run.assert_output("status", "rejected");
 }
 
 #[test]
@@ -66,7 +66,7 @@ fn if_running_fail_and_cancel_and_restart() {
         .input("if-running", "fail")
         .run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "rejected");
+    run.assert_output("status", "rejected");
     assert!(
         server.requests_to("GET", "/api/").is_empty(),
         "no attach with if-running: fail"
@@ -98,8 +98,8 @@ fn if_running_fail_and_cancel_and_restart() {
         .input("if-running", "cancel-and-restart")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
-    assert_eq!(run.output("operation-id"), OPERATION_ID);
+    run.assert_output("status", "succeeded");
+    run.assert_output("operation-id", OPERATION_ID);
     let requests: Vec<String> = server
         .requests()
         .iter()
@@ -131,8 +131,8 @@ fn cancel_on_timeout_reports_canceled_once_confirmed() {
         .input("cancel-on-timeout", "true")
         .run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "canceled");
-    assert_eq!(run.output("timed-out"), "true");
+    run.assert_output("status", "canceled");
+    run.assert_output("timed-out", "true");
     assert_eq!(server.requests_to("POST", &offer_path("cancel")).len(), 1);
 }
 
@@ -155,7 +155,7 @@ fn ingestion_cancel_and_wait_use_the_job_url() {
         .input("operation-url", &url)
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
     assert_eq!(server.requests_to("POST", &job_path("cancel")).len(), 1);
 
     let run = ingestion_step(&server).input("command", "cancel").run();
@@ -168,7 +168,7 @@ fn ingestion_cancel_and_wait_use_the_job_url() {
     let url = job_url(&server);
     let run = ingestion_step(&server).waiting_on(&url).run();
     run.assert_code(0);
-    assert_eq!(run.output("operation-id"), JOB);
+    run.assert_output("operation-id", JOB);
 }
 
 #[test]
@@ -196,7 +196,7 @@ fn cancel_on_timeout_reports_how_the_operation_really_ended() {
             .run();
         run.assert_code(0);
         run.assert_output("status", "succeeded");
-        assert_eq!(run.output("timed-out"), "false");
+        run.assert_output("timed-out", "false");
         run.assert_stdout_has("ended succeeded before the cancel took effect");
     }
 }
@@ -217,7 +217,7 @@ fn ingestion_cancel_that_comes_too_late_is_rejected() {
         .input("operation-url", &url)
         .run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "rejected");
+    run.assert_output("status", "rejected");
     run.assert_stdout_has("before the cancel could take effect");
 }
 
@@ -240,7 +240,7 @@ fn wait_with_cancel_on_timeout_cancels_through_the_offer_the_url_names() {
         .input("cancel-on-timeout", "true")
         .run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "canceled");
+    run.assert_output("status", "canceled");
     assert_eq!(server.requests_to("POST", &offer_path("cancel")).len(), 1);
     assert_no_unexpected(&server);
 
@@ -301,7 +301,7 @@ fn cpp_cancel_answered_200_is_done_at_once() {
     server.cancel_answers(vec![Reply::empty(200)]);
     let run = reference_cpp_step(&server).input("command", "cancel").run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
     let cancel = &server.requests_to("POST", &offer_path("cancel"))[0];
     assert!(cancel.json()["metadata"].is_object(), "{:?}", cancel.json());
     assert_no_unexpected(&server);
@@ -319,7 +319,7 @@ fn cpp_cancel_answered_202_follows_the_documented_operation_location() {
     server.operation_answers(vec![answer(200, "cpp/operation-completed.json")]);
     let run = reference_cpp_step(&server).input("command", "cancel").run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
     assert_eq!(server.requests_to("GET", &operation_path()).len(), 1);
     assert_no_unexpected(&server);
 }
@@ -349,8 +349,8 @@ fn ingestion_cancel_on_the_documented_answers() {
         answer(200, "ingestion/cancel-succeeded.json"),
     );
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
-    assert_eq!(run.output("operation-id"), ACCEPTED_JOB);
+    run.assert_output("status", "succeeded");
+    run.assert_output("operation-id", ACCEPTED_JOB);
 
     // Refused with the documented 400: the job had completed.
     let run = cancel_accepted_job(
@@ -358,6 +358,6 @@ fn ingestion_cancel_on_the_documented_answers() {
         answer(200, "ingestion/job-succeeded.json"),
     );
     run.assert_code(1);
-    assert_eq!(run.output("status"), "rejected");
+    run.assert_output("status", "rejected");
     run.assert_stdout_has("Cannot cancel job, job has already completed.");
 }

@@ -162,7 +162,7 @@ fn marketplace_and_azure_fallbacks_and_underscore_inputs() {
         .run();
     run.assert_code(0)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
 }
 
 #[test]
@@ -205,7 +205,7 @@ fn a_missing_federated_token_file_is_an_input_error() {
 fn a_bad_argument_is_reported_as_invalid_input_too() {
     let run = step().github().arg("--offer-id=x").run();
     run.assert_code(2);
-    assert_eq!(run.output("status"), "invalid-input");
+    run.assert_output("status", "invalid-input");
     assert!(
         run.command_starting("::error title=invalid input::")
             .contains("unexpected argument '--offer-id=x'"),
@@ -281,7 +281,7 @@ fn ssl_cert_file_adds_roots_or_is_an_input_error() {
         .env("SSL_CERT_FILE", TEST_CA)
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
     assert!(
         server.requests_to("GET", "/api/").len() >= 2,
         "{}",
@@ -293,7 +293,7 @@ fn ssl_cert_file_adds_roots_or_is_an_input_error() {
     let server = serve_simple(FakeServer::start_tls());
     let run = step().github().against(&server).run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     assert!(server.requests().is_empty(), "{}", run.dump());
     let error = run.command_starting("::error title=get token from Microsoft Entra ID::");
     assert!(
@@ -318,7 +318,7 @@ fn ssl_cert_file_adds_roots_or_is_an_input_error() {
             .env("SSL_CERT_FILE", path)
             .run();
         run.assert_code(2);
-        assert_eq!(run.output("status"), "invalid-input");
+        run.assert_output("status", "invalid-input");
         run.assert_stdout_has("SSL_CERT_FILE");
         run.assert_stdout_has(expected);
         assert!(server.requests().is_empty());

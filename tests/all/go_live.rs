@@ -39,8 +39,8 @@ fn go_live_when_the_preview_is_ready() {
             .run();
         run.assert_code(0)
             .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
-        assert_eq!(run.output("status"), "succeeded");
-        assert_eq!(run.output("operation-id"), OPERATION_ID);
+        run.assert_output("status", "succeeded");
+        run.assert_output("operation-id", OPERATION_ID);
         assert_eq!(server.requests_to("POST", &offer_path("golive")).len(), 1);
         assert!(
             server
@@ -63,7 +63,7 @@ fn go_live_is_refused_before_the_preview_is_ready() {
         .input("command", "go-live")
         .run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "rejected");
+    run.assert_output("status", "rejected");
     assert!(
         server.requests_to("POST", "/api/").is_empty(),
         "no go-live request"
@@ -105,7 +105,7 @@ fn ingestion_go_live_uses_the_ready_preview_submission() {
     );
     let run = ingestion_step(&server).input("command", "go-live").run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "rejected");
+    run.assert_output("status", "rejected");
     assert!(
         server
             .requests_to("POST", &ingestion_path("configure"))
@@ -142,7 +142,7 @@ fn cpp_go_live_answered_as_documented_ends_live() {
         .input("command", "go-live")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
     assert_eq!(server.requests_to("POST", &offer_path("golive")).len(), 1);
     assert_no_unexpected(&server);
 }
@@ -156,9 +156,9 @@ fn cpp_go_live_follows_the_documented_operation_location() {
         .input("command", "go-live")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
-    assert_eq!(run.output("attached"), "false");
-    assert_eq!(run.output("operation-id"), OPERATION_ID);
+    run.assert_output("status", "succeeded");
+    run.assert_output("attached", "false");
+    run.assert_output("operation-id", OPERATION_ID);
     assert_no_unexpected(&server);
 }
 
@@ -180,7 +180,7 @@ fn ingestion_go_live_on_the_documented_submissions_sends_the_newest_preview() {
         .input("command", "go-live")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
     let configure = server.requests_to("POST", &documented_ingestion_path("configure"));
     assert_eq!(configure.len(), 1);
     let resource = &configure[0].json()["resources"][0];
@@ -205,7 +205,7 @@ fn ingestion_go_live_is_refused_while_the_only_preview_runs() {
         .input("command", "go-live")
         .run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "rejected");
+    run.assert_output("status", "rejected");
     assert!(
         run.command_starting("::error title=go live::")
             .contains("its status is Running"),

@@ -26,8 +26,8 @@ fn sigterm_and_sigint_during_a_wait_report_interrupted() {
         run.assert_code(code)
             .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
         assert!(took < Duration::from_secs(2), "SIG{signal} took {took:?}");
-        assert_eq!(run.output("status"), "interrupted");
-        assert_eq!(run.output("operation-id"), OPERATION_ID);
+        run.assert_output("status", "interrupted");
+        run.assert_output("operation-id", OPERATION_ID);
         run.assert_summary_has(&format!("interrupted by SIG{signal}"));
         assert!(
             run.command_starting("::error title=interrupted::")
@@ -61,8 +61,8 @@ fn a_signal_while_the_publish_request_is_in_flight() {
     send_signal(&child, "TERM");
     let run = step.wait(child);
     run.assert_code(143);
-    assert_eq!(run.output("status"), "interrupted");
-    assert_eq!(run.output("operation-url"), "");
+    run.assert_output("status", "interrupted");
+    run.assert_output("operation-url", "");
     run.assert_stdout_has("may have reached the service: check with command: status");
 }
 
@@ -80,7 +80,7 @@ fn https_proxy_carries_every_call_and_no_proxy_bypasses_it() {
         .env("HTTPS_PROXY", &proxy.url())
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
     let tunnels = proxy.tunnels();
     assert!(
         !tunnels.is_empty(),

@@ -10,19 +10,19 @@ fn publish_succeeds_with_migrated_location_and_object_body() {
     let run = step().github().against(&server).run();
     run.assert_code(0)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
-    assert_eq!(run.output("status"), "succeeded");
-    assert_eq!(run.output("operation-id"), OPERATION_ID);
-    assert_eq!(
-        run.output("operation-url"),
+    run.assert_output("status", "succeeded");
+    run.assert_output("operation-id", OPERATION_ID);
+    run.assert_output(
+        "operation-url",
         format!(
             "{}{}?api-version=2017-10-31",
             server.url(),
             operation_path()
-        )
+        ),
     );
-    assert_eq!(run.output("timed-out"), "false");
-    assert_eq!(run.output("failed-step"), "");
-    assert_eq!(run.output("offer-version"), "7");
+    run.assert_output("timed-out", "false");
+    run.assert_output("failed-step", "");
+    run.assert_output("offer-version", "7");
 
     let token = &server.requests_to("POST", &format!("/{TENANT}/oauth2/token"))[0];
     let form = token.form();
@@ -85,11 +85,8 @@ fn non_migrated_location_with_dollars_and_array_body() {
     });
     let run = step().github().against(&server).run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
-    assert_eq!(
-        run.output("operation-id"),
-        format!("{PUBLISHER}${OFFER}$2$preview")
-    );
+    run.assert_output("status", "succeeded");
+    run.assert_output("operation-id", format!("{PUBLISHER}${OFFER}$2$preview"));
     let polls = server.requests_to("GET", "/api/operations/");
     assert_eq!(polls.len(), 2);
     assert!(polls[0].path.ends_with("$2$preview"), "{}", polls[0].path);
@@ -125,8 +122,8 @@ fn failed_operation_exits_1_with_escaped_annotations() {
     let run = step().github().against(&server).run();
     run.assert_code(1)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
-    assert_eq!(run.output("status"), "failed");
-    assert_eq!(run.output("failed-step"), "displaycertify");
+    run.assert_output("status", "failed");
+    run.assert_output("failed-step", "displaycertify");
     let commands = run.commands();
     assert!(
         commands.contains(
@@ -185,7 +182,7 @@ fn canceled_operation_exits_1() {
     );
     let run = step().github().against(&server).run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "canceled");
+    run.assert_output("status", "canceled");
     assert!(
         run.commands()
             .iter()
@@ -267,8 +264,8 @@ fn accepted_without_a_location_to_follow_attaches_to_the_running_operation() {
         let run = step().github().against(&server).run();
         run.assert_code(0);
         run.assert_output("status", "succeeded");
-        assert_eq!(run.output("attached"), "true");
-        assert_eq!(run.output("operation-id"), OPERATION_ID);
+        run.assert_output("attached", "true");
+        run.assert_output("operation-id", OPERATION_ID);
         assert_eq!(server.requests_to("POST", &offer_path("publish")).len(), 1);
     }
 
@@ -279,7 +276,7 @@ fn accepted_without_a_location_to_follow_attaches_to_the_running_operation() {
     serve_nothing_running(&server);
     let run = step().github().against(&server).run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     run.assert_stdout_has("sent no Location header");
     run.assert_stdout_has("a publish may be running");
 }
@@ -297,7 +294,7 @@ fn token_endpoint_refusal_quotes_entra_and_not_the_secret() {
     );
     let run = step().github().against(&server).run();
     run.assert_code(1).assert_no_secret(&[CLIENT_SECRET]);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     let error = run.command_starting("::error title=get token from Microsoft Entra ID::");
     assert!(error.contains("HTTP 401"), "{error}");
     assert!(
@@ -356,8 +353,8 @@ fn timeout_with_on_timeout_warn_exits_0_and_fail_exits_3() {
             .input("on-timeout", on_timeout)
             .run();
         run.assert_code(code);
-        assert_eq!(run.output("status"), "running");
-        assert_eq!(run.output("timed-out"), "true");
+        run.assert_output("status", "running");
+        run.assert_output("timed-out", "true");
         assert!(
             run.commands()
                 .iter()
@@ -382,9 +379,9 @@ fn timeout_zero_returns_at_once_without_polling() {
         .input("on-timeout", "fail")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "running");
-    assert_eq!(run.output("timed-out"), "false");
-    assert_eq!(run.output("operation-id"), OPERATION_ID);
+    run.assert_output("status", "running");
+    run.assert_output("timed-out", "false");
+    run.assert_output("operation-id", OPERATION_ID);
     assert!(server.requests_to("GET", "/api/").is_empty());
 }
 
@@ -415,11 +412,8 @@ fn wait_until_preview_stops_at_publisher_signoff() {
         .input("wait-until", "preview")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "preview-ready");
-    assert_eq!(
-        run.output("preview-links"),
-        "https://preview/a\nhttps://preview/b"
-    );
+    run.assert_output("status", "preview-ready");
+    run.assert_output("preview-links", "https://preview/a\nhttps://preview/b");
     run.assert_outputs_has("preview-links<<ghadelimiter_");
     assert_eq!(server.requests_to("GET", &operation_path()).len(), 2);
 }
@@ -447,8 +441,8 @@ fn without_wait_until_preview_a_preview_ready_operation_keeps_running() {
         .input("poll-interval", "200ms")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "running");
-    assert_eq!(run.output("timed-out"), "true");
+    run.assert_output("status", "running");
+    run.assert_output("timed-out", "true");
 }
 
 #[test]
@@ -549,5 +543,5 @@ fn gzip_answers_are_decoded() {
     }]);
     let run = step().github().against(&server).run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
 }

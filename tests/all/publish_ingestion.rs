@@ -22,9 +22,9 @@ fn ingestion_publish_to_preview_and_wait_for_the_job() {
     run.assert_code(0)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
     // The preview job is done: the preview is ready and go-live comes next, as with CPP.
-    assert_eq!(run.output("status"), "preview-ready");
-    assert_eq!(run.output("operation-id"), JOB);
-    assert_eq!(run.output("operation-url"), job_url(&server));
+    run.assert_output("status", "preview-ready");
+    run.assert_output("operation-id", JOB);
+    run.assert_output("operation-url", job_url(&server));
 
     let token = &server.requests_to("POST", &format!("/{TENANT}/oauth2/token"))[0];
     assert_eq!(token.form()["resource"], "https://graph.microsoft.com");
@@ -65,7 +65,7 @@ fn ingestion_job_failure_maps_errors_to_annotations() {
     server.job_status(vec![job("completed", "failed", json!([{"code": "BusinessValidationError", "message": "The plan 'gen2' has no technical configuration"}]))]);
     let run = ingestion_step(&server).run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "failed");
+    run.assert_output("status", "failed");
     assert!(
         run.commands().contains(
             &"::error title=BusinessValidationError::The plan 'gen2' has no technical configuration"
@@ -126,7 +126,7 @@ fn api_auto_picks_the_api_that_has_the_offer_and_keeps_tokens_apart() {
         )
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("operation-id"), OPERATION_ID);
+    run.assert_output("operation-id", OPERATION_ID);
     assert_eq!(graph.requests().len(), 1, "only the lookup");
 
     // With a single access token, auto is refused up front.
@@ -160,9 +160,9 @@ fn ingestion_publish_on_the_documented_answers_reaches_preview() {
     );
     let run = documented_ingestion_step(&server).run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "preview-ready");
+    run.assert_output("status", "preview-ready");
     // `jobID`, as the reference spells it in this answer.
-    assert_eq!(run.output("operation-id"), ACCEPTED_JOB);
+    run.assert_output("operation-id", ACCEPTED_JOB);
     assert!(
         run.output("operation-url").ends_with(&format!(
             "configure/{ACCEPTED_JOB}/status?%24version=2022-03-01-preview2"
@@ -197,7 +197,7 @@ fn ingestion_nested_job_errors_from_a_real_client_become_annotations() {
         .input("result-file", &result_file.display().to_string())
         .run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "failed");
+    run.assert_output("status", "failed");
     // The innermost message, titled with its code and the resource named above it; not the
     // wrappers ("Operation failed", "Certification").
     let errors: Vec<&str> = run.stdout_lines_starting("::error");

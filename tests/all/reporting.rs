@@ -218,14 +218,14 @@ fn outputs_are_written_as_soon_as_known() {
 fn sandbox_runs_the_whole_flow_without_credentials() {
     let run = step().github().arg("--sandbox").run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
     run.assert_stdout_has("step Certification: complete");
     run.assert_summary_has("| Live | complete |");
 
     let run = step().github().arg("--sandbox=failed").run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "failed");
-    assert_eq!(run.output("failed-step"), "certification");
+    run.assert_output("status", "failed");
+    run.assert_output("failed-step", "certification");
     run.assert_stdout_has(
         "::error title=Certification::The VHD of plan contoso-gen2 failed certification",
     );
@@ -233,7 +233,7 @@ fn sandbox_runs_the_whole_flow_without_credentials() {
     // As the README runs it: no inputs, and it ends at the ready preview.
     let run = step().github().arg("--sandbox=preview-ready").run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "preview-ready");
+    run.assert_output("status", "preview-ready");
 }
 
 /// Lines a GitHub runner would take as commands: it trims leading blanks before looking.
@@ -255,7 +255,7 @@ fn a_location_cannot_forge_commands() {
     serve_nothing_running(&server);
     let run = step().github().against(&server).run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     for line in command_lines(&run.stdout) {
         assert!(
             !line.contains("FORGED") || line.starts_with("::error title=publish offer::"),

@@ -31,7 +31,7 @@ fn gateway_503_and_429_with_retry_after_are_retried() {
     let run = step().github().against(&server).run();
     run.assert_code(0)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
     // Two publish requests, of which the service accepted one: the 429 was not acted on.
     assert_eq!(publishes(&server), 2);
     let polls = server.requests_to("GET", &operation_path());
@@ -67,7 +67,7 @@ fn connection_reset_and_garbage_bodies_mid_wait() {
     let run = step().github().against(&server).run();
     run.assert_code(0)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
     assert_eq!(server.requests_to("GET", &operation_path()).len(), 6);
     assert_eq!(publishes(&server), 1);
     for reason in ["no answer", "not JSON", "no \\\"status\\\""] {
@@ -126,7 +126,7 @@ fn absurd_retry_after_and_token_lifetimes_do_not_crash() {
         .input("timeout", "1s")
         .run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "unknown");
+    run.assert_output("status", "unknown");
 }
 
 #[test]
@@ -153,7 +153,7 @@ fn a_429_loop_with_zero_retry_after_sends_a_bounded_number_of_requests() {
         .input("timeout", "4s")
         .run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     let sent = server.requests_to("POST", &offer_path("publish")).len();
     // Before the floor, this loop sent about 40,000 requests in 5 s. Now the pauses are at least
     // 1 s and grow, and the call gives up after 5 tries (well within the minute the calls before

@@ -135,7 +135,7 @@ fn sandbox_keeps_the_ids_given_and_refuses_what_a_real_run_refuses() {
         .arg("--sandbox=failed")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "failed");
+    run.assert_output("status", "failed");
     run.assert_summary_has("`fabrikam/fabrikam-vm`");
 
     let run = step()
@@ -144,7 +144,7 @@ fn sandbox_keeps_the_ids_given_and_refuses_what_a_real_run_refuses() {
         .arg("--sandbox")
         .run();
     run.assert_code(2);
-    assert_eq!(run.output("status"), "invalid-input");
+    run.assert_output("status", "invalid-input");
 
     // wait without an operation URL, as in a real run.
     let run = step()
@@ -165,7 +165,7 @@ fn sandbox_cancel_on_timeout_is_simulated() {
         .arg("--sandbox=time-limit")
         .run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "canceled");
+    run.assert_output("status", "canceled");
     run.assert_stdout_lacks("not simulated");
 }
 

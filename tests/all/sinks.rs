@@ -59,7 +59,7 @@ fn a_step_named_like_a_workflow_command_stays_text_on_github() {
     let step = step().github().against(&server);
     let run = step.run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "failed");
+    run.assert_output("status", "failed");
     run.assert_stdout_has("  : :error::pwned: failed");
     let commands = github_commands(&run.stdout);
     let names: Vec<&str> = commands.iter().map(|c| c.name.as_str()).collect();
@@ -221,7 +221,7 @@ fn a_summary_fifo_without_reader_never_blocks_and_is_told_once() {
     let run = run_bounded(&step);
     // The exit code is the outcome's: the publish succeeded.
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
     let errors: Vec<&str> = run.stdout_lines_starting("::error");
     assert_eq!(errors.len(), 1, "{}", run.dump());
     assert!(
@@ -266,7 +266,7 @@ fn a_panic_still_leaves_status_error() {
         .env("PUBLISH_OFFER_TEST_PANIC", "1");
     let run = step.run();
     assert_ne!(run.code, 0, "{}", run.dump());
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     let errors: Vec<&str> = run
         .stderr
         .lines()

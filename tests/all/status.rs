@@ -27,7 +27,7 @@ fn status_reports_every_state_and_exits_0() {
             .run();
         run.assert_code(0);
         assert_eq!(run.output("status"), expected, "{service}");
-        assert_eq!(run.output("offer-status"), service);
+        run.assert_output("offer-status", service);
         run.assert_summary_has("| Certification | complete |");
         assert!(server.requests_to("POST", "/api/").is_empty());
     }
@@ -44,7 +44,7 @@ fn status_reports_every_state_and_exits_0() {
         .input("command", "status")
         .run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
 }
 
 #[test]
@@ -58,8 +58,8 @@ fn validate_proves_credentials_and_offer_without_publishing() {
         .input("command", "validate")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
-    assert_eq!(run.output("offer-status"), "Succeeded");
+    run.assert_output("status", "succeeded");
+    run.assert_output("offer-status", "Succeeded");
     run.assert_stdout_has("the credentials work and the offer exists");
     assert_eq!(server.requests().len(), 2, "a token and one read");
     assert_no_unexpected(&server);
@@ -98,7 +98,7 @@ fn ingestion_status_lists_the_submissions() {
     );
     let run = ingestion_step(&server).input("command", "status").run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
     run.assert_summary_has("| preview submission 1 | complete |");
     run.assert_summary_has("| live submission 2 | complete |");
 }
@@ -109,16 +109,16 @@ fn cpp_offer_status_from_the_reference() {
     server.offer_status_answers(vec![answer(200, "cpp/offer-status-succeeded.json")]);
     let run = reference_cpp_step(&server).input("command", "status").run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
-    assert_eq!(run.output("offer-status"), "succeeded");
+    run.assert_output("status", "succeeded");
+    run.assert_output("offer-status", "succeeded");
     run.assert_summary_has("Publisher signoff");
 
     let server = FakeServer::start();
     server.offer_status_answers(vec![answer(200, "cpp/offer-status-preview-ready.json")]);
     let run = reference_cpp_step(&server).input("command", "status").run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "preview-ready");
-    assert_eq!(run.output("offer-status"), "WaitingForPublisherReview");
+    run.assert_output("status", "preview-ready");
+    run.assert_output("offer-status", "WaitingForPublisherReview");
 }
 
 #[test]
@@ -134,8 +134,8 @@ fn ingestion_status_on_the_documented_submissions_is_preview_ready() {
         .run();
     run.assert_code(0);
     // A preview newer than the live submission; the draft entry is not an operation.
-    assert_eq!(run.output("status"), "preview-ready");
-    assert_eq!(run.output("offer-status"), "WaitingForPublisherReview");
+    run.assert_output("status", "preview-ready");
+    run.assert_output("offer-status", "WaitingForPublisherReview");
     run.assert_summary_has("| live submission 1152921515689847470 | complete |");
     run.assert_summary_has("| preview submission 1152921515689848683 | complete |");
     run.assert_summary_lacks("submission 0 ");
@@ -154,6 +154,6 @@ fn ingestion_status_with_only_the_draft_entry_is_not_started() {
         .input("command", "status")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "not-started");
-    assert_eq!(run.output("offer-status"), "NeverPublished");
+    run.assert_output("status", "not-started");
+    run.assert_output("offer-status", "NeverPublished");
 }

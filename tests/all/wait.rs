@@ -30,8 +30,8 @@ fn publish_with_timeout_0_then_wait_resumes_the_operation() {
         .input("on-timeout", "warn")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
-    assert_eq!(run.output("operation-id"), OPERATION_ID);
+    run.assert_output("status", "succeeded");
+    run.assert_output("operation-id", OPERATION_ID);
     assert_eq!(server.requests_to("POST", &offer_path("publish")).len(), 1);
 }
 
@@ -48,7 +48,7 @@ fn wait_refuses_an_operation_url_on_another_origin() {
         )
         .run();
     run.assert_code(2);
-    assert_eq!(run.output("status"), "invalid-input");
+    run.assert_output("status", "invalid-input");
     run.assert_stdout_has("must be on the API origin");
     assert!(server.requests().is_empty());
 
@@ -80,7 +80,7 @@ fn wait_with_timeout_0_reads_the_status_once() {
         .input("timeout", "0")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
     assert_eq!(server.requests_to("GET", &operation_path()).len(), 1);
 }
 
@@ -102,8 +102,8 @@ fn status_failing_until_the_time_limit_is_unknown_not_failed() {
         .run();
     run.assert_code(1)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
-    assert_eq!(run.output("status"), "unknown");
-    assert_eq!(run.output("timed-out"), "true");
+    run.assert_output("status", "unknown");
+    run.assert_output("timed-out", "true");
     let error = run.command_starting("::error title=get operation status::");
     assert!(error.contains("HTTP 503: backend down"), "{}", run.dump());
     run.assert_stdout_has("could not be read before the time limit");
@@ -130,8 +130,8 @@ fn one_failed_reading_at_the_limit_does_not_make_the_status_unknown() {
         .input("poll-interval", "200ms")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "running");
-    assert_eq!(run.output("timed-out"), "true");
+    run.assert_output("status", "running");
+    run.assert_output("timed-out", "true");
     assert!(
         run.commands()
             .iter()
@@ -164,7 +164,7 @@ fn a_reading_that_hangs_at_the_limit_does_not_make_the_status_unknown() {
         .run();
     run.assert_code(0);
     run.assert_output("status", "running");
-    assert_eq!(run.output("timed-out"), "true");
+    run.assert_output("timed-out", "true");
 }
 
 #[test]
@@ -179,7 +179,7 @@ fn status_never_read_is_unknown() {
         .input("timeout", "1s")
         .run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "unknown");
+    run.assert_output("status", "unknown");
     run.assert_stdout_has("could not be read before the time limit");
 }
 
@@ -193,10 +193,10 @@ fn cpp_operation_from_the_reference_is_followed_to_its_end() {
     ]);
     let run = reference_cpp_step(&server).run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
-    assert_eq!(run.output("operation-id"), OPERATION_ID);
-    assert_eq!(run.output("offer-version"), "1");
-    assert_eq!(run.output("failed-step"), "");
+    run.assert_output("status", "succeeded");
+    run.assert_output("operation-id", OPERATION_ID);
+    run.assert_output("offer-version", "1");
+    run.assert_output("failed-step", "");
     run.assert_summary_has("Packaging and Lead Generation Registration");
     assert_eq!(server.requests_to("GET", &operation_path()).len(), 2);
     assert_no_unexpected(&server);
@@ -209,8 +209,8 @@ fn cpp_operation_from_the_reference_still_running_at_the_time_limit() {
     server.operation_answers(vec![answer(200, "cpp/operation-running.json")]);
     let run = reference_cpp_step(&server).input("timeout", "500ms").run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "running");
-    assert_eq!(run.output("timed-out"), "true");
+    run.assert_output("status", "running");
+    run.assert_output("timed-out", "true");
     // The blocked step and its error are shown while the operation runs.
     run.assert_stdout_has("No virtual machine image was found for the plan contoso.");
     run.assert_summary_has("Certification");
