@@ -32,7 +32,7 @@ fn token_expiring_mid_wait_is_refreshed_once_after_401() {
         polls[2].header("authorization"),
         Some(&*format!("Bearer {TOKEN_PREFIX}2"))
     );
-    run.assert_stdout_has(&format!("::add-mask::{TOKEN_PREFIX}2"));
+    run.assert_stdout_has(format!("::add-mask::{TOKEN_PREFIX}2"));
 }
 
 #[test]

@@ -135,7 +135,7 @@ fn a_token_that_holds_a_line_break_is_refused_not_sent() {
     run.assert_code(1);
     run.assert_output("status", "error");
     run.assert_stdout_lacks("X-Injected");
-    run.assert_stdout_lacks(&format!("::add-mask::{TOKEN_PREFIX}"));
+    run.assert_stdout_lacks(format!("::add-mask::{TOKEN_PREFIX}"));
     assert!(
         server
             .requests_to("POST", &offer_path("publish"))

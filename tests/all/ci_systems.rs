@@ -106,14 +106,14 @@ fn azure_pipelines() {
         .collect();
     assert_eq!(summaries.len(), 1, "one summary file uploaded");
     let summary = std::fs::read_to_string(summaries[0].path()).expect("summary");
-    run.assert_stdout_has(&format!(
+    run.assert_stdout_has(format!(
         "##vso[task.uploadsummary]{}",
         summaries[0].path().display()
     ));
     let snapshot = format!("--- stdout\n{}--- uploaded summary\n{summary}", run.stdout);
     expect_file!["../snapshots/azure-pipelines.txt"].assert_eq(&normalise(&snapshot, &step));
     // The secret is hidden the Azure Pipelines way, and no GitHub command appears.
-    run.assert_stdout_has(&format!("##vso[task.setsecret]{CLIENT_SECRET}"));
+    run.assert_stdout_has(format!("##vso[task.setsecret]{CLIENT_SECRET}"));
     assert!(run.commands().is_empty());
 }
 

@@ -28,7 +28,7 @@ fn sigterm_and_sigint_during_a_wait_report_interrupted() {
         assert!(took < Duration::from_secs(2), "SIG{signal} took {took:?}");
         run.assert_output("status", "interrupted");
         run.assert_output("operation-id", OPERATION_ID);
-        run.assert_summary_has(&format!("interrupted by SIG{signal}"));
+        run.assert_summary_has(format!("interrupted by SIG{signal}"));
         assert!(
             run.command_starting("::error title=interrupted::")
                 .contains("follow it with command: wait and the operation-url output"),
