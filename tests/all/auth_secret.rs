@@ -105,6 +105,7 @@ fn tokens_are_refreshed_before_they_expire() {
 
 // ---------------------------------------------------------------------------------------------
 // Microsoft Entra ID.
+
 /// The access token of the v1 reference answer (`entra/token-v1.json`).
 const V1_TOKEN: &str = "eyJ0eXAiO ... 0X2tnSQLEANnSPHY0gKcgw";
 

@@ -18,7 +18,7 @@
 //! | `action_install`, `action_run_step`, `gitlab_component`, `packaging`, `release` | the action, the GitLab component, the README tables and the release |
 //!
 //! A test against the services' documented answers (`tests/fixtures/`, served through
-//! `support::reference`) lives with its feature too, named `cpp_...` or `ingestion_...`.
+//! `support::reference`) lives with its feature too, named `cpp_...`, `ingestion_...` or `entra_...`.
 //! A test reads as its scenario: build the fake service with the helpers in `support/scenario.rs`
 //! (`server.tokens().publish_accepted().operation(..)`), run with `step().github().against(&server)`,
 //! and assert with `run.assert_code(..)`, `run.assert_stdout_has(..)`, which print the run on

@@ -21,6 +21,7 @@ pub fn answer(status: u16, path: &str) -> Reply {
 
 // ---------------------------------------------------------------------------------------------
 // Cloud Partner Portal.
+
 /// The operation id of the documented list of running operations (`running-operations.json`).
 pub const LISTED_OPERATION: &str = "5a63deb5-925b-4ee0-938b-7c86fbf287c5";
 
@@ -35,6 +36,7 @@ pub fn reference_cpp_step(server: &FakeServer) -> Step {
 
 // ---------------------------------------------------------------------------------------------
 // Product ingestion API.
+
 /// The product of `product-list.json` (SUSE's and Red Hat's clients use such all-`f` GUIDs).
 pub const PRODUCT_GUID: &str = "ffffffff-ffff-ffff-ffff-ffffffffffff";
 
