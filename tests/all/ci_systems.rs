@@ -8,7 +8,7 @@ use crate::support::*;
 
 fn scenario() -> FakeServer {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     let failing = json!({
         "id": "displaycertify",
         "stepName": "Certification",
@@ -106,17 +106,14 @@ fn azure_pipelines() {
         .collect();
     assert_eq!(summaries.len(), 1, "one summary file uploaded");
     let summary = std::fs::read_to_string(summaries[0].path()).expect("summary");
-    assert!(run.stdout.contains(&format!(
+    run.assert_stdout_has(format!(
         "##vso[task.uploadsummary]{}",
         summaries[0].path().display()
-    )));
+    ));
     let snapshot = format!("--- stdout\n{}--- uploaded summary\n{summary}", run.stdout);
     expect_file!["../snapshots/azure-pipelines.txt"].assert_eq(&normalise(&snapshot, &step));
     // The secret is hidden the Azure Pipelines way, and no GitHub command appears.
-    assert!(
-        run.stdout
-            .contains(&format!("##vso[task.setsecret]{CLIENT_SECRET}"))
-    );
+    run.assert_stdout_has(format!("##vso[task.setsecret]{CLIENT_SECRET}"));
     assert!(run.commands().is_empty());
 }
 
@@ -196,7 +193,7 @@ fn run_in_a_terminal(extra: &[(&str, &str)]) -> Option<(bool, String)> {
         return None;
     }
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(
         &server,
         vec![
@@ -302,5 +299,5 @@ fn no_escape_codes_when_piped() {
         .arg("--sandbox=failed")
         .env("CLICOLOR_FORCE", "1")
         .run();
-    assert!(run.stdout.contains("\x1b[1;31merror:"), "{}", run.dump());
+    run.assert_stdout_has("\x1b[1;31merror:");
 }

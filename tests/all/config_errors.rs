@@ -7,7 +7,7 @@ use crate::support::*;
 fn assert_invalid(step: Step, server: &FakeServer, expected: &[&str]) -> Finished {
     let run = step.github().run();
     run.assert_code(2);
-    assert_eq!(run.output("status"), "invalid-input", "{}", run.dump());
+    run.assert_output("status", "invalid-input");
     let error = run
         .commands()
         .into_iter()
@@ -139,17 +139,8 @@ fn invalid_input_outside_github_prints_plain_error() {
     let run = step().against(&server).input("timeout", "30").run();
     run.assert_code(2);
     assert!(run.commands().is_empty(), "{}", run.dump());
-    assert!(
-        run.stdout
-            .contains("error: invalid input: timeout (INPUT_TIMEOUT='30')"),
-        "{}",
-        run.dump()
-    );
-    assert!(
-        !run.stdout.contains("input: invalid input"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("error: invalid input: timeout (INPUT_TIMEOUT='30')");
+    run.assert_stdout_lacks("input: invalid input");
     assert!(server.requests().is_empty());
 }
 
@@ -171,7 +162,7 @@ fn marketplace_and_azure_fallbacks_and_underscore_inputs() {
         .run();
     run.assert_code(0)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
 }
 
 #[test]
@@ -206,12 +197,7 @@ fn a_missing_federated_token_file_is_an_input_error() {
         .env("AZURE_FEDERATED_TOKEN_FILE", "/nonexistent/token")
         .run();
     run.assert_code(2);
-    assert!(
-        run.stdout
-            .contains("AZURE_FEDERATED_TOKEN_FILE (/nonexistent/token) is not a readable file"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("AZURE_FEDERATED_TOKEN_FILE (/nonexistent/token) is not a readable file");
     assert!(server.requests().is_empty());
 }
 
@@ -219,7 +205,7 @@ fn a_missing_federated_token_file_is_an_input_error() {
 fn a_bad_argument_is_reported_as_invalid_input_too() {
     let run = step().github().arg("--offer-id=x").run();
     run.assert_code(2);
-    assert_eq!(run.output("status"), "invalid-input");
+    run.assert_output("status", "invalid-input");
     assert!(
         run.command_starting("::error title=invalid input::")
             .contains("unexpected argument '--offer-id=x'"),
@@ -272,12 +258,8 @@ fn an_invalid_result_file_is_not_written() {
         .input("dotenv-file", "missing/vars.env");
     let run = gitlab.run();
     run.assert_code(2);
-    assert!(
-        run.stdout.contains("dotenv-file (INPUT_DOTENV-FILE)")
-            && run.stdout.contains("missing is not an existing folder"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("dotenv-file (INPUT_DOTENV-FILE)");
+    run.assert_stdout_has("missing is not an existing folder");
     assert!(server.requests().is_empty());
     let elsewhere = simple_server();
     step()
@@ -299,7 +281,7 @@ fn ssl_cert_file_adds_roots_or_is_an_input_error() {
         .env("SSL_CERT_FILE", TEST_CA)
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
     assert!(
         server.requests_to("GET", "/api/").len() >= 2,
         "{}",
@@ -311,7 +293,7 @@ fn ssl_cert_file_adds_roots_or_is_an_input_error() {
     let server = serve_simple(FakeServer::start_tls());
     let run = step().github().against(&server).run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     assert!(server.requests().is_empty(), "{}", run.dump());
     let error = run.command_starting("::error title=get token from Microsoft Entra ID::");
     assert!(
@@ -320,7 +302,7 @@ fn ssl_cert_file_adds_roots_or_is_an_input_error() {
         "{}",
         run.dump()
     );
-    assert!(!run.stderr.contains("retrying"), "{}", run.dump());
+    run.assert_stderr_lacks("retrying");
 
     for (path, expected) in [
         ("/nonexistent/roots.pem", "cannot read it"),
@@ -336,12 +318,9 @@ fn ssl_cert_file_adds_roots_or_is_an_input_error() {
             .env("SSL_CERT_FILE", path)
             .run();
         run.assert_code(2);
-        assert_eq!(run.output("status"), "invalid-input");
-        assert!(
-            run.stdout.contains("SSL_CERT_FILE") && run.stdout.contains(expected),
-            "{}",
-            run.dump()
-        );
+        run.assert_output("status", "invalid-input");
+        run.assert_stdout_has("SSL_CERT_FILE");
+        run.assert_stdout_has(expected);
         assert!(server.requests().is_empty());
     }
 }
@@ -375,7 +354,7 @@ fn every_problem_in_one_report_and_folders_are_not_files() {
         .input("dotenv-file", &folder_path)
         .run();
     run.assert_code(2);
-    assert!(run.stdout.contains("is a folder"), "{}", run.dump());
+    run.assert_stdout_has("is a folder");
     assert!(server.requests().is_empty());
 }
 
@@ -418,10 +397,136 @@ fn an_operation_url_beside_the_ingestion_base_is_not_under_it() {
         .input("operation-url", &beside)
         .run();
     run.assert_code(2);
-    assert!(
-        run.stdout.contains("operation-url") && run.stdout.contains("the token is sent only there"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("operation-url");
+    run.assert_stdout_has("the token is sent only there");
     assert!(server.requests().is_empty(), "{}", run.dump());
+}
+
+#[test]
+fn every_bad_input_is_refused_before_any_request() {
+    let long = "x".repeat(5000);
+    let mut cases: Vec<(&str, String)> = Vec::new();
+    // Inputs that must be present: blank is missing.
+    for input in [
+        "publisher-id",
+        "offer-id",
+        "tenant-id",
+        "client-id",
+        "client-secret",
+    ] {
+        cases.push((input, String::new()));
+        cases.push((input, "   \t ".to_owned()));
+    }
+    // Identifiers, URLs, enums, durations, booleans: wrong type, overlong, unicode, path
+    // characters, line breaks.
+    let bad_values = |extra: &[&str]| -> Vec<String> {
+        let mut values: Vec<String> = vec![
+            long.clone(),
+            "ünïcode".into(),
+            "a/b".into(),
+            "..".into(),
+            "a?b".into(),
+            "a#b".into(),
+            "a%2e".into(),
+            "a\r\nb".into(),
+            "a\nb".into(),
+        ];
+        values.extend(extra.iter().map(|v| (*v).to_owned()));
+        values
+    };
+    for input in ["publisher-id", "offer-id"] {
+        for value in bad_values(&["-x", "a b"]) {
+            cases.push((input, value));
+        }
+    }
+    for input in ["tenant-id", "client-id"] {
+        for value in bad_values(&["a b", "12"]) {
+            cases.push((input, value));
+        }
+    }
+    for input in ["timeout", "poll-interval"] {
+        for value in bad_values(&["30", "-1s", "1.5h", "abc", "1M", "10d", "1h 30m", "PT30S"]) {
+            cases.push((input, value));
+        }
+    }
+    for input in [
+        "wait-until",
+        "on-timeout",
+        "cancel-on-interrupt",
+        "cancel-on-timeout",
+        "if-running",
+        "api",
+        "auth",
+        "command",
+        "ci",
+    ] {
+        for value in bad_values(&["yes", "1", "TRUE!"]) {
+            cases.push((input, value));
+        }
+    }
+    for input in ["api-url", "authority-host", "ingestion-url"] {
+        for value in bad_values(&[
+            "cloudpartner.azure.com",
+            "http://example.com",
+            "https://",
+            "file:///etc/passwd",
+            "https://a@b.com",
+            "https://x.com/?q",
+            "https://x.com/#f",
+        ]) {
+            cases.push((input, value));
+        }
+    }
+    for value in bad_values(&["2017 10 31", ""])
+        .into_iter()
+        .filter(|v| !v.is_empty() && v != "..")
+    {
+        cases.push(("api-version", value));
+    }
+    for value in bad_values(&["a@", "@b", "a@b@c", "<a@b.c>"])
+        .into_iter()
+        .filter(|v| v != "..")
+    {
+        cases.push(("notification-emails", value));
+    }
+    for value in [
+        long.repeat(2),
+        "a\nb".to_owned(),
+        "a\r\nb".to_owned(),
+        "ü-secret-value".to_owned(),
+    ] {
+        cases.push(("client-secret", value));
+    }
+    for value in [
+        long.repeat(4),
+        "a b".to_owned(),
+        "a\nb".to_owned(),
+        "ünïcode".to_owned(),
+    ] {
+        cases.push(("access-token", value));
+    }
+    for value in ["a\nb", "a\rb", "a\u{7}b"] {
+        cases.push(("result-file", value.to_owned()));
+        cases.push(("dotenv-file", value.to_owned()));
+    }
+
+    let server = FakeServer::start();
+    let mut failures = Vec::new();
+    for (input, value) in &cases {
+        let run = step().github().against(&server).input(input, value).run();
+        let outputs = run.outputs();
+        if run.code != 2 || outputs.get("status").map(String::as_str) != Some("invalid-input") {
+            failures.push(format!(
+                "{input}={value:?}: exit {} status {:?}",
+                run.code,
+                outputs.get("status")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "accepted:\n{}", failures.join("\n"));
+    assert!(
+        server.requests().is_empty(),
+        "requests were sent: {:?}",
+        server.requests().len()
+    );
 }

@@ -243,11 +243,7 @@ fn the_job_runs_as_gitlab_runs_it_on_its_id_token() {
     let run = step.run();
     run.assert_code(0)
         .assert_no_secret(&["gitlab-signature", TOKEN_PREFIX]);
-    assert!(
-        run.stderr.contains("authenticating with gitlab-oidc"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stderr_has("authenticating with gitlab-oidc");
     let exchange = &server.requests_to("POST", &format!("/{TENANT}/oauth2/v2.0/token"))[0];
     assert_eq!(
         exchange.form()["client_assertion"],

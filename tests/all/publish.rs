@@ -10,19 +10,19 @@ fn publish_succeeds_with_migrated_location_and_object_body() {
     let run = step().github().against(&server).run();
     run.assert_code(0)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
-    assert_eq!(run.output("status"), "succeeded");
-    assert_eq!(run.output("operation-id"), OPERATION_ID);
-    assert_eq!(
-        run.output("operation-url"),
+    run.assert_output("status", "succeeded");
+    run.assert_output("operation-id", OPERATION_ID);
+    run.assert_output(
+        "operation-url",
         format!(
             "{}{}?api-version=2017-10-31",
             server.url(),
             operation_path()
-        )
+        ),
     );
-    assert_eq!(run.output("timed-out"), "false");
-    assert_eq!(run.output("failed-step"), "");
-    assert_eq!(run.output("offer-version"), "7");
+    run.assert_output("timed-out", "false");
+    run.assert_output("failed-step", "");
+    run.assert_output("offer-version", "7");
 
     let token = &server.requests_to("POST", &format!("/{TENANT}/oauth2/token"))[0];
     let form = token.form();
@@ -74,24 +74,19 @@ fn notification_emails_go_into_the_body() {
 #[test]
 fn non_migrated_location_with_dollars_and_array_body() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     let legacy = format!("/api/operations/{PUBLISHER}${OFFER}$2$preview");
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![Reply::empty(202).header("Location", &format!("{legacy}?api-version=2017-10-31"))],
-    );
+    server.publish_answers(vec![
+        Reply::empty(202).header("Location", &format!("{legacy}?api-version=2017-10-31")),
+    ]);
     server.route_fn("GET", "/api/operations/*", |_, call| {
         let status = if call == 0 { "running" } else { "completed" };
         Reply::json(200, json!([operation(status, json!([]))]))
     });
     let run = step().github().against(&server).run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
-    assert_eq!(
-        run.output("operation-id"),
-        format!("{PUBLISHER}${OFFER}$2$preview")
-    );
+    run.assert_output("status", "succeeded");
+    run.assert_output("operation-id", format!("{PUBLISHER}${OFFER}$2$preview"));
     let polls = server.requests_to("GET", "/api/operations/");
     assert_eq!(polls.len(), 2);
     assert!(polls[0].path.ends_with("$2$preview"), "{}", polls[0].path);
@@ -102,7 +97,7 @@ fn non_migrated_location_with_dollars_and_array_body() {
 #[test]
 fn failed_operation_exits_1_with_escaped_annotations() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     let failed_step = json!({
         "id": "displaycertify",
         "stepName": "Certification: VM, plan A",
@@ -127,8 +122,8 @@ fn failed_operation_exits_1_with_escaped_annotations() {
     let run = step().github().against(&server).run();
     run.assert_code(1)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
-    assert_eq!(run.output("status"), "failed");
-    assert_eq!(run.output("failed-step"), "displaycertify");
+    run.assert_output("status", "failed");
+    run.assert_output("failed-step", "displaycertify");
     let commands = run.commands();
     assert!(
         commands.contains(
@@ -147,19 +142,14 @@ fn failed_operation_exits_1_with_escaped_annotations() {
             .any(|line| line.contains("Step started")),
         "information is not an annotation"
     );
-    assert!(run.summary.contains("Disk is 100% full"), "{}", run.summary);
-    assert!(
-        run.summary
-            .contains("| Certification: VM, plan A | failed | 40% |"),
-        "{}",
-        run.summary
-    );
+    run.assert_summary_has("Disk is 100% full");
+    run.assert_summary_has("| Certification: VM, plan A | failed | 40% |");
 }
 
 #[test]
 fn failed_without_messages_still_raises_an_error() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(
         &server,
         vec![operation(
@@ -182,7 +172,7 @@ fn failed_without_messages_still_raises_an_error() {
 #[test]
 fn canceled_operation_exits_1() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(
         &server,
         vec![
@@ -192,7 +182,7 @@ fn canceled_operation_exits_1() {
     );
     let run = step().github().against(&server).run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "canceled");
+    run.assert_output("status", "canceled");
     assert!(
         run.commands()
             .iter()
@@ -235,12 +225,8 @@ fn refusals_of_the_publish_request() {
         ),
     ] {
         let server = FakeServer::start();
-        serve_tokens(&server);
-        server.route(
-            "POST",
-            &offer_path("publish"),
-            vec![Reply::json(status, body)],
-        );
+        server.tokens();
+        server.publish_answers(vec![Reply::json(status, body)]);
         let run = step().github().against(&server).run();
         run.assert_code(1)
             .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
@@ -271,36 +257,28 @@ fn accepted_without_a_location_to_follow_attaches_to_the_running_operation() {
         Reply::empty(202).header("Location", "/api/operations/not%20an%20id"),
     ] {
         let server = FakeServer::start();
-        serve_tokens(&server);
-        server.route("POST", &offer_path("publish"), vec![accepted]);
+        server.tokens();
+        server.publish_answers(vec![accepted]);
         serve_running_operation(&server);
-        server.route(
-            "GET",
-            &operation_path(),
-            vec![Reply::json(200, operation("complete", json!([])))],
-        );
+        server.operation(vec![operation("complete", json!([]))]);
         let run = step().github().against(&server).run();
         run.assert_code(0);
-        assert_eq!(run.output("status"), "succeeded", "{}", run.dump());
-        assert_eq!(run.output("attached"), "true");
-        assert_eq!(run.output("operation-id"), OPERATION_ID);
+        run.assert_output("status", "succeeded");
+        run.assert_output("attached", "true");
+        run.assert_output("operation-id", OPERATION_ID);
         assert_eq!(server.requests_to("POST", &offer_path("publish")).len(), 1);
     }
 
     // Nothing to be found: the run says that the publish is probably running.
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route("POST", &offer_path("publish"), vec![Reply::empty(202)]);
+    server.tokens();
+    server.publish_answers(vec![Reply::empty(202)]);
     serve_nothing_running(&server);
     let run = step().github().against(&server).run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "error");
-    assert!(
-        run.stdout.contains("sent no Location header")
-            && run.stdout.contains("a publish may be running"),
-        "{}",
-        run.dump()
-    );
+    run.assert_output("status", "error");
+    run.assert_stdout_has("sent no Location header");
+    run.assert_stdout_has("a publish may be running");
 }
 
 #[test]
@@ -316,7 +294,7 @@ fn token_endpoint_refusal_quotes_entra_and_not_the_secret() {
     );
     let run = step().github().against(&server).run();
     run.assert_code(1).assert_no_secret(&[CLIENT_SECRET]);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     let error = run.command_starting("::error title=get token from Microsoft Entra ID::");
     assert!(error.contains("HTTP 401"), "{error}");
     assert!(
@@ -345,7 +323,7 @@ fn access_token_skips_the_token_request() {
         .run();
     run.assert_code(0)
         .assert_no_secret(&["given-access-token-abcdef"]);
-    assert!(run.stdout.contains("::add-mask::given-access-token-abcdef"));
+    run.assert_stdout_has("::add-mask::given-access-token-abcdef");
     let publish = &server.requests_to("POST", &offer_path("publish"))[0];
     assert_eq!(
         publish.header("authorization"),
@@ -358,7 +336,7 @@ fn access_token_skips_the_token_request() {
 fn timeout_with_on_timeout_warn_exits_0_and_fail_exits_3() {
     for (on_timeout, code, command) in [("warn", 0, "::warning"), ("fail", 3, "::error")] {
         let server = FakeServer::start();
-        serve_tokens(&server);
+        server.tokens();
         serve_publish(
             &server,
             vec![operation(
@@ -375,8 +353,8 @@ fn timeout_with_on_timeout_warn_exits_0_and_fail_exits_3() {
             .input("on-timeout", on_timeout)
             .run();
         run.assert_code(code);
-        assert_eq!(run.output("status"), "running");
-        assert_eq!(run.output("timed-out"), "true");
+        run.assert_output("status", "running");
+        run.assert_output("timed-out", "true");
         assert!(
             run.commands()
                 .iter()
@@ -401,16 +379,16 @@ fn timeout_zero_returns_at_once_without_polling() {
         .input("on-timeout", "fail")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "running");
-    assert_eq!(run.output("timed-out"), "false");
-    assert_eq!(run.output("operation-id"), OPERATION_ID);
+    run.assert_output("status", "running");
+    run.assert_output("timed-out", "false");
+    run.assert_output("operation-id", OPERATION_ID);
     assert!(server.requests_to("GET", "/api/").is_empty());
 }
 
 #[test]
 fn wait_until_preview_stops_at_publisher_signoff() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(
         &server,
         vec![
@@ -434,23 +412,16 @@ fn wait_until_preview_stops_at_publisher_signoff() {
         .input("wait-until", "preview")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "preview-ready");
-    assert_eq!(
-        run.output("preview-links"),
-        "https://preview/a\nhttps://preview/b"
-    );
-    assert!(
-        run.outputs_raw.contains("preview-links<<ghadelimiter_"),
-        "{}",
-        run.outputs_raw
-    );
+    run.assert_output("status", "preview-ready");
+    run.assert_output("preview-links", "https://preview/a\nhttps://preview/b");
+    run.assert_outputs_has("preview-links<<ghadelimiter_");
     assert_eq!(server.requests_to("GET", &operation_path()).len(), 2);
 }
 
 #[test]
 fn without_wait_until_preview_a_preview_ready_operation_keeps_running() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(
         &server,
         vec![operation(
@@ -470,14 +441,14 @@ fn without_wait_until_preview_a_preview_ready_operation_keeps_running() {
         .input("poll-interval", "200ms")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "running");
-    assert_eq!(run.output("timed-out"), "true");
+    run.assert_output("status", "running");
+    run.assert_output("timed-out", "true");
 }
 
 #[test]
 fn unknown_status_is_never_success() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(
         &server,
         vec![
@@ -507,7 +478,7 @@ fn progress_lines_only_when_a_step_changes() {
         ]),
     );
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(
         &server,
         vec![
@@ -525,11 +496,7 @@ fn progress_lines_only_when_a_step_changes() {
     );
     let run = step().github().against(&server).run();
     run.assert_code(0);
-    let steps: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|line| line.starts_with("  step "))
-        .collect();
+    let steps: Vec<&str> = run.stdout_lines_starting("  step ");
     assert_eq!(
         steps,
         [
@@ -564,21 +531,17 @@ fn gzip_answers_are_decoded() {
     let compressed = gzip.wait_with_output().expect("gzip").stdout;
 
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![]);
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![Reply::Respond {
-            status: 200,
-            headers: vec![
-                ("Content-Type".into(), "application/json".into()),
-                ("Content-Encoding".into(), "gzip".into()),
-            ],
-            body: compressed,
-        }],
-    );
+    server.operation_answers(vec![Reply::Respond {
+        status: 200,
+        headers: vec![
+            ("Content-Type".into(), "application/json".into()),
+            ("Content-Encoding".into(), "gzip".into()),
+        ],
+        body: compressed,
+    }]);
     let run = step().github().against(&server).run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
+    run.assert_output("status", "succeeded");
 }

@@ -8,7 +8,7 @@ use crate::support::*;
 #[test]
 fn service_text_cannot_inject_workflow_commands() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     let evil = json!({
         "id": "evil\n::error::forged-id",
         "stepName": "Cert\n::add-mask::x\r\n::error::forged-name",
@@ -66,7 +66,7 @@ fn service_text_cannot_inject_workflow_commands() {
 #[test]
 fn summary_tells_offer_status_duration_steps_and_messages() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(
         &server,
         vec![operation(
@@ -103,7 +103,7 @@ fn summary_tells_offer_status_duration_steps_and_messages() {
 #[test]
 fn many_messages_are_capped_and_counted() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     let messages: Vec<_> = (0..25)
         .map(|n| json!({"messageHtml": format!("error number {n} {}", "x".repeat(5000)), "level": "error"}))
         .collect();
@@ -134,7 +134,7 @@ fn many_messages_are_capped_and_counted() {
             message.chars().count()
         );
     }
-    assert!(run.summary.contains("15 more errors"), "{}", run.summary);
+    run.assert_summary_has("15 more errors");
     assert!(
         run.summary.len() < 64 * 1024,
         "summary of {} bytes",
@@ -179,25 +179,16 @@ fn plain_output_has_no_workflow_commands() {
     run.assert_code(0)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
     assert!(run.commands().is_empty(), "{}", run.dump());
-    assert!(!run.stdout.contains("add-mask"));
-    assert!(
-        run.stdout
-            .contains("publish-offer: publish started: operation"),
-        "{}",
-        run.dump()
-    );
-    assert!(
-        run.stdout.contains("publish-offer: succeeded after"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_lacks("add-mask");
+    run.assert_stdout_has("publish-offer: publish started: operation");
+    run.assert_stdout_has("publish-offer: succeeded after");
 }
 
 #[test]
 fn outputs_are_written_as_soon_as_known() {
     // With the wait still going, the operation outputs are already in the file.
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![operation("running", json!([]))]);
     let step = step()
         .github()
@@ -227,34 +218,22 @@ fn outputs_are_written_as_soon_as_known() {
 fn sandbox_runs_the_whole_flow_without_credentials() {
     let run = step().github().arg("--sandbox").run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
-    assert!(
-        run.stdout.contains("step Certification: complete"),
-        "{}",
-        run.dump()
-    );
-    assert!(
-        run.summary.contains("| Live | complete |"),
-        "{}",
-        run.summary
-    );
+    run.assert_output("status", "succeeded");
+    run.assert_stdout_has("step Certification: complete");
+    run.assert_summary_has("| Live | complete |");
 
     let run = step().github().arg("--sandbox=failed").run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "failed");
-    assert_eq!(run.output("failed-step"), "certification");
-    assert!(
-        run.stdout.contains(
-            "::error title=Certification::The VHD of plan contoso-gen2 failed certification"
-        ),
-        "{}",
-        run.dump()
+    run.assert_output("status", "failed");
+    run.assert_output("failed-step", "certification");
+    run.assert_stdout_has(
+        "::error title=Certification::The VHD of plan contoso-gen2 failed certification",
     );
 
     // As the README runs it: no inputs, and it ends at the ready preview.
     let run = step().github().arg("--sandbox=preview-ready").run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "preview-ready");
+    run.assert_output("status", "preview-ready");
 }
 
 /// Lines a GitHub runner would take as commands: it trims leading blanks before looking.
@@ -268,19 +247,15 @@ fn command_lines(text: &str) -> Vec<&str> {
 #[test]
 fn a_location_cannot_forge_commands() {
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![Reply::empty(202).header(
-            "Location",
-            "/api/operations/x%0A::error%20title=FORGED::injected",
-        )],
-    );
+    server.tokens();
+    server.publish_answers(vec![Reply::empty(202).header(
+        "Location",
+        "/api/operations/x%0A::error%20title=FORGED::injected",
+    )]);
     serve_nothing_running(&server);
     let run = step().github().against(&server).run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     for line in command_lines(&run.stdout) {
         assert!(
             !line.contains("FORGED") || line.starts_with("::error title=publish offer::"),
@@ -298,20 +273,16 @@ fn a_location_cannot_forge_commands() {
 #[test]
 fn stderr_cannot_carry_commands_either() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![]);
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![
+    server.operation_answers(vec![
             Reply::json(503, json!({"error": {"code": "Busy", "message": "##vso[task.complete result=Succeeded;]forged ##[error]legacy\n::error title=F::x"}}))
                 .header("Retry-After", "0"),
             Reply::json(200, operation("complete", json!([]))),
-        ],
-    );
+        ]);
     let run = step().github().against(&server).run();
     run.assert_code(0);
-    assert!(run.stderr.contains("retrying"), "{}", run.dump());
+    run.assert_stderr_has("retrying");
     assert!(
         !run.stderr.contains("##vso[") && !run.stderr.contains("##["),
         "{}",
@@ -323,7 +294,7 @@ fn stderr_cannot_carry_commands_either() {
 #[test]
 fn plain_multi_line_messages_cannot_start_commands() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(
         &server,
         vec![operation(
@@ -354,14 +325,10 @@ fn secrets_echoed_by_the_service_are_redacted_however_escaped() {
     // (Markdown `\_`, `%25` in commands, JSON); the token must be `***` in every one of them.
     let token = "eyJ0eXAi_tok~en%with:odd,chars]and;more_AAAA";
     let echo = |server: &FakeServer| {
-        server.route(
-            "POST",
-            &offer_path("publish"),
-            vec![Reply::json(
+        server.publish_answers(vec![Reply::json(
                 400,
                 json!({"error": {"code": "BadRequest", "message": format!("bad header: Bearer {token}")}}),
-            )],
-        );
+            )]);
     };
     let server = FakeServer::start();
     echo(&server);
@@ -372,11 +339,7 @@ fn secrets_echoed_by_the_service_are_redacted_however_escaped() {
         .without("INPUT_CLIENT-SECRET")
         .run();
     run.assert_code(1);
-    assert!(
-        run.summary.contains("bad header: Bearer \\*\\*\\*"),
-        "{}",
-        run.dump()
-    );
+    run.assert_summary_has("bad header: Bearer \\*\\*\\*");
     run.assert_no_secret(&[token]);
 
     let server = FakeServer::start();
@@ -415,22 +378,18 @@ fn secrets_echoed_by_the_service_are_redacted_however_escaped() {
 fn long_service_text_never_makes_a_long_log_line() {
     let long = |what: &str| format!("{what}{}", "y".repeat(200_000));
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     serve_publish(&server, vec![]);
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![
-            Reply::json(
-                503,
-                json!({"error": {"code": "Busy", "message": long("busy")}}),
-            )
-            .header("Retry-After", "0"),
-            Reply::json(200, operation(&long("odd"), json!([]))),
-            Reply::json(200, operation(&long("odder"), json!([]))),
-            Reply::json(200, operation("complete", json!([]))),
-        ],
-    );
+    server.operation_answers(vec![
+        Reply::json(
+            503,
+            json!({"error": {"code": "Busy", "message": long("busy")}}),
+        )
+        .header("Retry-After", "0"),
+        Reply::json(200, operation(&long("odd"), json!([]))),
+        Reply::json(200, operation(&long("odder"), json!([]))),
+        Reply::json(200, operation("complete", json!([]))),
+    ]);
     let run = step()
         .github()
         .against(&server)

@@ -135,12 +135,8 @@ fn sandbox_keeps_the_ids_given_and_refuses_what_a_real_run_refuses() {
         .arg("--sandbox=failed")
         .run();
     run.assert_code(0);
-    assert_eq!(run.output("status"), "failed");
-    assert!(
-        run.summary.contains("`fabrikam/fabrikam-vm`"),
-        "{}",
-        run.dump()
-    );
+    run.assert_output("status", "failed");
+    run.assert_summary_has("`fabrikam/fabrikam-vm`");
 
     let run = step()
         .github()
@@ -148,7 +144,7 @@ fn sandbox_keeps_the_ids_given_and_refuses_what_a_real_run_refuses() {
         .arg("--sandbox")
         .run();
     run.assert_code(2);
-    assert_eq!(run.output("status"), "invalid-input");
+    run.assert_output("status", "invalid-input");
 
     // wait without an operation URL, as in a real run.
     let run = step()
@@ -157,7 +153,7 @@ fn sandbox_keeps_the_ids_given_and_refuses_what_a_real_run_refuses() {
         .arg("--sandbox")
         .run();
     run.assert_code(2);
-    assert!(run.stdout.contains("operation-url"), "{}", run.dump());
+    run.assert_stdout_has("operation-url");
 }
 
 #[test]
@@ -169,8 +165,8 @@ fn sandbox_cancel_on_timeout_is_simulated() {
         .arg("--sandbox=time-limit")
         .run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "canceled");
-    assert!(!run.stdout.contains("not simulated"), "{}", run.dump());
+    run.assert_output("status", "canceled");
+    run.assert_stdout_lacks("not simulated");
 }
 
 #[test]
@@ -178,7 +174,7 @@ fn sandbox_list_and_a_misplaced_scenario() {
     let run = step().arg("--sandbox=list").run();
     run.assert_code(0);
     for name in ["succeeded", "failed", "preview-ready", "time-limit"] {
-        assert!(run.stdout.contains(name), "{}", run.dump());
+        run.assert_stdout_has(name);
     }
     let run = step().arg("--sandbox").arg("failed").run();
     run.assert_code(2);
@@ -211,11 +207,7 @@ fn preview_and_live_links_are_printed_one_plain_url_per_line() {
         run.dump()
     );
     let run = step().arg("--sandbox").run();
-    assert!(
-        run.stdout.contains("publish-offer: live links:\nhttps://"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("publish-offer: live links:\nhttps://");
 }
 
 #[test]
@@ -224,7 +216,7 @@ fn every_command_runs_in_the_sandbox_with_either_api() {
         let sandbox = || step().github().input("api", api).arg("--sandbox");
         let started = sandbox().input("timeout", "0").run();
         started.assert_code(0);
-        assert_eq!(started.output("status"), "running", "{}", started.dump());
+        started.assert_output("status", "running");
         let url = started.output("operation-url");
         for (command, status) in [
             ("go-live", "succeeded"),

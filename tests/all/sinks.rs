@@ -14,7 +14,7 @@ use crate::support::*;
 /// A failed publish whose steps are named and numbered like workflow commands, as in issue 11.
 fn hostile_steps_server() -> FakeServer {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     let steps = json!([
         {"id": "::add-mask::x", "stepName": "::error::pwned", "status": "failed",
          "progressPercentage": 40, "estimatedTimeFrame": "::warning::soon", "messages": []},
@@ -59,12 +59,8 @@ fn a_step_named_like_a_workflow_command_stays_text_on_github() {
     let step = step().github().against(&server);
     let run = step.run();
     run.assert_code(1);
-    assert_eq!(run.output("status"), "failed");
-    assert!(
-        run.stdout.contains("  : :error::pwned: failed"),
-        "{}",
-        run.dump()
-    );
+    run.assert_output("status", "failed");
+    run.assert_stdout_has("  : :error::pwned: failed");
     let commands = github_commands(&run.stdout);
     let names: Vec<&str> = commands.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
@@ -225,12 +221,8 @@ fn a_summary_fifo_without_reader_never_blocks_and_is_told_once() {
     let run = run_bounded(&step);
     // The exit code is the outcome's: the publish succeeded.
     run.assert_code(0);
-    assert_eq!(run.output("status"), "succeeded");
-    let errors: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|line| line.starts_with("::error"))
-        .collect();
+    run.assert_output("status", "succeeded");
+    let errors: Vec<&str> = run.stdout_lines_starting("::error");
     assert_eq!(errors.len(), 1, "{}", run.dump());
     assert!(
         errors[0].contains("GITHUB_STEP_SUMMARY")
@@ -252,11 +244,7 @@ fn an_output_file_that_cannot_be_written_gives_one_error_naming_what_was_lost() 
     let step = base.env("GITHUB_OUTPUT", &fifo.display().to_string());
     let run = run_bounded(&step);
     run.assert_code(0);
-    let errors: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|line| line.starts_with("::error"))
-        .collect();
+    let errors: Vec<&str> = run.stdout_lines_starting("::error");
     assert_eq!(errors.len(), 1, "{}", run.dump());
     for lost in ["GITHUB_OUTPUT", "output status", "output operation-id"] {
         assert!(errors[0].contains(lost), "{lost} not named\n{}", run.dump());
@@ -278,7 +266,7 @@ fn a_panic_still_leaves_status_error() {
         .env("PUBLISH_OFFER_TEST_PANIC", "1");
     let run = step.run();
     assert_ne!(run.code, 0, "{}", run.dump());
-    assert_eq!(run.output("status"), "error");
+    run.assert_output("status", "error");
     let errors: Vec<&str> = run
         .stderr
         .lines()
@@ -324,19 +312,11 @@ fn a_panic_on_azure_pipelines_sets_the_status_variable() {
 #[test]
 fn repeated_retry_warnings_are_counted_not_printed_each_time() {
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![accepted_at(&operation_path())],
-    );
-    server.route(
-        "GET",
-        &operation_path(),
-        vec![
-            Reply::json(503, json!({"error": {"message": "busy"}})).header("retry-after-ms", "300"),
-        ],
-    );
+    server.tokens();
+    server.publish_accepted();
+    server.operation_answers(vec![
+        Reply::json(503, json!({"error": {"message": "busy"}})).header("retry-after-ms", "300"),
+    ]);
     // Retry pauses are at least 1 s and grow (1 s, then up to 2 s, then up to 4 s): 7 s holds
     // at least three reads.
     let step = step().github().against(&server).input("timeout", "7s");
@@ -362,12 +342,8 @@ fn repeated_retry_warnings_are_counted_not_printed_each_time() {
 #[test]
 fn progress_is_bounded_per_poll_and_per_run() {
     let server = FakeServer::start();
-    serve_tokens(&server);
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![accepted_at(&operation_path())],
-    );
+    server.tokens();
+    server.publish_accepted();
     // 300 steps whose statuses flip on every poll, then the end.
     let states: Vec<Value> = (0..40)
         .map(|poll| {
@@ -397,23 +373,10 @@ fn progress_is_bounded_per_poll_and_per_run() {
         .input("poll-interval", "10ms");
     let run = step.run();
     run.assert_code(0);
-    let step_lines = run
-        .stdout
-        .lines()
-        .filter(|line| line.starts_with("  step "))
-        .count();
+    let step_lines = run.stdout_lines_starting("  step ").len();
     assert!(step_lines <= 500, "{step_lines} step lines");
-    assert!(
-        run.stdout.contains("… 280 more steps changed"),
-        "{}",
-        run.dump()
-    );
-    assert!(
-        run.stdout
-            .contains("progress lines printed; no more until the end"),
-        "{}",
-        run.dump()
-    );
+    run.assert_stdout_has("… 280 more steps changed");
+    run.assert_stdout_has("progress lines printed; no more until the end");
 }
 
 #[test]
@@ -458,7 +421,7 @@ fn a_missing_github_output_is_warned_of_once() {
 #[test]
 fn unknown_statuses_are_told_once_each_and_at_most_sixteen() {
     let server = FakeServer::start();
-    serve_tokens(&server);
+    server.tokens();
     let step_json = json!([cpp_step("validation", "Validate", "inProgress", 10)]);
     let mut states: Vec<Value> = (0..20)
         .flat_map(|n| {

@@ -1,25 +1,53 @@
 //! Test helpers: run the real binary against the fake server, read what it wrote.
+//!
+//! A test in three parts, each with one helper:
+//!
+//! ```ignore
+//! // 1. The service: a fake on loopback, given the routes of the scenario (support/scenario.rs).
+//! let server = FakeServer::start();
+//! server.tokens().publish_accepted().operation(vec![running(), complete()]);
+//! // or `server.offer_status(json!(..))`, `server.publish_answers(vec![Reply::json(409, ..)])`,
+//! // `serve_publish(&server, states)`, `simple_server()` for the common happy path.
+//!
+//! // 2. The step: the environment a CI runner gives the binary.
+//! let run = step().github().against(&server).input("wait-until", "preview").run();
+//!
+//! // 3. What it did: each assertion prints the whole run (exit code, stdout, stderr, outputs,
+//! // summary) when it fails.
+//! run.assert_code(0)
+//!     .assert_stdout_has("::notice")
+//!     .assert_stderr_lacks("retrying")
+//!     .assert_output("status", "succeeded")
+//!     .assert_no_secret(&[CLIENT_SECRET]);
+//! assert_no_unexpected(&server);
+//! ```
+//!
+//! Modules: `scenario` (routes and CPP bodies, re-exported here), `fake_server` (the HTTP fake and
+//! [`Reply`]), `ingestion` (the product ingestion API's routes), `oidc` (federated tokens),
+//! `reference` (the services' documented answers from `tests/fixtures/`), `runner_parsers`
+//! (how the runners parse what the binary prints), `fake_proxy`, `file_server`.
 
 #![allow(dead_code)]
 
 pub mod fake_proxy;
 pub mod fake_server;
 pub mod file_server;
+pub mod ingestion;
+pub mod oidc;
+pub mod reference;
 pub mod runner_parsers;
+pub mod scenario;
 
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-
-use serde_json::{Value, json};
 
 pub use fake_proxy::FakeProxy;
 pub use fake_server::{FakeServer, Reply};
 pub use file_server::FileServer;
+pub use scenario::*;
 
 /// The test CA, which alone vouches for the certificate of [`FakeServer::start_tls`].
 pub const TEST_CA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/ca.pem");
@@ -110,6 +138,14 @@ impl Step {
     pub fn without(mut self, name: &str) -> Self {
         self.env.retain(|(existing, _)| existing != name);
         self
+    }
+
+    /// The `wait` command on `url` alone, as a scheduled job runs it: no publisher or offer id.
+    pub fn waiting_on(self, url: &str) -> Self {
+        self.without("INPUT_PUBLISHER-ID")
+            .without("INPUT_OFFER-ID")
+            .input("command", "wait")
+            .input("operation-url", url)
     }
 
     pub fn arg(mut self, arg: &str) -> Self {
@@ -249,6 +285,73 @@ impl Finished {
         self
     }
 
+    /// Asserts that stdout holds `needle`; on failure prints the whole run.
+    #[track_caller]
+    pub fn assert_stdout_has(&self, needle: impl AsRef<str>) -> &Self {
+        self.assert_in("stdout", &self.stdout, needle.as_ref(), true)
+    }
+
+    /// Asserts that stdout does not hold `needle`; on failure prints the whole run.
+    #[track_caller]
+    pub fn assert_stdout_lacks(&self, needle: impl AsRef<str>) -> &Self {
+        self.assert_in("stdout", &self.stdout, needle.as_ref(), false)
+    }
+
+    #[track_caller]
+    pub fn assert_stderr_has(&self, needle: impl AsRef<str>) -> &Self {
+        self.assert_in("stderr", &self.stderr, needle.as_ref(), true)
+    }
+
+    #[track_caller]
+    pub fn assert_stderr_lacks(&self, needle: impl AsRef<str>) -> &Self {
+        self.assert_in("stderr", &self.stderr, needle.as_ref(), false)
+    }
+
+    /// Asserts on the step summary (`GITHUB_STEP_SUMMARY`).
+    #[track_caller]
+    pub fn assert_summary_has(&self, needle: impl AsRef<str>) -> &Self {
+        self.assert_in("summary", &self.summary, needle.as_ref(), true)
+    }
+
+    #[track_caller]
+    pub fn assert_summary_lacks(&self, needle: impl AsRef<str>) -> &Self {
+        self.assert_in("summary", &self.summary, needle.as_ref(), false)
+    }
+
+    /// Asserts on the raw `GITHUB_OUTPUT` file, as written.
+    #[track_caller]
+    pub fn assert_outputs_has(&self, needle: impl AsRef<str>) -> &Self {
+        self.assert_in("outputs", &self.outputs_raw, needle.as_ref(), true)
+    }
+
+    #[track_caller]
+    pub fn assert_outputs_lacks(&self, needle: impl AsRef<str>) -> &Self {
+        self.assert_in("outputs", &self.outputs_raw, needle.as_ref(), false)
+    }
+
+    /// Asserts that step output `name` is `expected`; on failure prints the whole run.
+    #[track_caller]
+    pub fn assert_output(&self, name: &str, expected: impl AsRef<str>) -> &Self {
+        assert_eq!(
+            self.output(name),
+            expected.as_ref(),
+            "output {name}\n{}",
+            self.dump()
+        );
+        self
+    }
+
+    #[track_caller]
+    fn assert_in(&self, place: &str, text: &str, needle: &str, wanted: bool) -> &Self {
+        let verb = if wanted { "lacks" } else { "holds" };
+        assert!(
+            text.contains(needle) == wanted,
+            "{place} {verb} {needle:?}\n{}",
+            self.dump()
+        );
+        self
+    }
+
     /// The step outputs, heredoc values included; a later value wins, as on GitHub.
     pub fn outputs(&self) -> HashMap<String, String> {
         parse_github_output(&self.outputs_raw)
@@ -270,6 +373,14 @@ impl Finished {
             .find(|line| line.starts_with(prefix))
             .unwrap_or_else(|| panic!("no command starting {prefix:?}\n{}", self.dump()))
             .to_owned()
+    }
+
+    /// Stdout lines that start with `prefix` (`"::error"`, `"  step "`).
+    pub fn stdout_lines_starting(&self, prefix: &str) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .filter(|line| line.starts_with(prefix))
+            .collect()
     }
 
     /// Stdout lines that are workflow commands.
@@ -343,136 +454,45 @@ pub fn parse_github_output(text: &str) -> HashMap<String, String> {
     outputs
 }
 
-/// A CPP operation body.
-pub fn operation(status: &str, steps: Value) -> Value {
-    json!({
-        "status": status,
-        "messages": [],
-        "publishingVersion": 2,
-        "offerVersion": 7,
-        "cancellationRequestState": "canCancel",
-        "steps": steps,
-        "previewLinks": [],
-        "liveLinks": [],
-    })
+pub fn send_signal(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
 }
 
-pub fn cpp_step(id: &str, name: &str, status: &str, progress: u32) -> Value {
-    json!({
-        "id": id,
-        "stepName": name,
-        "description": "",
-        "status": status,
-        "progressPercentage": progress,
-        "estimatedTimeFrame": "< 1 day",
-        "messages": [],
-    })
-}
-
-/// The fake Entra v1 token endpoint: a new token each time, valid an hour.
-pub fn serve_tokens(server: &FakeServer) -> Arc<AtomicUsize> {
-    let issued = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&issued);
-    server.route_fn("POST", &format!("/{TENANT}/oauth2/token"), move |_, _| {
-        let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
-        Reply::json(
-            200,
-            json!({"token_type": "Bearer", "expires_in": "3599", "access_token": format!("{TOKEN_PREFIX}{n}")}),
-        )
-    });
-    issued
-}
-
-/// `202 Accepted` with the `Location` of `path`, as CPP answers a request that starts something.
-pub fn accepted_at(path: &str) -> Reply {
-    Reply::empty(202).header("Location", &format!("{path}?api-version=2017-10-31"))
-}
-
-/// Publish answers 202 with the migrated Location; the operation walks through `states`.
-pub fn serve_publish(server: &FakeServer, states: Vec<Value>) {
-    server.route(
-        "POST",
-        &offer_path("publish"),
-        vec![accepted_at(&operation_path())],
-    );
-    if !states.is_empty() {
-        server.route(
-            "GET",
-            &operation_path(),
-            states
-                .into_iter()
-                .map(|state| Reply::json(200, state))
-                .collect(),
-        );
+pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
-/// The list of running operations names `OPERATION_ID`, for a run that looks for one.
-pub fn serve_running_operation(server: &FakeServer) {
-    server.route(
-        "GET",
-        &offer_path("submissions/"),
-        vec![Reply::json(
-            200,
-            json!([{"id": OPERATION_ID, "status": "running"}]),
-        )],
-    );
+pub fn repo_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-/// The offer has no running operation: the list is empty and its status says the last publish
-/// succeeded, so a run that looks for one finds nothing.
-pub fn serve_nothing_running(server: &FakeServer) {
-    server.route(
-        "GET",
-        &offer_path("submissions/"),
-        vec![Reply::json(200, json!([]))],
-    );
-    server.route(
-        "GET",
-        &offer_path("status"),
-        vec![Reply::json(
-            200,
-            json!({"status": "Succeeded", "steps": []}),
-        )],
-    );
+pub fn repo_text(path: &str) -> String {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|error| panic!("{path}: {error}"))
 }
 
-/// A server with tokens, publish and an operation that runs once and then completes.
-pub fn simple_server() -> FakeServer {
-    serve_simple(FakeServer::start())
-}
-
-/// Gives `server` the routes of [`simple_server`].
-pub fn serve_simple(server: FakeServer) -> FakeServer {
-    serve_tokens(&server);
-    serve_publish(
-        &server,
-        vec![
-            operation(
-                "running",
-                json!([cpp_step(
-                    "validation",
-                    "Validate Pre-Requisites",
-                    "inProgress",
-                    50
-                )]),
-            ),
-            operation(
-                "complete",
-                json!([cpp_step(
-                    "validation",
-                    "Validate Pre-Requisites",
-                    "complete",
-                    100
-                )]),
-            ),
-        ],
-    );
-    server
-}
-
-#[track_caller]
-pub fn assert_no_unexpected(server: &FakeServer) {
-    let unexpected = server.unexpected();
-    assert!(unexpected.is_empty(), "unexpected requests: {unexpected:?}");
+pub fn example_files() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .expect("examples/")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.ends_with(".yml") || name.ends_with(".yaml"))
+        .map(|name| format!("examples/{name}"))
+        .collect();
+    files.sort();
+    files
 }

@@ -1,0 +1,92 @@
+//! The product ingestion API (Graph) as the fake serves it: its token, product, jobs and
+//! submissions, shared by the go-live, cancel, status, wait and attach tests.
+
+use super::*;
+use serde_json::{Value, json};
+
+impl FakeServer {
+    /// The ingestion API's offer: Entra tokens for Graph (and CPP) and the product [`PRODUCT`].
+    pub fn ingestion_product(&self) -> &Self {
+        serve_graph_tokens(self);
+        serve_product(self);
+        self
+    }
+
+    /// `POST .../configure`, which starts a job, answers with `replies`.
+    pub fn configure_answers(&self, replies: Vec<Reply>) -> &Self {
+        self.route("POST", &ingestion_path("configure"), replies)
+    }
+
+    /// The status of the job [`JOB`] reads as `replies` (see [`job`]), one a poll.
+    pub fn job_status(&self, replies: Vec<Reply>) -> &Self {
+        self.route("GET", &job_path("status"), replies)
+    }
+}
+
+pub const PRODUCT: &str = "product/7a7a7a7a-0000-4000-8000-000000000001";
+
+pub const JOB: &str = "0f0e0d0c-0b0a-4909-8807-060504030201";
+
+pub fn ingestion_path(tail: &str) -> String {
+    format!("/rp/product-ingestion/{tail}")
+}
+
+/// Where the ingestion API answers about (or cancels) the job `JOB`.
+pub fn job_path(action: &str) -> String {
+    ingestion_path(&format!("configure/{JOB}/{action}"))
+}
+
+/// The job's status URL as the program reports it in `operation-url`.
+pub fn job_url(server: &FakeServer) -> String {
+    format!(
+        "{}{}?%24version=2022-03-01-preview2",
+        server.url(),
+        job_path("status")
+    )
+}
+
+pub fn serve_graph_tokens(server: &FakeServer) {
+    server.route_fn("POST", &format!("/{TENANT}/oauth2/token"), |request, call| {
+        let resource = request.form().get("resource").cloned().unwrap_or_default();
+        let audience = if resource == "https://graph.microsoft.com" { "graph" } else { "cpp" };
+        Reply::json(200, json!({"access_token": format!("{TOKEN_PREFIX}{audience}-{call}"), "expires_in": 3599}))
+    });
+}
+
+pub fn serve_product(server: &FakeServer) {
+    server.route(
+        "GET",
+        &ingestion_path("product"),
+        vec![Reply::json(
+            200,
+            json!({"value": [{"id": PRODUCT, "identity": {"externalId": OFFER}}]}),
+        )],
+    );
+}
+
+pub fn ingestion_step(server: &FakeServer) -> Step {
+    step()
+        .github()
+        .against(server)
+        .input("api", "ingestion")
+        .input(
+            "ingestion-url",
+            &format!("{}/rp/product-ingestion", server.url()),
+        )
+}
+
+pub fn job(status: &str, result: &str, errors: Value) -> Reply {
+    Reply::json(
+        200,
+        json!({"jobId": JOB, "jobStatus": status, "jobResult": result, "errors": errors}),
+    )
+}
+
+pub fn serve_submissions(server: &FakeServer, submissions: Value) {
+    let guid = PRODUCT.trim_start_matches("product/");
+    server.route(
+        "GET",
+        &ingestion_path(&format!("submission/{guid}")),
+        vec![Reply::json(200, json!({"value": submissions}))],
+    );
+}
