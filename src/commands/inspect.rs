@@ -46,7 +46,7 @@ pub async fn status(context: &mut Context<'_>) -> Outcome {
         Ok(state) => state,
         Err(outcome) => return outcome,
     };
-    context.reporter.progress(&state);
+    context.record.read(context.reporter, &state);
     let status = offer_status(&state);
     Outcome {
         note: Some(format!("the offer's status is {}", state.status_text)),

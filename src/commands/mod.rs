@@ -8,6 +8,7 @@
 //! - `status` / `validate` ([`inspect`]): read the offer's state without starting anything.
 
 mod inspect;
+mod record;
 mod start;
 
 use std::time::Duration;
@@ -25,6 +26,8 @@ use crate::outcome::{ExitPolicy, Outcome, Problem, Status, how_to_follow};
 use crate::report::Reporter;
 use crate::wait::{Ended, Plan, wait};
 
+pub use record::Record;
+
 /// Calls that start or prepare an operation retry at least this long, even with `timeout: 0`.
 const MIN_CALL_BUDGET: Duration = Duration::from_secs(60);
 /// `cancel-on-interrupt` must finish inside the runner's grace period (7.5 s to SIGTERM).
@@ -38,6 +41,8 @@ pub struct Context<'a> {
     pub settings: &'a Settings,
     pub backend: Backend<'a>,
     pub reporter: &'a mut Reporter,
+    /// What the run has seen so far, for an outcome told after a signal.
+    pub record: Record,
     pub interrupt: &'a Interrupt,
     pub started: Instant,
 }
@@ -84,6 +89,20 @@ impl Context<'_> {
         chosen
     }
 
+    /// Waits as `plan` says on `handle`, each reading shown and remembered as it comes.
+    async fn wait(&mut self, handle: &Handle, plan: &Plan) -> Ended {
+        let Context {
+            backend,
+            reporter,
+            record,
+            ..
+        } = self;
+        wait(backend, handle, plan, &mut |state| {
+            record.read(reporter, state)
+        })
+        .await
+    }
+
     fn backend_is_loopback(&self) -> bool {
         let url = match self.backend {
             Backend::Cpp(_) => &self.settings.api_url,
@@ -94,14 +113,14 @@ impl Context<'_> {
 }
 
 /// Runs the configured command. A signal stops it wherever it is; the outcome is then
-/// `interrupted`, with what the reporter has seen so far (the operation, the last state).
+/// `interrupted`, with what the run has seen so far (the operation, the last state).
 pub async fn run(context: &mut Context<'_>) -> Outcome {
     let interrupt = context.interrupt.clone();
     let signal = match interrupt.guard(dispatch(context)).await {
         Ok(outcome) => return outcome,
         Err(signal) => signal,
     };
-    let operation = context.reporter.last_operation().cloned();
+    let operation = context.record.operation().cloned();
     let starting = matches!(context.settings.command, Command::Publish | Command::GoLive);
     let note = match &operation {
         None if starting => format!(
@@ -112,9 +131,9 @@ pub async fn run(context: &mut Context<'_>) -> Outcome {
         _ => format!("{} stopped the run", signal.name()),
     };
     let mut outcome = Outcome {
-        state: context.reporter.last_state().cloned(),
+        state: context.record.state().cloned(),
         operation,
-        attached: context.reporter.attached(),
+        attached: context.record.attached(),
         note: Some(note),
         ..context.outcome(Status::Interrupted(signal))
     };
@@ -141,7 +160,7 @@ async fn dispatch(context: &mut Context<'_>) -> Outcome {
 /// `timeout: 0` an operation just started is not read at all; one resumed (`wait`) is read once.
 async fn follow(context: &mut Context<'_>, handle: &Handle, attached: bool) -> Outcome {
     let operation = handle.reference();
-    context.reporter.operation(&operation, attached);
+    context.record.found(context.reporter, &operation, attached);
 
     let settings = context.settings;
     if settings.timeout.is_zero() && settings.command != Command::Wait {
@@ -170,7 +189,7 @@ async fn follow(context: &mut Context<'_>, handle: &Handle, attached: bool) -> O
         poll_interval,
         wait_until: settings.wait_until,
     };
-    let ended = wait(&context.backend, handle, &plan, context.reporter).await;
+    let ended = context.wait(handle, &plan).await;
     let mut outcome = outcome_of(context, ended);
     outcome.operation = Some(operation);
     outcome.attached = attached;
@@ -365,7 +384,7 @@ async fn cancel_after_timeout(context: &mut Context<'_>, handle: &Handle, outcom
         poll_interval: context.poll_interval().min(Duration::from_secs(10)),
         wait_until: WaitUntil::Complete,
     };
-    let ended = wait(&context.backend, &watched, &plan, context.reporter).await;
+    let ended = context.wait(&watched, &plan).await;
     match ended {
         Ended::Terminal(state) if is_the_operation => {
             report_ended_meanwhile(context, state, outcome);

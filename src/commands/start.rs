@@ -14,7 +14,7 @@ use crate::api::error::ApiError;
 use crate::api::model::OperationStatus;
 use crate::config::{IfRunning, WaitUntil};
 use crate::outcome::{OperationRef, Outcome, Problem, Status};
-use crate::wait::{Ended, Plan, wait};
+use crate::wait::{Ended, Plan};
 
 pub async fn publish(context: &mut Context<'_>) -> Outcome {
     context.reporter.line(&format!(
@@ -271,7 +271,7 @@ async fn cancel_running(context: &mut Context<'_>, deadline: Instant) -> Result<
         poll_interval: context.poll_interval(),
         wait_until: WaitUntil::Complete,
     };
-    let problem = match wait(&context.backend, &handle, &plan, context.reporter).await {
+    let problem = match context.wait(&handle, &plan).await {
         Ended::Terminal(_) => return Ok(()),
         Ended::Failed { error, .. } => Problem::from(&error),
         Ended::TimedOut { .. } | Ended::PreviewReady(_) => Problem {

@@ -345,10 +345,6 @@ pub struct Reporter {
     step_status: HashMap<String, String>,
     result_file: Option<PathBuf>,
     live: Option<live::Live>,
-    /// What the run has seen, for an outcome that must be told without the command's help (a
-    /// signal drops the command wherever it is).
-    seen_state: Option<OperationState>,
-    seen_operation: Option<(OperationRef, bool)>,
     /// Preview and live links already printed.
     printed_links: Vec<String>,
     /// Progress lines printed so far, against [`MAX_PROGRESS_LINES`].
@@ -381,8 +377,6 @@ impl Reporter {
             step_status: HashMap::new(),
             result_file,
             live: None,
-            seen_state: None,
-            seen_operation: None,
             printed_links: Vec::new(),
             progress_lines: 0,
             failures: Vec::new(),
@@ -415,23 +409,6 @@ impl Reporter {
     /// `contoso/contoso-offer`, or the operation URL for `wait`.
     pub fn subject(&self) -> &str {
         &self.subject
-    }
-
-    /// The last state read.
-    pub fn last_state(&self) -> Option<&OperationState> {
-        self.seen_state.as_ref()
-    }
-
-    /// The operation started, attached to or resumed.
-    pub fn last_operation(&self) -> Option<&OperationRef> {
-        self.seen_operation.as_ref().map(|(operation, _)| operation)
-    }
-
-    /// Whether the operation was already running when the run found it.
-    pub fn attached(&self) -> bool {
-        self.seen_operation
-            .as_ref()
-            .is_some_and(|(_, attached)| *attached)
     }
 
     /// Writes the mask commands for secrets registered since the last call. Called before every
@@ -520,7 +497,6 @@ impl Reporter {
     }
 
     pub fn operation(&mut self, operation: &OperationRef, attached: bool) {
-        self.seen_operation = Some((operation.clone(), attached));
         self.output(Output::OperationId, &operation.id);
         self.output(
             Output::OperationUrl,
@@ -552,7 +528,6 @@ impl Reporter {
         if let Some(live) = &self.live {
             live.set_status(secret::redact(&inert_line(&current_activity(state))).into_owned());
         }
-        self.seen_state = Some(state.clone());
     }
 
     /// Preview and live links as soon as they are known: a heading, then one plain URL per line,
