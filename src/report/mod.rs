@@ -12,6 +12,7 @@
 mod annotations;
 pub mod azure;
 pub mod command;
+pub mod escape;
 pub mod files;
 pub mod github;
 pub mod gitlab;
@@ -357,10 +358,10 @@ pub struct Reporter {
 /// service must be redacted however it ends up spelled.
 const ESCAPES: [secret::Escape; 6] = [
     crate::text::markdown,
-    github::escape_data,
-    github::escape_property,
-    azure::escape_data,
-    azure::escape_property,
+    escape::github::escape_data,
+    escape::github::escape_property,
+    escape::azure::escape_data,
+    escape::azure::escape_property,
     result_file::json_string,
 ];
 
