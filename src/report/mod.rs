@@ -276,7 +276,7 @@ pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Opt
         "github" => Box::new(github::GitHub::from_environment(environment)),
         "azure-pipelines" => Box::new(azure::AzurePipelines::from_environment(environment)),
         "gitlab" => Box::new(gitlab::GitLab::new(dotenv_file)),
-        _ => Box::new(plain::Plain::new(plain::colour_wanted(
+        _ => Box::new(plain::Plain::new(crate::terminal::colour_wanted(
             environment,
             io::stdout().is_terminal(),
         ))),
