@@ -98,7 +98,7 @@ impl Context<'_> {
             ..
         } = self;
         wait(backend, handle, plan, &mut |state| {
-            record.read(reporter, state)
+            record.read(reporter, state);
         })
         .await
     }
