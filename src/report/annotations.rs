@@ -3,6 +3,7 @@
 //! errors of failing steps, then the operation's own, then warnings; duplicates are dropped and
 //! the summary says how many more there were.
 
+use super::limits::MAX_NAME_CHARS;
 use crate::api::model::{Level, OperationState, StepStatus};
 use crate::config::OnTimeout;
 use crate::outcome::{Outcome, Status, how_to_follow};
@@ -36,7 +37,7 @@ pub struct Dropped {
 /// The title of an annotation is one inert line, never empty: the runners trim a command's
 /// properties, so trailing blanks would be lost and an empty title would be no title.
 fn annotation(severity: Severity, title: &str, message: &str) -> Annotation {
-    let title = inert(&truncate(title, super::MAX_NAME_CHARS));
+    let title = inert(&truncate(title, MAX_NAME_CHARS));
     Annotation {
         severity,
         title: if title.is_empty() {

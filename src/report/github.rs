@@ -3,11 +3,13 @@
 
 use std::path::PathBuf;
 
+use super::annotations::{Annotation, Severity};
 use super::command::{Command, WorkflowCommand};
 /// Kept at their old paths for the callers outside report/ (the secret registry's test).
 pub use super::escape::github::{escape_data, escape_property};
 use super::files::{self, FileError};
-use super::{Annotation, CiSink, Output, Said, Severity};
+use super::output::Output;
+use super::sink::{CiSink, Said};
 use crate::config::Environment;
 
 pub struct GitHub {

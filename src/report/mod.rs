@@ -25,6 +25,7 @@ pub mod gitlab;
 #[cfg(test)]
 mod injection_tests;
 pub mod last_words;
+pub mod limits;
 pub mod live;
 pub mod output;
 pub mod plain;
@@ -43,21 +44,11 @@ pub mod summary;
 pub use annotations::{Annotation, Severity};
 pub use command::Command;
 pub use files::FileError;
+pub use limits::{
+    MAX_DETAIL_MESSAGES, MAX_DETAIL_STEPS, MAX_NAME_CHARS, MAX_PROGRESS_LINES,
+    MAX_STEP_LINES_PER_POLL,
+};
 pub use output::{Output, output_values};
 pub use reporter::Reporter;
 pub use setup::setup;
 pub use sink::{CiSink, Said};
-
-/// At most this many step lines per poll, then "… N more".
-pub const MAX_STEP_LINES_PER_POLL: usize = 20;
-/// At most this many progress lines in a whole run: a status flipping on every poll stops being
-/// printed here (the summary and the result file still hold the last state).
-pub const MAX_PROGRESS_LINES: usize = 500;
-/// At most this many steps, and messages, in the closing "steps and messages" group.
-pub const MAX_DETAIL_STEPS: usize = 100;
-pub const MAX_DETAIL_MESSAGES: usize = 100;
-/// Service text on a log line is cut to this many characters for a name (a step's label, its
-/// status, an estimate, a message's title) and to [`annotations::MAX_MESSAGE_CHARS`] for a
-/// message: a step name of megabytes, flipping on every poll, would otherwise print megabytes
-/// each time.
-pub const MAX_NAME_CHARS: usize = 200;

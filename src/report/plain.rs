@@ -3,9 +3,11 @@
 
 use std::borrow::Cow;
 
+use super::annotations::{Annotation, Severity};
 use super::command::Command;
 use super::files::FileError;
-use super::{Annotation, CiSink, Output, Said, Severity};
+use super::output::Output;
+use super::sink::{CiSink, Said};
 use crate::text::inert;
 
 pub struct Plain {

@@ -11,7 +11,7 @@ use crate::api::model::{Level, OperationState, Step, StepStatus};
 use crate::config::duration::format_elapsed;
 use crate::outcome::Outcome;
 use crate::report::annotations;
-use crate::report::{
+use crate::report::limits::{
     MAX_DETAIL_MESSAGES, MAX_DETAIL_STEPS, MAX_NAME_CHARS, MAX_PROGRESS_LINES,
     MAX_STEP_LINES_PER_POLL,
 };
