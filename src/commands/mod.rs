@@ -1,11 +1,11 @@
 //! The commands. Each ends in an [`Outcome`] from the table in [`crate::outcome`]; reporting it is
 //! the caller's job.
 //!
-//! - `publish` / `go-live` ([`start`]): start the operation (or attach to the running one) and
+//! - `publish` / `go-live` (`start`): start the operation (or attach to the running one) and
 //!   follow it.
 //! - `wait`: follow an operation started earlier, from its URL.
 //! - `cancel`: ask the service to cancel, and follow the cancellation.
-//! - `status` / `validate` ([`inspect`]): read the offer's state without starting anything.
+//! - `status` / `validate` (`inspect`): read the offer's state without starting anything.
 
 mod inspect;
 mod record;

@@ -12,7 +12,7 @@ use super::command::{Command, LoggingCommand, WorkflowCommand};
 use super::output::Output;
 use super::{files, gitlab};
 
-/// Where the status goes, recorded by [`super::setup`] once the CI system is known.
+/// Where the status goes, recorded by [`super::setup()`] once the CI system is known.
 #[derive(Debug, Clone, Default)]
 pub struct Destinations {
     pub sink: &'static str,

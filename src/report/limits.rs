@@ -10,7 +10,7 @@ pub const MAX_PROGRESS_LINES: usize = 500;
 pub const MAX_DETAIL_STEPS: usize = 100;
 pub const MAX_DETAIL_MESSAGES: usize = 100;
 /// Service text on a log line is cut to this many characters for a name (a step's label, its
-/// status, an estimate, a message's title) and to [`super::annotations::MAX_MESSAGE_CHARS`] for a
+/// status, an estimate, a message's title) and to `annotations::MAX_MESSAGE_CHARS` for a
 /// message: a step name of megabytes, flipping on every poll, would otherwise print megabytes
 /// each time.
 pub const MAX_NAME_CHARS: usize = 200;

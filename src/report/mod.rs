@@ -4,8 +4,8 @@
 //!
 //! The files: [`sink`] (the trait each CI system implements) and the sinks ([`github`],
 //! [`azure`], [`gitlab`], [`plain`]); [`output`] (the step outputs and their values); [`reporter`]
-//! (what is said, and the two doors to stdout); [`setup`] (choosing the sink from the inputs);
-//! [`command`] and [`escape`] (the runners' command lines), [`annotations`], [`summary`],
+//! (what is said, and the two doors to stdout); [`setup()`] (choosing the sink from the inputs);
+//! [`command`] and [`escape`] (the runners' command lines), `annotations`, [`summary`],
 //! [`result_file`], [`files`], [`live`] and [`last_words`] (after a panic).
 //!
 //! Stdout has two doors, both in [`Reporter`]: `line` for text, which redacts every line and

@@ -1,6 +1,6 @@
 //! What the run reports and where: the two doors to stdout (`line` for text, `command` for a
 //! [`Command`]), the outputs, and the end of the run (annotations, summary, result file). The
-//! progress lines of a wait are in [`progress`].
+//! progress lines of a wait are in `reporter/progress.rs`.
 
 mod progress;
 
