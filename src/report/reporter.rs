@@ -202,8 +202,6 @@ impl Reporter {
         self.started = self.started.min(started);
     }
 
-    /// Reports the end of the run: every output, the annotations, the closing line, the summary
-    /// and the result file.
     /// Writes every output of `outcome` (those already written with the same value are skipped),
     /// `status` last: a reader polling the outputs sees the others complete first.
     pub fn outputs(&mut self, outcome: &Outcome) -> Vec<(Output, String)> {
@@ -217,6 +215,8 @@ impl Reporter {
         values
     }
 
+    /// Reports the end of the run: every output, the annotations, the closing line, the summary
+    /// and the result file.
     pub fn finish(&mut self, outcome: &Outcome) {
         if let Some(live) = self.live.take() {
             live.finish();
