@@ -1,6 +1,6 @@
 //! `status` and `validate`: read the offer's state, start nothing.
 
-use super::Context;
+use super::context::Context;
 use crate::api::model::{OperationState, OperationStatus};
 use crate::outcome::{Outcome, Problem, Status};
 
