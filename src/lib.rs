@@ -17,6 +17,7 @@ pub mod report;
 pub mod run;
 pub mod sandbox;
 pub mod secret;
+pub mod terminal;
 pub mod text;
 pub mod transport;
 pub mod value_kind;

@@ -13,8 +13,8 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::Environment;
-use crate::report::plain;
 use crate::secret;
+use crate::terminal;
 use crate::text::inert_whole_line;
 
 /// An identical warning is printed at most once in this window; the repeats are counted.
@@ -156,7 +156,7 @@ fn event_line(event: &str, now: Instant) -> Option<String> {
 pub fn stderr_line(text: &str) {
     let text = secret::redact(text);
     // Above the live display, never across it.
-    crate::report::live::suspend(|| {
+    terminal::suspend(|| {
         let mut stderr = io::stderr().lock();
         for line in text.split('\n') {
             let _ = writeln!(stderr, "{}", secret::redact(&inert_whole_line(line)));
@@ -189,7 +189,7 @@ impl Write for RedactedStderr {
                 line = colour_level(&line);
             }
             // Above the live display, never across it.
-            crate::report::live::suspend(|| {
+            terminal::suspend(|| {
                 io::stderr()
                     .lock()
                     .write_all(format!("{line}{end}").as_bytes())
@@ -213,7 +213,7 @@ impl<'a> MakeWriter<'a> for RedactedStderrMaker {
 
 struct RedactedStderrMaker;
 
-/// Whether stderr is coloured (a person at a terminal; see [`plain::colour_wanted`]).
+/// Whether stderr is coloured (a person at a terminal; see [`terminal::colour_wanted`]).
 static STDERR_COLOUR: OnceLock<bool> = OnceLock::new();
 
 /// ` WARN message` -> the level in colour (after the line was made inert, so the codes are ours).
@@ -229,7 +229,7 @@ fn colour_level(line: &str) -> String {
 }
 
 pub fn init(environment: &Environment) {
-    let _ = STDERR_COLOUR.set(plain::colour_wanted(
+    let _ = STDERR_COLOUR.set(terminal::colour_wanted(
         environment,
         io::stderr().is_terminal(),
     ));

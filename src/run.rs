@@ -107,6 +107,7 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
         settings: &settings,
         backend,
         reporter: &mut reporter,
+        record: commands::Record::default(),
         interrupt: &interrupt,
         started,
     };

@@ -1,6 +1,6 @@
 //! `status` and `validate`: read the offer's state, start nothing.
 
-use super::Context;
+use super::context::Context;
 use crate::api::model::{OperationState, OperationStatus};
 use crate::outcome::{Outcome, Problem, Status};
 
@@ -46,7 +46,7 @@ pub async fn status(context: &mut Context<'_>) -> Outcome {
         Ok(state) => state,
         Err(outcome) => return outcome,
     };
-    context.reporter.progress(&state);
+    context.record.read(context.reporter, &state);
     let status = offer_status(&state);
     Outcome {
         note: Some(format!("the offer's status is {}", state.status_text)),

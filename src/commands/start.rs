@@ -8,13 +8,15 @@
 
 use tokio::time::Instant;
 
-use super::{Context, failure_status, follow};
+use super::context::Context;
+use super::follow::follow;
 use crate::api::backend::{Cancellation, Handle, StartKind};
 use crate::api::error::ApiError;
 use crate::api::model::OperationStatus;
+use crate::api::{cpp, ingestion};
 use crate::config::{IfRunning, WaitUntil};
 use crate::outcome::{OperationRef, Outcome, Problem, Status};
-use crate::wait::{Ended, Plan, wait};
+use crate::wait::{Ended, Plan};
 
 pub async fn publish(context: &mut Context<'_>) -> Outcome {
     context.reporter.line(&format!(
@@ -271,7 +273,7 @@ async fn cancel_running(context: &mut Context<'_>, deadline: Instant) -> Result<
         poll_interval: context.poll_interval(),
         wait_until: WaitUntil::Complete,
     };
-    let problem = match wait(&context.backend, &handle, &plan, context.reporter).await {
+    let problem = match context.wait(&handle, &plan).await {
         Ended::Terminal(_) => return Ok(()),
         Ended::Failed { error, .. } => Problem::from(&error),
         Ended::TimedOut { .. } | Ended::PreviewReady(_) => Problem {
@@ -285,6 +287,22 @@ async fn cancel_running(context: &mut Context<'_>, deadline: Instant) -> Result<
         problem: Some(problem),
         ..context.outcome(Status::Error)
     }))
+}
+
+/// `rejected` when the service refused to start (or cancel) something, 400/404/409/422 on that
+/// very request; `error` for everything else, a refused token included.
+pub(super) fn failure_status(error: &ApiError) -> Status {
+    let starting = [
+        cpp::PUBLISH_CALL,
+        cpp::GO_LIVE_CALL,
+        cpp::CANCEL_CALL,
+        ingestion::CONFIGURE_CALL,
+        ingestion::CANCEL_JOB_CALL,
+    ];
+    match error.status() {
+        Some(400 | 404 | 409 | 422) if starting.contains(&error.call()) => Status::Rejected,
+        _ => Status::Error,
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! errors of failing steps, then the operation's own, then warnings; duplicates are dropped and
 //! the summary says how many more there were.
 
-use crate::api::model::{Level, StepStatus};
+use super::limits::MAX_NAME_CHARS;
+use crate::api::model::{Level, OperationState, StepStatus};
 use crate::config::OnTimeout;
 use crate::outcome::{Outcome, Status, how_to_follow};
 use crate::text::{inert_in_line, inert_keeping_breaks, truncate};
@@ -36,10 +37,7 @@ pub struct Dropped {
 /// The title of an annotation is one inert line, never empty: the runners trim a command's
 /// properties, so trailing blanks would be lost and an empty title would be no title.
 fn annotation(severity: Severity, title: &str, message: &str) -> Annotation {
-    let title = inert_in_line(&truncate(
-        &crate::secret::redact(title),
-        super::MAX_NAME_CHARS,
-    ));
+    let title = inert_in_line(&truncate(&crate::secret::redact(title), MAX_NAME_CHARS));
     Annotation {
         severity,
         title: if title.is_empty() {
@@ -59,67 +57,104 @@ pub fn select(outcome: &Outcome) -> (Vec<Annotation>, Dropped) {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
 
-    if let Some(problem) = &outcome.problem {
-        let message = match &problem.help {
-            Some(help) => format!("{}\nhelp: {help}", problem.message),
-            None => problem.message.clone(),
-        };
-        let severity = match outcome.status {
-            Status::Running => Severity::Warning,
-            _ => Severity::Error,
-        };
-        let target = if severity == Severity::Error {
-            &mut errors
-        } else {
-            &mut warnings
-        };
-        target.push(annotation(severity, &problem.title, &message));
+    if let Some(problem) = problem_annotation(outcome) {
+        raise(problem, &mut errors, &mut warnings);
     }
-
     if let Some(state) = &outcome.state {
         if outcome.status == Status::Failed {
-            // Errors of the steps that failed the operation first, then of any other step.
-            let mut steps: Vec<_> = state.steps.iter().collect();
-            steps.sort_by_key(|step| {
-                !(step.status.is_failure() || step.status == StepStatus::Blocked)
-            });
-            for step in steps {
-                for message in step.messages.iter().filter(|m| m.level == Level::Error) {
-                    let title = message.title.as_deref().unwrap_or(step.label());
-                    errors.push(annotation(Severity::Error, title, &message.text));
-                }
-            }
-            for message in state.messages.iter().filter(|m| m.level == Level::Error) {
-                errors.push(annotation(Severity::Error, "operation", &message.text));
-            }
-            if errors.is_empty() {
-                let at = state
-                    .failed_step()
-                    .map(|step| format!(" at step {}", step.label()))
-                    .unwrap_or_default();
-                errors.push(annotation(
-                    Severity::Error,
-                    "publish failed",
-                    &format!(
-                        "the operation ended with status {}{at}; the service gave no message",
-                        state.status_text
-                    ),
-                ));
-            }
+            failure_errors(state, &mut errors);
         }
-        for step in &state.steps {
-            for message in step.messages.iter().filter(|m| m.level == Level::Warning) {
-                let title = message.title.as_deref().unwrap_or(step.label());
-                warnings.push(annotation(Severity::Warning, title, &message.text));
-            }
-        }
-        for message in state.messages.iter().filter(|m| m.level == Level::Warning) {
-            warnings.push(annotation(Severity::Warning, "operation", &message.text));
-        }
+        warnings.extend(state_warnings(state));
+    }
+    if let Some(closing) = status_annotation(outcome, errors.is_empty()) {
+        raise(closing, &mut errors, &mut warnings);
     }
 
+    dedupe(&mut errors);
+    dedupe(&mut warnings);
+    let dropped = Dropped {
+        errors: errors.len().saturating_sub(MAX_PER_SEVERITY),
+        warnings: warnings.len().saturating_sub(MAX_PER_SEVERITY),
+    };
+    errors.truncate(MAX_PER_SEVERITY);
+    warnings.truncate(MAX_PER_SEVERITY);
+    errors.extend(warnings);
+    (errors, dropped)
+}
+
+/// Files `annotation` with the errors or the warnings, by its severity.
+fn raise(annotation: Annotation, errors: &mut Vec<Annotation>, warnings: &mut Vec<Annotation>) {
+    match annotation.severity {
+        Severity::Error => errors.push(annotation),
+        Severity::Warning => warnings.push(annotation),
+    }
+}
+
+/// The run's own problem: a warning when the operation is still running (read a moment before),
+/// else an error.
+fn problem_annotation(outcome: &Outcome) -> Option<Annotation> {
+    let problem = outcome.problem.as_ref()?;
+    let message = match &problem.help {
+        Some(help) => format!("{}\nhelp: {help}", problem.message),
+        None => problem.message.clone(),
+    };
+    let severity = match outcome.status {
+        Status::Running => Severity::Warning,
+        _ => Severity::Error,
+    };
+    Some(annotation(severity, &problem.title, &message))
+}
+
+/// The errors of a failed operation: those of the steps that failed it first, then of any other
+/// step, then the operation's own; one saying so when there are none at all.
+fn failure_errors(state: &OperationState, errors: &mut Vec<Annotation>) {
+    let mut steps: Vec<_> = state.steps.iter().collect();
+    steps.sort_by_key(|step| !(step.status.is_failure() || step.status == StepStatus::Blocked));
+    for step in steps {
+        for message in step.messages.iter().filter(|m| m.level == Level::Error) {
+            let title = message.title.as_deref().unwrap_or(step.label());
+            errors.push(annotation(Severity::Error, title, &message.text));
+        }
+    }
+    for message in state.messages.iter().filter(|m| m.level == Level::Error) {
+        errors.push(annotation(Severity::Error, "operation", &message.text));
+    }
+    if errors.is_empty() {
+        let at = state
+            .failed_step()
+            .map(|step| format!(" at step {}", step.label()))
+            .unwrap_or_default();
+        errors.push(annotation(
+            Severity::Error,
+            "publish failed",
+            &format!(
+                "the operation ended with status {}{at}; the service gave no message",
+                state.status_text
+            ),
+        ));
+    }
+}
+
+/// The warnings of the steps, then the operation's own.
+fn state_warnings(state: &OperationState) -> Vec<Annotation> {
+    let mut warnings = Vec::new();
+    for step in &state.steps {
+        for message in step.messages.iter().filter(|m| m.level == Level::Warning) {
+            let title = message.title.as_deref().unwrap_or(step.label());
+            warnings.push(annotation(Severity::Warning, title, &message.text));
+        }
+    }
+    for message in state.messages.iter().filter(|m| m.level == Level::Warning) {
+        warnings.push(annotation(Severity::Warning, "operation", &message.text));
+    }
+    warnings
+}
+
+/// What the run's status itself says: a cancel (unless errors already explain it), a time limit
+/// (an error only when it fails the step), a signal.
+fn status_annotation(outcome: &Outcome, no_errors_yet: bool) -> Option<Annotation> {
     match outcome.status {
-        Status::Canceled if errors.is_empty() => errors.push(annotation(
+        Status::Canceled if no_errors_yet => Some(annotation(
             Severity::Error,
             "operation canceled",
             outcome
@@ -136,17 +171,15 @@ pub fn select(outcome: &Outcome) -> (Vec<Annotation>, Dropped) {
                 "{message}; the operation goes on: {}",
                 how_to_follow(outcome.operation.as_ref())
             );
-            if outcome.policy.on_timeout == OnTimeout::Fail && !outcome.policy.report_only {
-                errors.push(annotation(Severity::Error, "time limit reached", &message));
-            } else {
-                warnings.push(annotation(
-                    Severity::Warning,
-                    "time limit reached",
-                    &message,
-                ));
-            }
+            let severity =
+                if outcome.policy.on_timeout == OnTimeout::Fail && !outcome.policy.report_only {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                };
+            Some(annotation(severity, "time limit reached", &message))
         }
-        Status::Interrupted(signal) => errors.push(annotation(
+        Status::Interrupted(signal) => Some(annotation(
             Severity::Error,
             "interrupted",
             &format!(
@@ -156,19 +189,8 @@ pub fn select(outcome: &Outcome) -> (Vec<Annotation>, Dropped) {
                 how_to_follow(outcome.operation.as_ref())
             ),
         )),
-        _ => {}
+        _ => None,
     }
-
-    dedupe(&mut errors);
-    dedupe(&mut warnings);
-    let dropped = Dropped {
-        errors: errors.len().saturating_sub(MAX_PER_SEVERITY),
-        warnings: warnings.len().saturating_sub(MAX_PER_SEVERITY),
-    };
-    errors.truncate(MAX_PER_SEVERITY);
-    warnings.truncate(MAX_PER_SEVERITY);
-    errors.extend(warnings);
-    (errors, dropped)
 }
 
 fn dedupe(annotations: &mut Vec<Annotation>) {

@@ -3,7 +3,7 @@
 //! text, made inert by [`crate::text::inert_whole_line`] on its way out. So service text can reach a
 //! command only as an escaped property or data value, never as a command of its own.
 
-use super::{azure, github};
+use super::escape::{azure, github};
 
 /// One command line, ready to write as it is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,10 +4,12 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use super::annotations::Annotation;
 use super::command::Command;
 use super::files::{self, FileError};
+use super::output::Output;
 use super::plain::plain_annotation;
-use super::{Annotation, CiSink, Output, Said};
+use super::sink::{CiSink, Said};
 use crate::text::single_line;
 
 /// GitLab refuses dotenv reports over 5 KB; each value gets a share well inside that.

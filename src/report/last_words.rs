@@ -9,9 +9,10 @@ use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
 use super::command::{Command, LoggingCommand, WorkflowCommand};
-use super::{Output, files, gitlab};
+use super::output::Output;
+use super::{files, gitlab};
 
-/// Where the status goes, recorded by [`super::setup`] once the CI system is known.
+/// Where the status goes, recorded by [`super::setup()`] once the CI system is known.
 #[derive(Debug, Clone, Default)]
 pub struct Destinations {
     pub sink: &'static str,

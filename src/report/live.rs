@@ -4,7 +4,7 @@
 //! detected.
 //!
 //! While it shows, every other line goes above it: the run's own lines through [`Live::println`],
-//! log lines (stderr) through [`suspend`], which clears the display, writes, and redraws it, so
+//! log lines (stderr) through [`crate::terminal::suspend`], which clears the display, writes, and redraws it, so
 //! the two never share a line and no spinner frame is left behind.
 
 use std::io::IsTerminal;
@@ -15,22 +15,6 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle, T
 
 use crate::config::Environment;
 use crate::config::duration::format_elapsed;
-
-/// The display showing now, for the log writer. At most one per process.
-static SHOWING: Mutex<Option<ProgressBar>> = Mutex::new(None);
-
-/// Runs `write` with the display cleared from the screen (it is redrawn afterwards), or directly
-/// when no display shows.
-pub fn suspend<T>(write: impl FnOnce() -> T) -> T {
-    let showing = SHOWING
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
-    match showing {
-        Some(bar) => bar.suspend(write),
-        None => write(),
-    }
-}
 
 pub struct Live {
     bar: ProgressBar,
@@ -69,7 +53,7 @@ impl Live {
         let bar = ProgressBar::with_draw_target(None, target).with_style(style);
         bar.set_message("starting");
         bar.enable_steady_tick(Duration::from_millis(200));
-        *SHOWING.lock().unwrap_or_else(PoisonError::into_inner) = Some(bar.clone());
+        crate::terminal::showing(Some(bar.clone()));
         Live { bar }
     }
 
@@ -94,10 +78,7 @@ impl Live {
 
     /// Removes the display from the screen, leaving only the lines printed above it.
     pub fn finish(&self) {
-        SHOWING
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        crate::terminal::showing(None);
         self.bar.finish_and_clear();
     }
 }

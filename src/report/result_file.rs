@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::Output;
+use super::output::Output;
 use crate::api::model::{Level, Message, OperationState};
 use crate::outcome::Outcome;
 

@@ -3,6 +3,10 @@
 //! drops the whole command: see [`crate::commands::run`].) The time limit is an `Instant` deadline; a pause that would cross it is cut short so
 //! that the last reading is taken at the limit itself.
 //!
+//! Each reading goes to the caller's `on_reading` as soon as it is taken, as azure_core's poller
+//! hands its readings to its caller: what is shown, and what the run remembers of it, is the
+//! caller's business, not the wait's.
+//!
 //! A reading that fails for a transient reason is not an operation failure: the HTTP layer
 //! retries it until the deadline, and if the status still cannot be read the wait ends as
 //! "unknown" with the last error, never as success or failure.
@@ -16,11 +20,13 @@ use crate::api::backend::{Backend, Handle};
 use crate::api::error::ApiError;
 use crate::api::model::{OperationState, OperationStatus};
 use crate::config::WaitUntil;
-use crate::report::Reporter;
 use crate::transport::retry::is_transient_status;
 
 /// Distinct unknown statuses warned about in one wait; later ones are not told.
 const MAX_UNKNOWN_STATUSES_TOLD: usize = 16;
+/// An unknown status is cut to this many characters in the warning (the reporter's cut for a
+/// name): a status of megabytes would otherwise fill the log.
+const MAX_STATUS_CHARS: usize = 200;
 
 pub struct Plan {
     pub deadline: Instant,
@@ -69,11 +75,12 @@ pub fn is_transient(error: &ApiError) -> bool {
     }
 }
 
+/// Polls `handle` as `plan` says, handing every reading to `on_reading` before looking at it.
 pub async fn wait(
     backend: &Backend<'_>,
     handle: &Handle,
     plan: &Plan,
-    reporter: &mut Reporter,
+    on_reading: &mut dyn FnMut(&OperationState),
 ) -> Ended {
     let mut last: Option<OperationState> = None;
     let mut last_read: Option<Instant> = None;
@@ -81,7 +88,7 @@ pub async fn wait(
     loop {
         let (hint, error) = match backend.poll(handle, plan.deadline).await {
             Ok(polled) => {
-                reporter.progress(&polled.state);
+                on_reading(&polled.state);
                 let state = polled.state;
                 // Cut, and at most a few distinct ones remembered: a service inventing a long
                 // status at every reading must not fill the log or the memory.
@@ -89,15 +96,12 @@ pub async fn wait(
                     && logged_statuses.len() < MAX_UNKNOWN_STATUSES_TOLD
                     && logged_statuses.insert(crate::text::truncate(
                         &crate::secret::redact(value),
-                        crate::report::MAX_NAME_CHARS,
+                        MAX_STATUS_CHARS,
                     ))
                 {
                     tracing::warn!(
                         "the service reports status {:?}, which is not known here; still waiting",
-                        crate::text::truncate(
-                            &crate::secret::redact(value),
-                            crate::report::MAX_NAME_CHARS
-                        )
+                        crate::text::truncate(&crate::secret::redact(value), MAX_STATUS_CHARS)
                     );
                 }
                 if state.status.is_terminal() {
