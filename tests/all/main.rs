@@ -43,6 +43,7 @@ mod boundary_locations;
 mod cancel;
 mod ci_systems;
 mod config_errors;
+mod docs;
 mod gitlab_component;
 mod go_live;
 mod interrupt;

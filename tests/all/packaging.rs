@@ -83,19 +83,18 @@ fn action_is_a_composite_with_its_metadata() {
 
 #[test]
 fn readme_documents_every_input_and_output() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
+    let readme = repo_text("docs/inputs.md");
     for spec in INPUTS {
         assert!(
             readme.contains(&format!("`{}`", spec.name)),
-            "README does not document input {}",
+            "docs/inputs.md does not document input {}",
             spec.name
         );
     }
     for output in Output::ALL {
         assert!(
             readme.contains(&format!("`{}`", output.name())),
-            "README does not document output {}",
+            "docs/inputs.md does not document output {}",
             output.name()
         );
     }
@@ -141,24 +140,28 @@ fn readme_blocks(readme: &str) -> Vec<Block> {
 
 #[test]
 fn readme_examples_are_the_files_in_examples() {
-    let readme = repo_text("README.md");
-    let blocks = readme_blocks(&readme);
     let mut shown = BTreeSet::new();
-    for block in blocks.iter().filter(|block| block.file.is_some()) {
-        let file = block.file.as_deref().unwrap_or_default();
-        assert_eq!(
-            block.text,
-            repo_text(file),
-            "README.md line {}: the block differs from {file}",
-            block.line
-        );
-        assert!(shown.insert(file.to_owned()), "{file} is shown twice");
+    for doc in doc_files() {
+        let text = repo_text(&doc);
+        for block in readme_blocks(&text)
+            .iter()
+            .filter(|block| block.file.is_some())
+        {
+            let file = block.file.as_deref().unwrap_or_default();
+            assert_eq!(
+                block.text,
+                repo_text(file),
+                "{doc} line {}: the block differs from {file}",
+                block.line
+            );
+            assert!(shown.insert(file.to_owned()), "{file} is shown twice");
+        }
     }
     let files: BTreeSet<String> = example_files().into_iter().collect();
     assert!(!files.is_empty());
     assert_eq!(
         shown, files,
-        "every file in examples/ is shown in the README, once"
+        "every file in examples/ is shown in the README or docs/, once"
     );
 }
 
@@ -241,11 +244,12 @@ fn the_injection_check_finds_values_pasted_into_scripts() {
 #[test]
 fn no_example_or_workflow_pastes_a_value_into_a_script() {
     let mut found = Vec::new();
-    let readme = repo_text("README.md");
-    for block in readme_blocks(&readme) {
-        if block.language == "yaml" {
-            let source = format!("README.md line {}", block.line);
-            found.extend(script_injections(&source, &block.text));
+    for doc in doc_files() {
+        for block in readme_blocks(&repo_text(&doc)) {
+            if block.language == "yaml" {
+                let source = format!("{doc} line {}", block.line);
+                found.extend(script_injections(&source, &block.text));
+            }
         }
     }
     let mut files = example_files();
@@ -268,23 +272,22 @@ fn no_example_or_workflow_pastes_a_value_into_a_script() {
     );
 }
 
-/// The README's inputs table is generated from the INPUTS table, as `--help` and action.yml are:
-/// the three cannot drift apart.
+/// The inputs table (docs/inputs.md) is generated from the INPUTS table, as `--help` and
+/// action.yml are: the three cannot drift apart.
 #[test]
 fn readme_inputs_table_is_the_generated_one() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
+    let readme = repo_text("docs/inputs.md");
     let marker = "<!-- inputs table: generated from src/config/inputs.rs; a test compares -->\n";
     let table = readme
         .split_once(marker)
         .map(|(_, rest)| rest)
         .and_then(|rest| rest.split("\n\n").next())
-        .expect("the inputs table marker in the README");
+        .expect("the inputs table marker in docs/inputs.md");
     let expected = publish_offer::config::inputs::readme_table();
     assert_eq!(
         format!("{table}\n"),
         expected,
-        "the README's inputs table differs from the INPUTS table; replace it with:\n{expected}"
+        "the inputs table of docs/inputs.md differs from the INPUTS table; replace it with:\n{expected}"
     );
 }
 

@@ -240,9 +240,9 @@ fn docs_name_only_tags_the_release_makes() {
         regex_lite::Regex::new(r"[A-Za-z0-9_.<>-]+/publish-offer@[A-Za-z0-9_.-]*[A-Za-z0-9]")
             .expect("regex");
     let mut files = example_files();
+    files.extend(doc_files());
     files.extend(
         [
-            "README.md",
             "action.yml",
             "action/install.sh",
             "action/install.ps1",

@@ -16,13 +16,18 @@ struct Example {
 }
 
 fn readme_examples() -> Vec<Example> {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
-    let try_it = readme
-        .split("## Try it")
-        .nth(1)
-        .and_then(|rest| rest.split("\n## ").next())
-        .expect("a Try it section");
+    // The README's few lines, then the full list in docs/commands.md.
+    let section = |path: &str, heading: &str| {
+        let text = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_else(|error| panic!("{path}: {error}"));
+        text.split(heading)
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .unwrap_or_else(|| panic!("{path}: a {heading} section"))
+            .to_owned()
+    };
+    let try_it = section("README.md", "## Try it")
+        + &section("docs/commands.md", "## Try every command in the sandbox");
     let mut examples = Vec::new();
     for line in try_it.lines().map(str::trim) {
         let (command, comment) = line.split_once(" #").unwrap_or((line, ""));

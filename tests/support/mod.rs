@@ -479,6 +479,26 @@ pub fn repo_text(path: &str) -> String {
     std::fs::read_to_string(&full).unwrap_or_else(|error| panic!("{path}: {error}"))
 }
 
+/// The README and every page of docs/: where the examples and the reference live.
+pub fn doc_files() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .expect("docs/")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.ends_with(".md"))
+        .map(|name| format!("docs/{name}"))
+        .collect();
+    files.sort();
+    files.insert(0, "README.md".to_owned());
+    files
+}
+
 pub fn example_files() -> Vec<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let mut files: Vec<String> = std::fs::read_dir(dir)
