@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod action_install;
 mod ci_systems;
 mod composite_action;
 mod config_errors;
