@@ -14,6 +14,7 @@ mod config_errors;
 mod contract;
 mod federated;
 mod gitlab_component;
+mod install_recipe;
 mod lifecycle;
 mod packaging;
 mod publish;
