@@ -12,6 +12,7 @@ mod ci_systems;
 mod composite_action;
 mod config_errors;
 mod contract;
+mod example_limits;
 mod federated;
 mod gitlab_component;
 mod install_recipe;
