@@ -107,6 +107,26 @@ fn repo_text(path: &str) -> String {
     std::fs::read_to_string(&full).unwrap_or_else(|error| panic!("{path}: {error}"))
 }
 
+/// The README and every page of docs/: where the examples and the reference live.
+fn doc_files() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .expect("docs/")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.ends_with(".md"))
+        .map(|name| format!("docs/{name}"))
+        .collect();
+    files.sort();
+    files.insert(0, "README.md".to_owned());
+    files
+}
+
 fn example_files() -> Vec<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let mut files: Vec<String> = std::fs::read_dir(dir)
@@ -165,24 +185,28 @@ fn readme_blocks(readme: &str) -> Vec<Block> {
 
 #[test]
 fn readme_examples_are_the_files_in_examples() {
-    let readme = repo_text("README.md");
-    let blocks = readme_blocks(&readme);
     let mut shown = BTreeSet::new();
-    for block in blocks.iter().filter(|block| block.file.is_some()) {
-        let file = block.file.as_deref().unwrap_or_default();
-        assert_eq!(
-            block.text,
-            repo_text(file),
-            "README.md line {}: the block differs from {file}",
-            block.line
-        );
-        assert!(shown.insert(file.to_owned()), "{file} is shown twice");
+    for doc in doc_files() {
+        let text = repo_text(&doc);
+        for block in readme_blocks(&text)
+            .iter()
+            .filter(|block| block.file.is_some())
+        {
+            let file = block.file.as_deref().unwrap_or_default();
+            assert_eq!(
+                block.text,
+                repo_text(file),
+                "{doc} line {}: the block differs from {file}",
+                block.line
+            );
+            assert!(shown.insert(file.to_owned()), "{file} is shown twice");
+        }
     }
     let files: BTreeSet<String> = example_files().into_iter().collect();
     assert!(!files.is_empty());
     assert_eq!(
         shown, files,
-        "every file in examples/ is shown in the README, once"
+        "every file in examples/ is shown in the README or docs/, once"
     );
 }
 
@@ -265,11 +289,12 @@ fn the_injection_check_finds_values_pasted_into_scripts() {
 #[test]
 fn no_example_or_workflow_pastes_a_value_into_a_script() {
     let mut found = Vec::new();
-    let readme = repo_text("README.md");
-    for block in readme_blocks(&readme) {
-        if block.language == "yaml" {
-            let source = format!("README.md line {}", block.line);
-            found.extend(script_injections(&source, &block.text));
+    for doc in doc_files() {
+        for block in readme_blocks(&repo_text(&doc)) {
+            if block.language == "yaml" {
+                let source = format!("{doc} line {}", block.line);
+                found.extend(script_injections(&source, &block.text));
+            }
         }
     }
     let mut files = example_files();
@@ -332,6 +357,8 @@ fn release_tags_are_the_version_its_minor_and_major() {
     );
     assert_eq!(stable["version-tag"], "v1.2.3");
     assert_eq!(stable["moving-tags"], "v1.2 v1");
+    // The GitLab CI/CD catalog takes only a plain semantic version as a release tag.
+    assert_eq!(stable["component-tag"], "1.2.3");
     let prerelease = release_tags("1.2.3-rc.1");
     assert_eq!(prerelease["runtime-tags"], format!("{image}:1.2.3-rc.1"));
     assert_eq!(prerelease["moving-tags"], "");
@@ -510,6 +537,8 @@ fn docs_name_only_tags_the_release_makes() {
             images.extend(tags[key].split(',').map(str::to_owned));
         }
         refs.insert(format!("OWNER/publish-offer@{}", tags["version-tag"]));
+        // The component, from a GitLab mirror's catalog entry: <host>/<group>/<mirror>/publish-offer@1.2.3.
+        refs.insert(format!("<mirror>/publish-offer@{}", tags["component-tag"]));
         refs.extend(
             tags["moving-tags"]
                 .split_whitespace()
@@ -524,9 +553,9 @@ fn docs_name_only_tags_the_release_makes() {
         regex_lite::Regex::new(r"[A-Za-z0-9_.<>-]+/publish-offer@[A-Za-z0-9_.-]*[A-Za-z0-9]")
             .expect("regex");
     let mut files = example_files();
+    files.extend(doc_files());
     files.extend(
         [
-            "README.md",
             "action.yml",
             "action/install.sh",
             "action/install.ps1",
