@@ -9,6 +9,7 @@ mod support;
 
 mod action_install;
 mod ci_systems;
+mod component_docs;
 mod composite_action;
 mod config_errors;
 mod contract;
