@@ -8,6 +8,7 @@
 mod support;
 
 mod action_install;
+mod ci_jobs;
 mod ci_systems;
 mod component_docs;
 mod composite_action;
@@ -18,6 +19,7 @@ mod federated;
 mod gitlab_component;
 mod install_recipe;
 mod lifecycle;
+mod long_publish_costs;
 mod packaging;
 mod publish;
 mod reliability;
