@@ -6,7 +6,15 @@ $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 
 $here = $PSScriptRoot
-$repository = if ($env:GITHUB_ACTION_REPOSITORY) { $env:GITHUB_ACTION_REPOSITORY } else { 'OWNER/publish-offer' }
+# The repository the action comes from, for the advice below. GITHUB_ACTION_REPOSITORY is empty in
+# a composite action's steps; the runner checks the action out at ...\_actions\OWNER\REPO\REF, so
+# its path names it.
+$actionPath = if ($env:GITHUB_ACTION_PATH) { $env:GITHUB_ACTION_PATH } else { Split-Path -Parent $here }
+$repository = $env:GITHUB_ACTION_REPOSITORY
+if (-not $repository -and $actionPath -match '[\\/]_actions[\\/]([A-Za-z0-9_.-]+)[\\/]([A-Za-z0-9_.-]+)[\\/][^\\/]+') {
+    $repository = "$($Matches[1])/$($Matches[2])"
+}
+if (-not $repository) { $repository = 'OWNER/publish-offer' }
 # The release pushes the image as ghcr.io/<owner>/<name>, lower-cased (image names must be).
 $image = "ghcr.io/$($repository.ToLowerInvariant())"
 
@@ -30,9 +38,11 @@ foreach ($line in Get-Content -LiteralPath (Join-Path $here 'release.env')) {
 if (-not $version -or -not $downloadUrl) { NoRelease 'this revision of the action names no release (action/release.env is empty)' }
 if ($version -notmatch '^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$') { Fail "action/release.env: version '$version' is not X.Y.Z" }
 
+# Windows on ARM64 runs x64 binaries under emulation: one binary serves both, cached as x64.
 switch ("$env:RUNNER_OS/$env:RUNNER_ARCH") {
     'Windows/X64' { $target = 'x86_64-pc-windows-msvc' }
-    default { NoRelease "no release binary for runner $env:RUNNER_OS/$env:RUNNER_ARCH (there are binaries for Linux X64 and ARM64, macOS ARM64 and X64, Windows X64)" }
+    'Windows/ARM64' { $target = 'x86_64-pc-windows-msvc' }
+    default { NoRelease "no release binary for runner $env:RUNNER_OS/$env:RUNNER_ARCH (there are binaries for Linux X64 and ARM64, macOS ARM64 and X64, Windows X64, which Windows ARM64 runs too)" }
 }
 $asset = "publish-offer-$target.exe"
 
@@ -50,7 +60,7 @@ function Sha256Of([string] $path) { (Get-FileHash -LiteralPath $path -Algorithm 
 
 # The tool cache's layout (<tool>/<version>/<arch>, complete when <arch>.complete exists).
 $cacheRoot = if ($env:RUNNER_TOOL_CACHE) { $env:RUNNER_TOOL_CACHE } else { $env:RUNNER_TEMP }
-$archDir = Join-Path (Join-Path (Join-Path $cacheRoot 'publish-offer') $version) $env:RUNNER_ARCH.ToLowerInvariant()
+$archDir = Join-Path (Join-Path (Join-Path $cacheRoot 'publish-offer') $version) 'x64'
 $binary = Join-Path $archDir 'publish-offer.exe'
 
 function PublishPath {
@@ -83,7 +93,9 @@ if ($url -notmatch '^https://' -and $url -notmatch '^http://(127\.0\.0\.1|localh
 New-Item -ItemType Directory -Force -Path $archDir | Out-Null
 $partial = Join-Path $archDir ".download.$PID"
 try {
-    Invoke-WebRequest -Uri $url -OutFile $partial -MaximumRetryCount 3 -RetryIntervalSec 2 -TimeoutSec 300
+    # As install.sh: ten retries, a User-Agent naming the action and its version.
+    Invoke-WebRequest -Uri $url -OutFile $partial -MaximumRetryCount 10 -RetryIntervalSec 3 -TimeoutSec 300 `
+        -UserAgent "publish-offer-action/$version (+https://github.com/$repository)"
 } catch {
     Remove-Item -LiteralPath $partial -Force -ErrorAction SilentlyContinue
     $status = $_.Exception.Response.StatusCode.value__

@@ -7,7 +7,15 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repository="${GITHUB_ACTION_REPOSITORY:-OWNER/publish-offer}"
+# The repository the action comes from, for the advice below. GITHUB_ACTION_REPOSITORY is empty in
+# a composite action's steps; the runner checks the action out at .../_actions/OWNER/REPO/REF, so
+# its path names it.
+action_path="${GITHUB_ACTION_PATH:-$(dirname "$here")}"
+repository="${GITHUB_ACTION_REPOSITORY:-}"
+if [[ -z "$repository" && "$action_path" =~ /_actions/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)/[^/]+ ]]; then
+    repository="${BASH_REMATCH[1]}/${BASH_REMATCH[2]}"
+fi
+repository="${repository:-OWNER/publish-offer}"
 # The release pushes the image as ghcr.io/<owner>/<name>, lower-cased (image names must be).
 image="ghcr.io/$(printf '%s' "$repository" | tr '[:upper:]' '[:lower:]')"
 
@@ -37,7 +45,7 @@ Linux/X64) target=x86_64-unknown-linux-musl ;;
 Linux/ARM64) target=aarch64-unknown-linux-musl ;;
 macOS/ARM64) target=aarch64-apple-darwin ;;
 macOS/X64) target=x86_64-apple-darwin ;;
-*) no_release "no release binary for runner ${RUNNER_OS:-?}/${RUNNER_ARCH:-?} (there are binaries for Linux X64 and ARM64, macOS ARM64 and X64, Windows X64)" ;;
+*) no_release "no release binary for runner ${RUNNER_OS:-?}/${RUNNER_ARCH:-?} (there are binaries for Linux X64 and ARM64, macOS ARM64 and X64, Windows X64, which Windows ARM64 runs too)" ;;
 esac
 asset="publish-offer-$target"
 
@@ -88,8 +96,20 @@ protocols='=https'
 mkdir -p "$arch_dir"
 partial="$(mktemp "$arch_dir/.download.XXXXXX")"
 trap 'rm -f "$partial"' EXIT
+# Release downloads fail now and then (a reset, a 5xx from the CDN): ten retries with curl's
+# doubling pause, bounded by --retry-max-time. --retry-all-errors (curl 7.71+) retries a dropped
+# connection too; without --fail an HTTP 404 is no error to curl, so a missing asset still ends
+# at once. The User-Agent tells the download's owner who asks.
+retry=(--retry 10 --retry-max-time 300)
+curl_version="$(curl --version 2>/dev/null | sed -nE '1s/^curl ([0-9]+)\.([0-9]+).*/\1 \2/p')"
+read -r curl_major curl_minor <<<"${curl_version:-0 0}"
+if ((curl_major > 7 || (curl_major == 7 && curl_minor >= 71))); then
+    retry+=(--retry-all-errors)
+fi
 code="$(curl --silent --show-error --location --proto "$protocols" --proto-redir "$protocols" \
-    --connect-timeout 20 --max-time 300 --retry 3 --output "$partial" --write-out '%{http_code}' \
+    --connect-timeout 20 --max-time 300 "${retry[@]}" \
+    --user-agent "publish-offer-action/$version (+https://github.com/$repository)" \
+    --output "$partial" --write-out '%{http_code}' \
     "$url")" || fail "downloading $url failed (curl exit $?)"
 case "$code" in
 200) ;;

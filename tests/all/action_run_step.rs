@@ -109,7 +109,11 @@ fn run_through_bash(script: &str, step_env: &[(String, String)]) -> Finished {
 fn the_run_step_behaves_like_the_docker_form() {
     let action = action();
     let run_step = composite_step(&action, "run-posix");
-    assert_eq!(run_step["shell"].as_str(), Some("bash"));
+    // bash with the runner's own flags, BASH_ENV/ENV cleared (tests/all/action_hardening.rs).
+    assert_eq!(
+        run_step["shell"].as_str(),
+        Some("env -u BASH_ENV -u ENV bash --noprofile --norc -eo pipefail {0}")
+    );
     let script = run_step["run"].as_str().expect("run");
 
     let server = simple_server();

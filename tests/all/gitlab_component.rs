@@ -9,7 +9,14 @@ use yaml_rust2::{Yaml, YamlLoader};
 use crate::support::*;
 
 /// Inputs only the component has: where and how the job runs.
-const GITLAB_ONLY: [&str; 3] = ["job-name", "stage", "image"];
+const GITLAB_ONLY: [&str; 6] = [
+    "job-name",
+    "stage",
+    "image",
+    "rules",
+    "environment",
+    "job-timeout",
+];
 
 fn load(path: &str) -> Vec<Yaml> {
     let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));

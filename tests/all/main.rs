@@ -30,6 +30,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod action_hardening;
 mod action_install;
 mod action_run_step;
 mod attach;
@@ -41,12 +42,17 @@ mod auth_secret;
 mod boundary_answers;
 mod boundary_locations;
 mod cancel;
+mod ci_jobs;
 mod ci_systems;
+mod component_docs;
 mod config_errors;
 mod docs;
+mod example_limits;
 mod gitlab_component;
 mod go_live;
+mod install_recipe;
 mod interrupt;
+mod long_publish_costs;
 mod packaging;
 mod publish;
 mod publish_ingestion;

@@ -48,6 +48,8 @@ fn release_tags_are_the_version_its_minor_and_major() {
     );
     assert_eq!(stable["version-tag"], "v1.2.3");
     assert_eq!(stable["moving-tags"], "v1.2 v1");
+    // The GitLab CI/CD catalog takes only a plain semantic version as a release tag.
+    assert_eq!(stable["component-tag"], "1.2.3");
     let prerelease = release_tags("1.2.3-rc.1");
     assert_eq!(prerelease["runtime-tags"], format!("{image}:1.2.3-rc.1"));
     assert_eq!(prerelease["moving-tags"], "");
@@ -226,6 +228,8 @@ fn docs_name_only_tags_the_release_makes() {
             images.extend(tags[key].split(',').map(str::to_owned));
         }
         refs.insert(format!("OWNER/publish-offer@{}", tags["version-tag"]));
+        // The component, from a GitLab mirror's catalog entry: <host>/<group>/<mirror>/publish-offer@1.2.3.
+        refs.insert(format!("<mirror>/publish-offer@{}", tags["component-tag"]));
         refs.extend(
             tags["moving-tags"]
                 .split_whitespace()
