@@ -12,8 +12,7 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::config::Environment;
-use crate::report::plain;
+use crate::environment::Environment;
 use crate::secret;
 use crate::text::inert_line;
 
@@ -229,7 +228,7 @@ fn colour_level(line: &str) -> String {
 }
 
 pub fn init(environment: &Environment) {
-    let _ = STDERR_COLOUR.set(plain::colour_wanted(
+    let _ = STDERR_COLOUR.set(crate::environment::colour_wanted(
         environment,
         io::stderr().is_terminal(),
     ));

@@ -18,11 +18,12 @@ use crate::api::backend::{Backend, Cancellation, Handle};
 use crate::api::error::ApiError;
 use crate::api::model::{OperationState, OperationStatus};
 use crate::api::{cpp, ingestion};
-use crate::config::duration::format_duration;
-use crate::config::{Command, ConfigError, Settings, WaitUntil};
+use crate::config::{Command, ConfigError, Settings};
 use crate::interrupt::Interrupt;
 use crate::outcome::{ExitPolicy, Outcome, Problem, Status, how_to_follow};
 use crate::report::Reporter;
+use crate::text::format_duration;
+use crate::wait::WaitUntil;
 use crate::wait::{Ended, Plan, wait};
 
 /// Calls that start or prepare an operation retry at least this long, even with `timeout: 0`.

@@ -9,11 +9,13 @@
 use tokio::time::Instant;
 
 use super::{Context, failure_status, follow};
+use crate::api::backend::OperationRef;
 use crate::api::backend::{Cancellation, Handle, StartKind};
 use crate::api::error::ApiError;
 use crate::api::model::OperationStatus;
-use crate::config::{IfRunning, WaitUntil};
-use crate::outcome::{OperationRef, Outcome, Problem, Status};
+use crate::config::IfRunning;
+use crate::outcome::{Outcome, Problem, Status};
+use crate::wait::WaitUntil;
 use crate::wait::{Ended, Plan, wait};
 
 pub async fn publish(context: &mut Context<'_>) -> Outcome {

@@ -16,9 +16,13 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
+use crate::api::OfferRef;
+use crate::auth::Credential;
+use crate::outcome::OnTimeout;
 use crate::secret::Secret;
+use crate::wait::WaitUntil;
 pub use env::{Environment, MergedInputs, merge_inputs};
-pub use validate::{ConfigError, is_identifier, is_loopback};
+pub use validate::{ConfigError, is_loopback};
 
 /// The inputs as strings, exactly as found (trimmed, empty = absent).
 #[derive(Debug, Default, Deserialize)]
@@ -82,18 +86,6 @@ impl Command {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WaitUntil {
-    Complete,
-    Preview,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnTimeout {
-    Warn,
-    Fail,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IfRunning {
     Attach,
     Fail,
@@ -105,88 +97,6 @@ pub enum ApiChoice {
     Cpp,
     Ingestion,
     Auto,
-}
-
-/// The offer the run is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OfferRef {
-    pub publisher_id: String,
-    pub offer_id: String,
-}
-
-/// How a token is obtained. Tenant and client ids are not secret; everything else is.
-#[derive(Debug, Clone)]
-pub enum Credential {
-    /// A ready bearer token; never refreshed.
-    AccessToken(Secret),
-    /// Client-credentials grant with a client secret (v1 endpoint, `resource=`).
-    ClientSecret {
-        tenant_id: String,
-        client_id: String,
-        secret: Secret,
-    },
-    /// Workload identity federation: a JWT from `assertion` is exchanged for a token at the v2
-    /// endpoint. A fresh assertion is fetched for every exchange.
-    Federated {
-        tenant_id: String,
-        client_id: String,
-        assertion: AssertionSource,
-    },
-}
-
-impl Credential {
-    /// How the credential is described in logs and `auth` values.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Credential::AccessToken(_) => "token",
-            Credential::ClientSecret { .. } => "secret",
-            Credential::Federated { assertion, .. } => assertion.kind(),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub enum AssertionSource {
-    /// `GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=...` with the request token.
-    GitHub {
-        request_url: Url,
-        request_token: Secret,
-        audience: String,
-    },
-    /// Azure Pipelines: the `idToken` AzureCLI@2 exposes (`addSpnToEnvironment: true`) while it
-    /// is fresh, then (or without one) a new token from the OIDC request endpoint.
-    AzurePipelines {
-        id_token: Option<Secret>,
-        renewal: AzurePipelinesRenewal,
-    },
-    /// GitLab: the JWT in an `id_tokens:` variable, read from the environment at every exchange.
-    GitLab { variable: String },
-    /// A file holding the JWT, re-read on every exchange (Kubernetes rotates it).
-    TokenFile(PathBuf),
-}
-
-/// How a fresh Azure Pipelines OIDC token is obtained, or why it cannot be.
-#[derive(Debug, Clone)]
-pub enum AzurePipelinesRenewal {
-    /// `POST $SYSTEM_OIDCREQUESTURI?api-version=7.1&serviceConnectionId=...`.
-    Request {
-        request_url: Url,
-        access_token: Secret,
-        service_connection_id: String,
-    },
-    /// What is missing to ask for one: the error when a fresh token is needed.
-    Unavailable { missing: ConfigError },
-}
-
-impl AssertionSource {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            AssertionSource::GitHub { .. } => "github-oidc",
-            AssertionSource::AzurePipelines { .. } => "azure-pipelines-oidc",
-            AssertionSource::GitLab { .. } => "gitlab-oidc",
-            AssertionSource::TokenFile(_) => "token-file",
-        }
-    }
 }
 
 /// Validated settings: everything the run needs, typed.

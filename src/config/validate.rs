@@ -12,11 +12,12 @@ use url::{Host, Url};
 use super::duration::parse_duration;
 use super::env::{Environment, MergedInputs};
 use super::inputs::spec;
-use super::{
-    ApiChoice, AssertionSource, AzurePipelinesRenewal, Command, Credential, IfRunning, OfferRef,
-    OnTimeout, RawInputs, Settings, WaitUntil,
-};
+use super::{ApiChoice, Command, IfRunning, RawInputs, Settings};
+use crate::api::{MAX_ID_LEN, OfferRef, is_identifier};
+use crate::auth::{AssertionSource, AzurePipelinesRenewal, Credential};
+use crate::outcome::{OnTimeout, Problem};
 use crate::secret::Secret;
+use crate::wait::WaitUntil;
 
 /// A configuration error: exit code 2, no request sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,11 +76,14 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+impl From<&ConfigError> for Problem {
+    fn from(error: &ConfigError) -> Self {
+        Problem::invalid_input(error.to_string(), error.help().map(str::to_owned))
+    }
+}
+
 /// The longest value echoed back in an error message.
 const ECHO_LIMIT: usize = 80;
-/// Publisher and offer ids are short in practice (CPP allows 50); anything near this is a paste
-/// gone wrong.
-const MAX_ID_LEN: usize = 100;
 const MAX_URL_LEN: usize = 2048;
 const MAX_SECRET_LEN: usize = 4096;
 /// Real secrets and tokens are far longer (Entra secrets ~40 characters); a shorter one is a
@@ -313,14 +317,6 @@ fn echo(value: &str) -> String {
     } else {
         format!("'{escaped}'")
     }
-}
-
-/// `[A-Za-z0-9][A-Za-z0-9._-]*`: ids go into URL paths, so anything else is refused, not encoded.
-pub fn is_identifier(value: &str) -> bool {
-    let mut chars = value.chars();
-    value.len() <= MAX_ID_LEN
-        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 fn is_guid(value: &str) -> bool {
@@ -1029,19 +1025,25 @@ fn azure_pipelines_oidc(
         None => None,
     };
     match (id_token, azure_pipelines_renewal(check, raw, environment)?) {
-        (None, AzurePipelinesRenewal::Unavailable { missing }) => Err(missing),
+        (None, Err(missing)) => Err(missing),
+        (id_token, Ok(renewal)) => Ok(AssertionSource::AzurePipelines { id_token, renewal }),
         // With an idToken, what renewal lacks is an error only once a fresh token is needed.
-        (id_token, renewal) => Ok(AssertionSource::AzurePipelines { id_token, renewal }),
+        (id_token, Err(missing)) => Ok(AssertionSource::AzurePipelines {
+            id_token,
+            renewal: AzurePipelinesRenewal::Unavailable {
+                missing: missing.to_string(),
+            },
+        }),
     }
 }
 
-/// How to ask the OIDC request endpoint for a fresh token, or the first thing missing for it. A
-/// value given but invalid is an error either way.
+/// How to ask the OIDC request endpoint for a fresh token, or (inner error) the first thing
+/// missing for it. A value given but invalid is an error either way (outer error).
 fn azure_pipelines_renewal(
     check: &Checker<'_>,
     raw: &RawInputs,
     environment: &Environment,
-) -> Result<AzurePipelinesRenewal, ConfigError> {
+) -> Result<Result<AzurePipelinesRenewal, ConfigError>, ConfigError> {
     let request_url = match environment.get("SYSTEM_OIDCREQUESTURI") {
         None => None,
         Some(text) => Some(
@@ -1064,11 +1066,11 @@ fn azure_pipelines_renewal(
     let access_token = environment.get("SYSTEM_ACCESSTOKEN").map(Secret::new);
     let missing = match (request_url, access_token, service_connection_id) {
         (Some(request_url), Some(access_token), Some(service_connection_id)) => {
-            return Ok(AzurePipelinesRenewal::Request {
+            return Ok(Ok(AzurePipelinesRenewal::Request {
                 request_url,
                 access_token,
                 service_connection_id,
-            });
+            }));
         }
         (None, _, _) => ConfigError::new(
             "Azure Pipelines OIDC is not available: SYSTEM_OIDCREQUESTURI is not set",
@@ -1085,7 +1087,7 @@ fn azure_pipelines_renewal(
             " (the Azure Pipelines service connection whose federated credential is used)",
         ),
     };
-    Ok(AzurePipelinesRenewal::Unavailable { missing })
+    Ok(Err(missing))
 }
 
 /// GitLab's ID token is a variable of the job: checked here, and read again at every exchange.
@@ -1114,10 +1116,11 @@ fn gitlab_oidc(
             "declare the ID token in the job: `id_tokens: {{ {variable}: {{ aud: api://AzureADTokenExchange }} }}` (the audience of the app registration's federated credential)"
         ))
     })?;
-    // Registered for redaction now, though it is read again when it is exchanged.
-    federated_jwt(token, variable)?;
+    // Checked, and registered for redaction, now; its expiry is checked at every exchange.
+    let token = federated_jwt(token, variable)?;
     Ok(AssertionSource::GitLab {
         variable: variable.to_owned(),
+        token,
     })
 }
 
@@ -1428,7 +1431,7 @@ mod tests {
         ])
         .expect("valid");
         assert!(
-            matches!(&renamed.credential, Credential::Federated { assertion: AssertionSource::GitLab { variable }, .. } if variable == "AZURE_ID_TOKEN"),
+            matches!(&renamed.credential, Credential::Federated { assertion: AssertionSource::GitLab { variable, .. }, .. } if variable == "AZURE_ID_TOKEN"),
             "{:?}",
             renamed.credential
         );

@@ -4,7 +4,7 @@
 //! the summary says how many more there were.
 
 use crate::api::model::{Level, StepStatus};
-use crate::config::OnTimeout;
+use crate::outcome::OnTimeout;
 use crate::outcome::{Outcome, Status, how_to_follow};
 use crate::text::{defuse, inert, truncate};
 
@@ -173,8 +173,9 @@ fn dedupe(annotations: &mut Vec<Annotation>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::backend::OperationRef;
     use crate::api::model::{Message, OperationState, Step};
-    use crate::outcome::{ExitPolicy, OperationRef, Problem, Signal};
+    use crate::outcome::{ExitPolicy, Problem, Signal};
 
     fn message(level: Level, text: &str) -> Message {
         Message {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use super::command::{Command, WorkflowCommand};
 use super::files::{self, FileError};
 use super::{Annotation, CiSink, Output, Said, Severity};
-use crate::config::Environment;
+use crate::environment::Environment;
 
 pub struct GitHub {
     output_file: Option<PathBuf>,

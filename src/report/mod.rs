@@ -35,13 +35,14 @@ use std::path::PathBuf;
 
 use tokio::time::Instant;
 
+use crate::api::backend::OperationRef;
 use crate::api::model::{Level, OperationState, Step, StepStatus};
-use crate::config::duration::format_elapsed;
+use crate::api::value_kind::ValueKind;
 use crate::config::{ConfigError, Environment, MergedInputs};
-use crate::outcome::{OperationRef, Outcome, Status};
+use crate::outcome::{Outcome, Status};
 use crate::secret;
+use crate::text::format_elapsed;
 use crate::text::{inert, inert_line};
-use crate::value_kind::ValueKind;
 
 pub use annotations::{Annotation, Severity};
 pub use command::Command;
@@ -275,7 +276,7 @@ pub fn setup(inputs: &MergedInputs, environment: &Environment) -> (Reporter, Opt
         "github" => Box::new(github::GitHub::from_environment(environment)),
         "azure-pipelines" => Box::new(azure::AzurePipelines::from_environment(environment)),
         "gitlab" => Box::new(gitlab::GitLab::new(dotenv_file)),
-        _ => Box::new(plain::Plain::new(plain::colour_wanted(
+        _ => Box::new(plain::Plain::new(crate::environment::colour_wanted(
             environment,
             io::stdout().is_terminal(),
         ))),
