@@ -5,10 +5,16 @@
 //! Two stages, as in ripgrep: [`RawInputs`] holds the strings as found (filled by `envy` from the
 //! merged variables), and [`Settings::from_inputs`] checks them and builds typed values.
 
+mod check;
+mod credentials;
 pub mod duration;
 pub mod env;
+mod error;
 pub mod inputs;
-mod validate;
+mod reporting;
+mod settings;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,10 +25,13 @@ use url::Url;
 use crate::api::OfferRef;
 use crate::auth::Credential;
 use crate::outcome::OnTimeout;
+use crate::report::Reporting;
 use crate::secret::Secret;
 use crate::wait::WaitUntil;
+pub use check::is_loopback;
 pub use env::{Environment, MergedInputs, merge_inputs};
-pub use validate::{ConfigError, is_loopback};
+pub use error::ConfigError;
+pub use reporting::reporting;
 
 /// The inputs as strings, exactly as found (trimmed, empty = absent).
 #[derive(Debug, Default, Deserialize)]
@@ -131,6 +140,31 @@ impl Settings {
         inputs: &MergedInputs,
         environment: &Environment,
     ) -> Result<Settings, ConfigError> {
-        validate::settings(inputs, environment)
+        let (_, chosen_ci, _) = reporting::check(inputs, environment);
+        settings::settings(inputs, environment, chosen_ci)
+    }
+}
+
+/// Everything configuration makes of the inputs: where to report, which holds even when the
+/// inputs are not valid, and the settings or every problem of the inputs.
+pub struct Configuration {
+    pub reporting: Reporting,
+    pub settings: Result<Settings, ConfigError>,
+}
+
+/// The one stage that checks every input: the reporting inputs (`ci`, `result-file`,
+/// `dotenv-file` and the CI system's files) and all the others. Their problems come in one
+/// error, the reporting ones first.
+pub fn read(inputs: &MergedInputs, environment: &Environment) -> Configuration {
+    let (reporting, chosen_ci, problems) = reporting::check(inputs, environment);
+    let settings = settings::settings(inputs, environment, chosen_ci);
+    let settings = match (ConfigError::combine(problems), settings) {
+        (None, settings) => settings,
+        (Some(error), Ok(_)) => Err(error),
+        (Some(reporting_error), Err(error)) => Err(reporting_error.and(error)),
+    };
+    Configuration {
+        reporting,
+        settings,
     }
 }
