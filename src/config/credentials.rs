@@ -8,9 +8,34 @@ use url::Url;
 use super::check::{Checker, MAX_SECRET_LEN, MAX_TOKEN_LEN, MIN_SECRET_LEN, RunsIn};
 use super::check::{is_guid, is_loopback, is_tenant};
 use super::env::Environment;
+use super::inputs::spec;
 use super::{ConfigError, RawInputs};
 use crate::auth::{AssertionSource, AzurePipelinesRenewal, Credential};
 use crate::secret::Secret;
+
+/// The ways to authenticate, as the `auth` input names them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Auth {
+    Auto,
+    Token,
+    Secret,
+    TokenFile,
+    GitHub,
+    AzurePipelines,
+    GitLab,
+}
+
+impl Auth {
+    const ALL: [(&'static str, Auth); 7] = [
+        ("auto", Auth::Auto),
+        ("token", Auth::Token),
+        ("secret", Auth::Secret),
+        ("token-file", Auth::TokenFile),
+        ("github-oidc", Auth::GitHub),
+        ("azure-pipelines-oidc", Auth::AzurePipelines),
+        ("gitlab-oidc", Auth::GitLab),
+    ];
+}
 
 /// Picks the one way to authenticate. With `auth: auto` the first configured source wins:
 /// access-token > client-secret > token-file > github-oidc > azure-pipelines-oidc > gitlab-oidc.
@@ -19,79 +44,15 @@ pub(super) fn credential(
     raw: &RawInputs,
     environment: &Environment,
 ) -> Result<Credential, ConfigError> {
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    enum Auth {
-        Auto,
-        Token,
-        Secret,
-        TokenFile,
-        GitHub,
-        AzurePipelines,
-        GitLab,
-    }
-    let auth = check.choice(
-        &raw.auth,
-        "auth",
-        Auth::Auto,
-        &[
-            ("auto", Auth::Auto),
-            ("token", Auth::Token),
-            ("secret", Auth::Secret),
-            ("token-file", Auth::TokenFile),
-            ("github-oidc", Auth::GitHub),
-            ("azure-pipelines-oidc", Auth::AzurePipelines),
-            ("gitlab-oidc", Auth::GitLab),
-        ],
-    )?;
+    let auth = check.choice(&raw.auth, "auth", Auth::Auto, &Auth::ALL)?;
     let gitlab_variable = raw
         .oidc_token_variable
         .as_deref()
-        .unwrap_or("GITLAB_OIDC_TOKEN");
-
+        .unwrap_or(spec("oidc-token-variable").default.unwrap_or_default());
     let chosen = match auth {
-        Auth::Auto => {
-            if raw.access_token.is_some() {
-                Auth::Token
-            } else if raw.client_secret.is_some() {
-                Auth::Secret
-            } else if environment.get("AZURE_FEDERATED_TOKEN_FILE").is_some() {
-                Auth::TokenFile
-            } else if environment.get("ACTIONS_ID_TOKEN_REQUEST_URL").is_some() {
-                Auth::GitHub
-            } else if environment.get(AZURE_CLI_ID_TOKEN).is_some()
-                || (environment.get("SYSTEM_OIDCREQUESTURI").is_some()
-                    && raw.service_connection_id.is_some())
-            {
-                Auth::AzurePipelines
-            } else if environment.is_true("GITLAB_CI") && environment.get(gitlab_variable).is_some()
-            {
-                Auth::GitLab
-            } else {
-                let mut error = ConfigError::new(match check.runs_in {
-                    RunsIn::GitHub => {
-                        "credentials are missing: set access-token, or tenant-id + client-id + \
-                         client-secret, or configure federated credentials (GitHub OIDC with \
-                         tenant-id + client-id)"
-                    }
-                    RunsIn::OtherCi | RunsIn::Shell => {
-                        "credentials are missing: set MARKETPLACE_ACCESS_TOKEN, or \
-                         AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET (or their \
-                         MARKETPLACE_ names), or configure federated credentials (Azure Pipelines \
-                         OIDC, GitLab OIDC, AZURE_FEDERATED_TOKEN_FILE)"
-                    }
-                });
-                if raw.client_id.is_some() && environment.get("GITHUB_ACTIONS").is_some() {
-                    error = error.with_help(
-                        "for GitHub OIDC, add `permissions: id-token: write` to the job; for a \
-                         secret, pass `client-secret: ${{ secrets.AZURE_CLIENT_SECRET }}`",
-                    );
-                }
-                return Err(error);
-            }
-        }
+        Auth::Auto => detect(check, raw, environment, gitlab_variable)?,
         explicit => explicit,
     };
-
     if chosen == Auth::Token {
         let token = raw
             .access_token
@@ -99,7 +60,93 @@ pub(super) fn credential(
             .ok_or_else(|| check.missing("access-token", " (auth: token)"))?;
         return access_token(check, token).map(Credential::AccessToken);
     }
+    let (tenant_id, client_id) = tenant_and_client(check, raw, chosen)?;
+    let assertion = match chosen {
+        Auth::Secret => {
+            let secret = raw
+                .client_secret
+                .as_ref()
+                .ok_or_else(|| check.missing("client-secret", " (auth: secret)"))?;
+            return Ok(Credential::ClientSecret {
+                tenant_id,
+                client_id,
+                secret: client_secret(check, secret)?,
+            });
+        }
+        Auth::TokenFile => token_file(environment)?,
+        Auth::GitHub => github_oidc(check, raw, environment)?,
+        Auth::AzurePipelines => azure_pipelines_oidc(check, raw, environment)?,
+        Auth::GitLab => gitlab_oidc(check, gitlab_variable, environment)?,
+        Auth::Auto | Auth::Token => unreachable!("resolved above"),
+    };
+    Ok(Credential::Federated {
+        tenant_id,
+        client_id,
+        assertion,
+    })
+}
 
+/// `auth: auto`: the first source configured, or what to set when there is none.
+fn detect(
+    check: &Checker<'_>,
+    raw: &RawInputs,
+    environment: &Environment,
+    gitlab_variable: &str,
+) -> Result<Auth, ConfigError> {
+    Ok(if raw.access_token.is_some() {
+        Auth::Token
+    } else if raw.client_secret.is_some() {
+        Auth::Secret
+    } else if environment.get("AZURE_FEDERATED_TOKEN_FILE").is_some() {
+        Auth::TokenFile
+    } else if environment.get("ACTIONS_ID_TOKEN_REQUEST_URL").is_some() {
+        Auth::GitHub
+    } else if environment.get(AZURE_CLI_ID_TOKEN).is_some()
+        || (environment.get("SYSTEM_OIDCREQUESTURI").is_some()
+            && raw.service_connection_id.is_some())
+    {
+        Auth::AzurePipelines
+    } else if environment.is_true("GITLAB_CI") && environment.get(gitlab_variable).is_some() {
+        Auth::GitLab
+    } else {
+        return Err(missing_credentials(check, raw, environment));
+    })
+}
+
+/// No way to authenticate is configured: what to set, in the words of this kind of run.
+fn missing_credentials(
+    check: &Checker<'_>,
+    raw: &RawInputs,
+    environment: &Environment,
+) -> ConfigError {
+    let mut error = ConfigError::new(match check.runs_in {
+        RunsIn::GitHub => {
+            "credentials are missing: set access-token, or tenant-id + client-id + \
+                 client-secret, or configure federated credentials (GitHub OIDC with \
+                 tenant-id + client-id)"
+        }
+        RunsIn::OtherCi | RunsIn::Shell => {
+            "credentials are missing: set MARKETPLACE_ACCESS_TOKEN, or \
+                 AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET (or their \
+                 MARKETPLACE_ names), or configure federated credentials (Azure Pipelines \
+                 OIDC, GitLab OIDC, AZURE_FEDERATED_TOKEN_FILE)"
+        }
+    });
+    if raw.client_id.is_some() && environment.get("GITHUB_ACTIONS").is_some() {
+        error = error.with_help(
+            "for GitHub OIDC, add `permissions: id-token: write` to the job; for a \
+                 secret, pass `client-secret: ${{ secrets.AZURE_CLIENT_SECRET }}`",
+        );
+    }
+    error
+}
+
+/// The service principal's tenant and client ids, for a secret or a federated credential.
+fn tenant_and_client(
+    check: &Checker<'_>,
+    raw: &RawInputs,
+    chosen: Auth,
+) -> Result<(String, String), ConfigError> {
     let why = match chosen {
         Auth::Secret => " (needed with client-secret)",
         _ => " (needed for federated credentials)",
@@ -125,66 +172,49 @@ pub(super) fn credential(
             ))
         }
     });
-    let (tenant_id, client_id) = match (tenant_id, client_id) {
-        (Ok(tenant_id), Ok(client_id)) => (tenant_id, client_id),
-        (Err(error), Ok(_)) | (Ok(_), Err(error)) => return Err(error),
-        (Err(tenant), Err(client)) => return Err(tenant.and(client)),
-    };
+    match (tenant_id, client_id) {
+        (Ok(tenant_id), Ok(client_id)) => Ok((tenant_id, client_id)),
+        (Err(error), Ok(_)) | (Ok(_), Err(error)) => Err(error),
+        (Err(tenant), Err(client)) => Err(tenant.and(client)),
+    }
+}
 
-    let assertion = match chosen {
-        Auth::Secret => {
-            let secret = raw
-                .client_secret
-                .as_ref()
-                .ok_or_else(|| check.missing("client-secret", " (auth: secret)"))?;
-            let value = secret.expose();
-            // Entra issues secrets of printable ASCII; anything else is a paste gone wrong.
-            if value.len() < MIN_SECRET_LEN
-                || value.len() > MAX_SECRET_LEN
-                || !value.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
-            {
-                return Err(check.invalid(
-                    "client-secret",
-                    format!(
-                        "must be one line of {MIN_SECRET_LEN} to {MAX_SECRET_LEN} printable ASCII characters"
-                    ),
-                ));
-            }
-            return Ok(Credential::ClientSecret {
-                tenant_id,
-                client_id,
-                secret: secret.clone(),
-            });
-        }
-        Auth::TokenFile => {
-            let path = environment.get("AZURE_FEDERATED_TOKEN_FILE").ok_or_else(|| {
-                ConfigError::new("auth is token-file but AZURE_FEDERATED_TOKEN_FILE is not set")
-                    .with_help("set AZURE_FEDERATED_TOKEN_FILE to the path of the file holding the federated token (JWT)")
-            })?;
-            let path = PathBuf::from(path);
-            // Read again at every exchange; here only checked, so a wrong path is an input error.
-            if std::fs::metadata(&path)
-                .map(|meta| !meta.is_file())
-                .unwrap_or(true)
-            {
-                return Err(ConfigError::new(format!(
-                    "AZURE_FEDERATED_TOKEN_FILE ({}) is not a readable file",
-                    path.display()
-                ))
-                .with_help("point it at the file holding the federated token (JWT), e.g. the projected service account token"));
-            }
-            AssertionSource::TokenFile(path)
-        }
-        Auth::GitHub => github_oidc(check, raw, environment)?,
-        Auth::AzurePipelines => azure_pipelines_oidc(check, raw, environment)?,
-        Auth::GitLab => gitlab_oidc(check, gitlab_variable, environment)?,
-        Auth::Auto | Auth::Token => unreachable!("resolved above"),
-    };
-    Ok(Credential::Federated {
-        tenant_id,
-        client_id,
-        assertion,
-    })
+fn client_secret(check: &Checker<'_>, secret: &Secret) -> Result<Secret, ConfigError> {
+    let value = secret.expose();
+    // Entra issues secrets of printable ASCII; anything else is a paste gone wrong.
+    if value.len() < MIN_SECRET_LEN
+        || value.len() > MAX_SECRET_LEN
+        || !value.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
+    {
+        return Err(check.invalid(
+            "client-secret",
+            format!(
+                "must be one line of {MIN_SECRET_LEN} to {MAX_SECRET_LEN} printable ASCII characters"
+            ),
+        ));
+    }
+    Ok(secret.clone())
+}
+
+/// `AZURE_FEDERATED_TOKEN_FILE`: checked now, read again at every exchange.
+fn token_file(environment: &Environment) -> Result<AssertionSource, ConfigError> {
+    let path = environment.get("AZURE_FEDERATED_TOKEN_FILE").ok_or_else(|| {
+        ConfigError::new("auth is token-file but AZURE_FEDERATED_TOKEN_FILE is not set")
+            .with_help("set AZURE_FEDERATED_TOKEN_FILE to the path of the file holding the federated token (JWT)")
+    })?;
+    let path = PathBuf::from(path);
+    // Read again at every exchange; here only checked, so a wrong path is an input error.
+    if std::fs::metadata(&path)
+        .map(|meta| !meta.is_file())
+        .unwrap_or(true)
+    {
+        return Err(ConfigError::new(format!(
+            "AZURE_FEDERATED_TOKEN_FILE ({}) is not a readable file",
+            path.display()
+        ))
+        .with_help("point it at the file holding the federated token (JWT), e.g. the projected service account token"));
+    }
+    Ok(AssertionSource::TokenFile(path))
 }
 
 fn access_token(check: &Checker<'_>, token: &Secret) -> Result<Secret, ConfigError> {
