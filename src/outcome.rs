@@ -87,6 +87,12 @@ pub enum OnTimeout {
     Fail,
 }
 
+impl OnTimeout {
+    /// The names the `on-timeout` input takes.
+    pub const ALL: [(&'static str, OnTimeout); 2] =
+        [("warn", OnTimeout::Warn), ("fail", OnTimeout::Fail)];
+}
+
 /// What decides the exit code besides the status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExitPolicy {

@@ -23,6 +23,9 @@ pub(super) const MAX_SECRET_LEN: usize = 4096;
 pub(super) const MIN_SECRET_LEN: usize = 8;
 pub(super) const MAX_TOKEN_LEN: usize = 16 * 1024;
 
+/// The names a boolean input takes.
+pub const BOOLEAN: [(&str, bool); 2] = [("true", true), ("false", false)];
+
 /// Where the run is configured, for help that fits: `with:` in a GitHub workflow, variables
 /// elsewhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,23 +137,30 @@ impl<'a> Checker<'a> {
 
     pub(super) fn required<'v>(
         &self,
-        value: &'v Option<String>,
+        value: Option<&'v str>,
         name: &str,
         why: &str,
     ) -> Result<&'v str, ConfigError> {
-        value.as_deref().ok_or_else(|| self.missing(name, why))
+        value.ok_or_else(|| self.missing(name, why))
     }
 
+    /// The value, else the input's default as the INPUTS table writes it: a default is read by
+    /// the same rule as a value, so it is written once, in the table. (Every default is valid:
+    /// the test of the defaults says so.)
+    fn or_default<'v>(&self, value: Option<&'v str>, name: &str) -> Result<&'v str, ConfigError> {
+        value
+            .or(spec(name).default)
+            .ok_or_else(|| self.missing(name, ""))
+    }
+
+    /// One of `choices` (any case), or the default.
     pub(super) fn choice<T: Copy>(
         &self,
-        value: &Option<String>,
+        value: Option<&str>,
         name: &str,
-        default: T,
         choices: &[(&str, T)],
     ) -> Result<T, ConfigError> {
-        let Some(value) = value else {
-            return Ok(default);
-        };
+        let value = self.or_default(value, name)?;
         choices
             .iter()
             .find(|(choice, _)| choice.eq_ignore_ascii_case(value))
@@ -161,20 +171,17 @@ impl<'a> Checker<'a> {
             })
     }
 
-    pub(super) fn boolean(&self, value: &Option<String>, name: &str) -> Result<bool, ConfigError> {
-        self.choice(value, name, false, &[("true", true), ("false", false)])
+    pub(super) fn boolean(&self, value: Option<&str>, name: &str) -> Result<bool, ConfigError> {
+        self.choice(value, name, &BOOLEAN)
     }
 
     pub(super) fn duration(
         &self,
-        value: &Option<String>,
+        value: Option<&str>,
         name: &str,
-        default: Duration,
     ) -> Result<Duration, ConfigError> {
-        match value {
-            None => Ok(default),
-            Some(text) => parse_duration(text).map_err(|error| self.invalid(name, error)),
-        }
+        let text = self.or_default(value, name)?;
+        parse_duration(text).map_err(|error| self.invalid(name, error))
     }
 
     pub(super) fn identifier(&self, value: &str, name: &str) -> Result<String, ConfigError> {
@@ -195,12 +202,11 @@ impl<'a> Checker<'a> {
     /// without TLS but no token ever crosses a network in clear text.
     pub(super) fn url(
         &self,
-        value: &Option<String>,
+        value: Option<&str>,
         name: &str,
         shape: UrlShape,
     ) -> Result<Url, ConfigError> {
-        let default = spec(name).default.unwrap_or_default();
-        let text = value.as_deref().unwrap_or(default);
+        let text = self.or_default(value, name)?;
         let rule = match shape {
             UrlShape::Origin => {
                 "must be an https:// origin like https://example.com (http:// only for loopback \

@@ -41,13 +41,12 @@ impl Auth {
 /// access-token > client-secret > token-file > github-oidc > azure-pipelines-oidc > gitlab-oidc.
 pub(super) fn credential(
     check: &Checker<'_>,
-    raw: &RawInputs,
+    raw: &RawInputs<'_>,
     environment: &Environment,
 ) -> Result<Credential, ConfigError> {
-    let auth = check.choice(&raw.auth, "auth", Auth::Auto, &Auth::ALL)?;
+    let auth = check.choice(raw.text("auth"), "auth", &Auth::ALL)?;
     let gitlab_variable = raw
-        .oidc_token_variable
-        .as_deref()
+        .text("oidc-token-variable")
         .unwrap_or(spec("oidc-token-variable").default.unwrap_or_default());
     let chosen = match auth {
         Auth::Auto => detect(check, raw, environment, gitlab_variable)?,
@@ -55,8 +54,7 @@ pub(super) fn credential(
     };
     if chosen == Auth::Token {
         let token = raw
-            .access_token
-            .as_ref()
+            .secret("access-token")
             .ok_or_else(|| check.missing("access-token", " (auth: token)"))?;
         return access_token(check, token).map(Credential::AccessToken);
     }
@@ -64,8 +62,7 @@ pub(super) fn credential(
     let assertion = match chosen {
         Auth::Secret => {
             let secret = raw
-                .client_secret
-                .as_ref()
+                .secret("client-secret")
                 .ok_or_else(|| check.missing("client-secret", " (auth: secret)"))?;
             return Ok(Credential::ClientSecret {
                 tenant_id,
@@ -89,13 +86,13 @@ pub(super) fn credential(
 /// `auth: auto`: the first source configured, or what to set when there is none.
 fn detect(
     check: &Checker<'_>,
-    raw: &RawInputs,
+    raw: &RawInputs<'_>,
     environment: &Environment,
     gitlab_variable: &str,
 ) -> Result<Auth, ConfigError> {
-    Ok(if raw.access_token.is_some() {
+    Ok(if raw.secret("access-token").is_some() {
         Auth::Token
-    } else if raw.client_secret.is_some() {
+    } else if raw.secret("client-secret").is_some() {
         Auth::Secret
     } else if environment.get("AZURE_FEDERATED_TOKEN_FILE").is_some() {
         Auth::TokenFile
@@ -103,7 +100,7 @@ fn detect(
         Auth::GitHub
     } else if environment.get(AZURE_CLI_ID_TOKEN).is_some()
         || (environment.get("SYSTEM_OIDCREQUESTURI").is_some()
-            && raw.service_connection_id.is_some())
+            && raw.text("service-connection-id").is_some())
     {
         Auth::AzurePipelines
     } else if environment.is_true("GITLAB_CI") && environment.get(gitlab_variable).is_some() {
@@ -116,7 +113,7 @@ fn detect(
 /// No way to authenticate is configured: what to set, in the words of this kind of run.
 fn missing_credentials(
     check: &Checker<'_>,
-    raw: &RawInputs,
+    raw: &RawInputs<'_>,
     environment: &Environment,
 ) -> ConfigError {
     let mut error = ConfigError::new(match check.runs_in {
@@ -132,7 +129,7 @@ fn missing_credentials(
                  OIDC, GitLab OIDC, AZURE_FEDERATED_TOKEN_FILE)"
         }
     });
-    if raw.client_id.is_some() && environment.get("GITHUB_ACTIONS").is_some() {
+    if raw.text("client-id").is_some() && environment.get("GITHUB_ACTIONS").is_some() {
         error = error.with_help(
             "for GitHub OIDC, add `permissions: id-token: write` to the job; for a \
                  secret, pass `client-secret: ${{ secrets.AZURE_CLIENT_SECRET }}`",
@@ -144,7 +141,7 @@ fn missing_credentials(
 /// The service principal's tenant and client ids, for a secret or a federated credential.
 fn tenant_and_client(
     check: &Checker<'_>,
-    raw: &RawInputs,
+    raw: &RawInputs<'_>,
     chosen: Auth,
 ) -> Result<(String, String), ConfigError> {
     let why = match chosen {
@@ -152,7 +149,7 @@ fn tenant_and_client(
         _ => " (needed for federated credentials)",
     };
     // Both checked before either is reported: one run names every problem.
-    let tenant_id = check.required(&raw.tenant_id, "tenant-id", why).and_then(|tenant| {
+    let tenant_id = check.required(raw.text("tenant-id"), "tenant-id", why).and_then(|tenant| {
         if is_tenant(tenant) {
             Ok(tenant.to_owned())
         } else {
@@ -162,7 +159,7 @@ fn tenant_and_client(
             ))
         }
     });
-    let client_id = check.required(&raw.client_id, "client-id", why).and_then(|client| {
+    let client_id = check.required(raw.text("client-id"), "client-id", why).and_then(|client| {
         if is_guid(client) {
             Ok(client.to_owned())
         } else {
@@ -238,7 +235,7 @@ fn access_token(check: &Checker<'_>, token: &Secret) -> Result<Secret, ConfigErr
 
 fn github_oidc(
     check: &Checker<'_>,
-    raw: &RawInputs,
+    raw: &RawInputs<'_>,
     environment: &Environment,
 ) -> Result<AssertionSource, ConfigError> {
     let request_url = environment.get("ACTIONS_ID_TOKEN_REQUEST_URL").ok_or_else(|| {
@@ -258,9 +255,10 @@ fn github_oidc(
             .with_help("add `permissions: id-token: write` to the job (or workflow)")
         })?;
     let audience = raw
-        .oidc_audience
-        .clone()
-        .unwrap_or_else(|| "api://AzureADTokenExchange".to_owned());
+        .text("oidc-audience")
+        .or(spec("oidc-audience").default)
+        .unwrap_or_default()
+        .to_owned();
     if audience.len() > 256
         || audience
             .chars()
@@ -284,7 +282,7 @@ const AZURE_CLI_ID_TOKEN: &str = "idToken";
 
 fn azure_pipelines_oidc(
     check: &Checker<'_>,
-    raw: &RawInputs,
+    raw: &RawInputs<'_>,
     environment: &Environment,
 ) -> Result<AssertionSource, ConfigError> {
     let id_token = match environment.get(AZURE_CLI_ID_TOKEN) {
@@ -308,7 +306,7 @@ fn azure_pipelines_oidc(
 /// missing for it. A value given but invalid is an error either way (outer error).
 fn azure_pipelines_renewal(
     check: &Checker<'_>,
-    raw: &RawInputs,
+    raw: &RawInputs<'_>,
     environment: &Environment,
 ) -> Result<Result<AzurePipelinesRenewal, ConfigError>, ConfigError> {
     let request_url = match environment.get("SYSTEM_OIDCREQUESTURI") {
@@ -320,7 +318,7 @@ fn azure_pipelines_renewal(
                 .ok_or_else(|| ConfigError::new("SYSTEM_OIDCREQUESTURI is not an https:// URL"))?,
         ),
     };
-    let service_connection_id = match raw.service_connection_id.as_deref() {
+    let service_connection_id = match raw.text("service-connection-id") {
         None => None,
         Some(id) if is_guid(id) => Some(id.to_owned()),
         Some(_) => {

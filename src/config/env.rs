@@ -53,13 +53,6 @@ impl MergedInputs {
             .map(|value| value.source.clone())
             .unwrap_or_else(|| spec.variable_names()[0].clone())
     }
-
-    /// The merged values as `(KEY, value)` pairs, the form `envy` reads.
-    pub fn envy_pairs(&self) -> impl Iterator<Item = (String, String)> + '_ {
-        self.values
-            .iter()
-            .map(|(name, value)| (env_key(name), value.value.clone()))
-    }
 }
 
 /// `publisher-id` -> `PUBLISHER_ID`.
@@ -208,13 +201,22 @@ mod tests {
     }
 
     #[test]
-    fn envy_fills_the_raw_struct_from_merged_pairs() {
-        let inputs = merged(&[("INPUT_PUBLISHER-ID", " contoso "), ("INPUT_OFFER_ID", "o")]);
-        let raw: crate::config::RawInputs =
-            envy::from_iter(inputs.envy_pairs()).expect("strings always deserialize");
-        assert_eq!(raw.publisher_id.as_deref(), Some("contoso"));
-        assert_eq!(raw.offer_id.as_deref(), Some("o"));
-        assert_eq!(raw.timeout, None);
+    fn raw_inputs_read_the_merged_values_by_input_name() {
+        let inputs = merged(&[
+            ("INPUT_PUBLISHER-ID", " contoso "),
+            ("INPUT_OFFER_ID", "o"),
+            ("AZURE_CLIENT_SECRET", "very-secret-value"),
+        ]);
+        let raw = crate::config::RawInputs::new(&inputs);
+        assert_eq!(raw.text("publisher-id"), Some("contoso"));
+        assert_eq!(raw.text("offer-id"), Some("o"));
+        assert_eq!(raw.text("timeout"), None);
+        assert_eq!(
+            raw.secret("client-secret")
+                .map(crate::secret::Secret::expose),
+            Some("very-secret-value")
+        );
+        assert!(raw.secret("access-token").is_none());
     }
 
     #[test]

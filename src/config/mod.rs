@@ -2,8 +2,10 @@
 //! typed [`Settings`]. Nothing here sends a request; a bad input ends the run with exit code 2
 //! before any network traffic.
 //!
-//! Two stages, as in ripgrep: [`RawInputs`] holds the strings as found (filled by `envy` from the
-//! merged variables), and [`Settings::from_inputs`] checks them and builds typed values.
+//! Two stages, as in ripgrep: [`RawInputs`] holds the strings as found (merged from the
+//! variables each input may come from, [`env`]), and [`Settings::from_inputs`] checks them and
+//! builds typed values. Each input is described once, in [`inputs::INPUTS`]: its names,
+//! default, choices and help.
 
 mod check;
 mod credentials;
@@ -16,10 +18,10 @@ mod settings;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
 use url::Url;
 
 use crate::api::OfferRef;
@@ -31,39 +33,44 @@ use crate::wait::WaitUntil;
 pub use check::is_loopback;
 pub use env::{Environment, MergedInputs, merge_inputs};
 pub use error::ConfigError;
+use inputs::INPUTS;
 pub use reporting::reporting;
 
-/// The inputs as strings, exactly as found (trimmed, empty = absent).
-#[derive(Debug, Default, Deserialize)]
-pub struct RawInputs {
-    pub command: Option<String>,
-    pub publisher_id: Option<String>,
-    pub offer_id: Option<String>,
-    pub notification_emails: Option<String>,
-    pub tenant_id: Option<String>,
-    pub client_id: Option<String>,
-    pub client_secret: Option<Secret>,
-    pub access_token: Option<Secret>,
-    pub auth: Option<String>,
-    pub oidc_audience: Option<String>,
-    pub service_connection_id: Option<String>,
-    pub oidc_token_variable: Option<String>,
-    pub timeout: Option<String>,
-    pub poll_interval: Option<String>,
-    pub wait_until: Option<String>,
-    pub on_timeout: Option<String>,
-    pub cancel_on_timeout: Option<String>,
-    pub cancel_on_interrupt: Option<String>,
-    pub if_running: Option<String>,
-    pub operation_url: Option<String>,
-    pub api: Option<String>,
-    pub api_url: Option<String>,
-    pub ingestion_url: Option<String>,
-    pub authority_host: Option<String>,
-    pub api_version: Option<String>,
-    pub ci: Option<String>,
-    pub dotenv_file: Option<String>,
-    pub result_file: Option<String>,
+/// The inputs as found (trimmed, empty = absent), looked up by their name in the INPUTS table:
+/// an input is described there only, never restated here. Secret inputs are registered for
+/// redaction as this is made, before any check can echo anything.
+pub struct RawInputs<'a> {
+    inputs: &'a MergedInputs,
+    secrets: BTreeMap<&'static str, Secret>,
+}
+
+impl<'a> RawInputs<'a> {
+    pub fn new(inputs: &'a MergedInputs) -> Self {
+        let secrets = INPUTS
+            .iter()
+            .filter(|spec| spec.secret)
+            .filter_map(|spec| {
+                let value = inputs.get(spec.name)?;
+                Some((spec.name, Secret::new(value.value.as_str())))
+            })
+            .collect();
+        RawInputs { inputs, secrets }
+    }
+
+    /// The value of a plain input (`timeout`), `None` when unset.
+    pub fn text(&self, name: &str) -> Option<&'a str> {
+        let spec = inputs::spec(name);
+        debug_assert!(
+            !spec.secret,
+            "{name} is secret: read it with RawInputs::secret"
+        );
+        self.inputs.get(spec.name).map(|value| value.value.as_str())
+    }
+
+    /// The value of a secret input (`client-secret`), `None` when unset.
+    pub fn secret(&self, name: &str) -> Option<&Secret> {
+        self.secrets.get(inputs::spec(name).name)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,11 +108,27 @@ pub enum IfRunning {
     CancelAndRestart,
 }
 
+impl IfRunning {
+    pub const ALL: [(&'static str, IfRunning); 3] = [
+        ("attach", IfRunning::Attach),
+        ("fail", IfRunning::Fail),
+        ("cancel-and-restart", IfRunning::CancelAndRestart),
+    ];
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiChoice {
     Cpp,
     Ingestion,
     Auto,
+}
+
+impl ApiChoice {
+    pub const ALL: [(&'static str, ApiChoice); 3] = [
+        ("cpp", ApiChoice::Cpp),
+        ("ingestion", ApiChoice::Ingestion),
+        ("auto", ApiChoice::Auto),
+    ];
 }
 
 /// Validated settings: everything the run needs, typed.

@@ -9,6 +9,7 @@ use url::Url;
 use super::check::{Checker, UrlShape, echo, is_email};
 use super::credentials::credential;
 use super::env::{Environment, MergedInputs};
+use super::inputs::spec;
 use super::{ApiChoice, Command, ConfigError, IfRunning, RawInputs, Settings};
 use crate::api::OfferRef;
 use crate::auth::Credential;
@@ -32,8 +33,7 @@ pub(super) fn settings(
             "{name} ({variable}): the value is not valid UTF-8"
         )));
     }
-    let raw: RawInputs = envy::from_iter(inputs.envy_pairs())
-        .map_err(|error| ConfigError::new(format!("could not read the inputs: {error}")))?;
+    let raw = RawInputs::new(inputs);
     let settings = check_all(&mut check, &raw, environment);
     let general_help = check.general_help();
     if let Some(error) = ConfigError::combine(check.into_problems()) {
@@ -48,7 +48,7 @@ pub(super) fn settings(
 /// Checks every input (each problem recorded) and builds the settings when all are valid.
 fn check_all(
     check: &mut Checker<'_>,
-    raw: &RawInputs,
+    raw: &RawInputs<'_>,
     environment: &Environment,
 ) -> Option<Settings> {
     let (command, api) = command_and_api(check, raw);
@@ -63,12 +63,10 @@ fn check_all(
         }
         _ => OfferCheck::Invalid,
     };
-    let notification_emails = check.keep(notification_emails(
-        check,
-        raw.notification_emails.as_deref(),
-    ));
+    let notification_emails =
+        check.keep(notification_emails(check, raw.text("notification-emails")));
     let waiting = check_waiting(check, raw);
-    let api_version = check.keep(api_version(check, raw.api_version.as_deref()));
+    let api_version = check.keep(api_version(check, raw.text("api-version")));
     let credential = check.keep(credential(check, raw, environment));
     if let (Some(target), Some(waiting), Some(credential)) = (&target, &waiting, &credential) {
         check_combinations(check, target, waiting, credential, &offer);
@@ -114,40 +112,38 @@ struct Target {
 /// The command and the API, read first: what else is needed depends on them.
 fn command_and_api(
     check: &mut Checker<'_>,
-    raw: &RawInputs,
+    raw: &RawInputs<'_>,
 ) -> (Option<Command>, Option<ApiChoice>) {
-    let command =
-        check.keep(check.choice(&raw.command, "command", Command::Publish, &Command::ALL));
-    let api = check.keep(check.choice(
-        &raw.api,
-        "api",
-        ApiChoice::Cpp,
-        &[
-            ("cpp", ApiChoice::Cpp),
-            ("ingestion", ApiChoice::Ingestion),
-            ("auto", ApiChoice::Auto),
-        ],
-    ));
+    let command = check.keep(check.choice(raw.text("command"), "command", &Command::ALL));
+    let api = check.keep(check.choice(raw.text("api"), "api", &ApiChoice::ALL));
     (command, api)
 }
 
 fn check_target(
     check: &mut Checker<'_>,
-    raw: &RawInputs,
+    raw: &RawInputs<'_>,
     command: Option<Command>,
     api: Option<ApiChoice>,
 ) -> Option<Target> {
-    let api_url = check.keep(check.url(&raw.api_url, "api-url", UrlShape::Origin));
-    let ingestion_url = check.keep(check.url(&raw.ingestion_url, "ingestion-url", UrlShape::Base));
-    let authority_host =
-        check.keep(check.url(&raw.authority_host, "authority-host", UrlShape::Origin));
+    let api_url = check.keep(check.url(raw.text("api-url"), "api-url", UrlShape::Origin));
+    let ingestion_url =
+        check.keep(check.url(raw.text("ingestion-url"), "ingestion-url", UrlShape::Base));
+    let authority_host = check.keep(check.url(
+        raw.text("authority-host"),
+        "authority-host",
+        UrlShape::Origin,
+    ));
     let (command, api, api_url, ingestion_url, authority_host) =
         (command?, api?, api_url?, ingestion_url?, authority_host?);
-    let operation_url = match (&raw.operation_url, command) {
+    let operation_url = match (raw.text("operation-url"), command) {
         (Some(_), _) => Some(
             check.keep(
                 check
-                    .url(&raw.operation_url, "operation-url", UrlShape::Resource)
+                    .url(
+                        raw.text("operation-url"),
+                        "operation-url",
+                        UrlShape::Resource,
+                    )
                     .and_then(|url| {
                         operation_url_on_api(check, url, &api_url, &ingestion_url, api)
                     }),
@@ -184,7 +180,7 @@ enum OfferCheck {
 /// The offer: every command but `wait` names it; `wait` may, or takes it from a CPP operation URL.
 fn check_offer(
     check: &mut Checker<'_>,
-    raw: &RawInputs,
+    raw: &RawInputs<'_>,
     command: Command,
     api: ApiChoice,
     operation_url: Option<&Url>,
@@ -192,7 +188,7 @@ fn check_offer(
     if command == Command::Wait {
         // Not needed to follow the operation; a CPP operation URL names its offer, which a
         // cancel (cancel-on-timeout, cancel-on-interrupt) needs.
-        let given = match (&raw.publisher_id, &raw.offer_id) {
+        let given = match (raw.text("publisher-id"), raw.text("offer-id")) {
             (Some(publisher), Some(offer)) => {
                 let publisher_id = check.keep(check.identifier(publisher, "publisher-id"));
                 let offer_id = check.keep(check.identifier(offer, "offer-id"));
@@ -219,10 +215,10 @@ fn check_offer(
     };
     let offer_id = check.keep(
         check
-            .required(&raw.offer_id, "offer-id", why)
+            .required(raw.text("offer-id"), "offer-id", why)
             .and_then(|offer| check.identifier(offer, "offer-id")),
     );
-    let publisher_id = match (&raw.publisher_id, api) {
+    let publisher_id = match (raw.text("publisher-id"), api) {
         (Some(publisher), _) => check.keep(check.identifier(publisher, "publisher-id")),
         // The ingestion API finds the product by offer id within the token's account.
         (None, ApiChoice::Ingestion) => Some(String::new()),
@@ -282,11 +278,11 @@ struct Waiting {
     cancel_on_interrupt: bool,
 }
 
-fn check_waiting(check: &mut Checker<'_>, raw: &RawInputs) -> Option<Waiting> {
-    let timeout = check.keep(check.duration(&raw.timeout, "timeout", Duration::from_secs(3600)));
+fn check_waiting(check: &mut Checker<'_>, raw: &RawInputs<'_>) -> Option<Waiting> {
+    let timeout = check.keep(check.duration(raw.text("timeout"), "timeout"));
     let poll_interval = check.keep(
         check
-            .duration(&raw.poll_interval, "poll-interval", Duration::from_secs(30))
+            .duration(raw.text("poll-interval"), "poll-interval")
             .and_then(|interval| {
                 if interval.is_zero() {
                     Err(check.invalid(
@@ -298,34 +294,16 @@ fn check_waiting(check: &mut Checker<'_>, raw: &RawInputs) -> Option<Waiting> {
                 }
             }),
     );
-    let wait_until = check.keep(check.choice(
-        &raw.wait_until,
-        "wait-until",
-        WaitUntil::Complete,
-        &[
-            ("complete", WaitUntil::Complete),
-            ("preview", WaitUntil::Preview),
-        ],
-    ));
-    let on_timeout = check.keep(check.choice(
-        &raw.on_timeout,
-        "on-timeout",
-        OnTimeout::Warn,
-        &[("warn", OnTimeout::Warn), ("fail", OnTimeout::Fail)],
-    ));
-    let if_running = check.keep(check.choice(
-        &raw.if_running,
-        "if-running",
-        IfRunning::Attach,
-        &[
-            ("attach", IfRunning::Attach),
-            ("fail", IfRunning::Fail),
-            ("cancel-and-restart", IfRunning::CancelAndRestart),
-        ],
-    ));
-    let cancel_on_timeout = check.keep(check.boolean(&raw.cancel_on_timeout, "cancel-on-timeout"));
+    let wait_until =
+        check.keep(check.choice(raw.text("wait-until"), "wait-until", &WaitUntil::ALL));
+    let on_timeout =
+        check.keep(check.choice(raw.text("on-timeout"), "on-timeout", &OnTimeout::ALL));
+    let if_running =
+        check.keep(check.choice(raw.text("if-running"), "if-running", &IfRunning::ALL));
+    let cancel_on_timeout =
+        check.keep(check.boolean(raw.text("cancel-on-timeout"), "cancel-on-timeout"));
     let cancel_on_interrupt =
-        check.keep(check.boolean(&raw.cancel_on_interrupt, "cancel-on-interrupt"));
+        check.keep(check.boolean(raw.text("cancel-on-interrupt"), "cancel-on-interrupt"));
     Some(Waiting {
         timeout: timeout?,
         poll_interval: poll_interval?,
@@ -338,7 +316,7 @@ fn check_waiting(check: &mut Checker<'_>, raw: &RawInputs) -> Option<Waiting> {
 }
 
 fn api_version(check: &Checker<'_>, given: Option<&str>) -> Result<String, ConfigError> {
-    let api_version = given.unwrap_or("2017-10-31");
+    let api_version = given.or(spec("api-version").default).unwrap_or_default();
     if api_version.is_empty()
         || api_version.len() > 40
         || !api_version

@@ -25,6 +25,14 @@ pub enum WaitUntil {
     Preview,
 }
 
+impl WaitUntil {
+    /// The names the `wait-until` input takes.
+    pub const ALL: [(&'static str, WaitUntil); 2] = [
+        ("complete", WaitUntil::Complete),
+        ("preview", WaitUntil::Preview),
+    ];
+}
+
 /// Distinct unknown statuses warned about in one wait; later ones are not told.
 const MAX_UNKNOWN_STATUSES_TOLD: usize = 16;
 
