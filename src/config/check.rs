@@ -10,7 +10,7 @@ use url::{Host, Url};
 use super::ConfigError;
 use super::duration::parse_duration;
 use super::env::{Environment, MergedInputs};
-use super::inputs::spec;
+use super::inputs::{Kind, spec};
 use crate::api::{MAX_ID_LEN, is_identifier};
 use crate::environment::CiSystem;
 
@@ -160,6 +160,12 @@ impl<'a> Checker<'a> {
         name: &str,
         choices: &[(&str, T)],
     ) -> Result<T, ConfigError> {
+        // The names the table describes are the names checked.
+        debug_assert!(
+            matches!(spec(name).kind, Kind::Choice(names)
+                if names.iter().eq(choices.iter().map(|(choice, _)| choice))),
+            "the choices of {name} differ from its INPUTS entry"
+        );
         let value = self.or_default(value, name)?;
         choices
             .iter()

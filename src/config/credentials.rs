@@ -37,6 +37,9 @@ impl Auth {
     ];
 }
 
+/// The names the `auth` input takes.
+pub(super) const AUTH_NAMES: [&str; 7] = super::inputs::names(&Auth::ALL);
+
 /// Picks the one way to authenticate. With `auth: auto` the first configured source wins:
 /// access-token > client-secret > token-file > github-oidc > azure-pipelines-oidc > gitlab-oidc.
 pub(super) fn credential(

@@ -157,14 +157,14 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Validates the merged inputs. `environment` supplies what is not an input: the OIDC
-    /// request variables of the CI system and `SSL_CERT_FILE`.
+    /// Validates the merged inputs, the reporting ones included (see [`read`]). `environment`
+    /// supplies what is not an input: the CI system, its OIDC request variables and
+    /// `SSL_CERT_FILE`.
     pub fn from_inputs(
         inputs: &MergedInputs,
         environment: &Environment,
     ) -> Result<Settings, ConfigError> {
-        let (_, chosen_ci, _) = reporting::check(inputs, environment);
-        settings::settings(inputs, environment, chosen_ci)
+        read(inputs, environment).settings
     }
 }
 
