@@ -12,7 +12,7 @@ use crate::api::ingestion::{Ingestion, Lookup};
 use crate::auth::{TokenSource, Tokens};
 use crate::commands::{self, Context};
 use crate::config::{self, ApiChoice, ConfigError, Settings, merge_inputs};
-use crate::environment::Environment;
+use crate::environment::{CiSystem, Environment};
 use crate::interrupt::Interrupt;
 use crate::outcome::{ExitPolicy, Outcome, Problem, Status};
 use crate::report::{self, Reporter};
@@ -57,7 +57,12 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
         Ok(http) => http,
         Err(error) => return invalid_input(&mut reporter, &http_setup_error(error)),
     };
-    announce(&settings, &mut reporter, &environment);
+    announce(
+        &settings,
+        configuration.reporting.ci,
+        &mut reporter,
+        &environment,
+    );
     let source = TokenSource::new(settings.credential.clone(), settings.authority_host.clone());
     tracing::info!(
         "reporting to {}; authenticating with {}",
@@ -103,7 +108,7 @@ fn finish(reporter: &mut Reporter, outcome: &Outcome) -> u8 {
 }
 
 /// Tells the reporter what the run is about, and shows the live line on a terminal.
-fn announce(settings: &Settings, reporter: &mut Reporter, environment: &Environment) {
+fn announce(settings: &Settings, ci: CiSystem, reporter: &mut Reporter, environment: &Environment) {
     let subject = match (&settings.offer, &settings.operation_url) {
         (Some(offer), _) if offer.publisher_id.is_empty() => offer.offer_id.clone(),
         (Some(offer), _) => format!("{}/{}", offer.publisher_id, offer.offer_id),
@@ -111,7 +116,7 @@ fn announce(settings: &Settings, reporter: &mut Reporter, environment: &Environm
         (None, None) => String::new(),
     };
     reporter.set_subject(settings.command.name(), subject);
-    if reporter.sink_name() == "plain" && report::live::Live::wanted(environment) {
+    if ci == CiSystem::Plain && report::live::Live::wanted(environment) {
         reporter.show_live(settings.timeout);
     }
 }

@@ -157,8 +157,9 @@ async fn azure_pipelines_token(
     .await
 }
 
-/// The job's ID token, read with the environment at start, while it is still fresh. GitLab
-/// issues it for the job's whole timeout, so the same token serves every exchange.
+/// The job's ID token, read with the environment at start (the process's variables do not
+/// change). GitLab issues it for the job's whole timeout, so the same token serves every
+/// exchange; an expired one is refused here rather than by Entra.
 fn gitlab_token(variable: &str, token: &Secret, now: SystemTime) -> Result<Secret, ApiError> {
     let token = token.clone();
     match expires_at(&token) {

@@ -246,10 +246,7 @@ fn auto_takes_azure_cli_id_token_and_says_what_renewal_lacks() {
             ..
         } => {
             assert_eq!(token.expose(), JWT);
-            assert!(
-                missing.to_string().contains("SYSTEM_ACCESSTOKEN"),
-                "{missing}"
-            );
+            assert!(missing.contains("SYSTEM_ACCESSTOKEN"), "{missing}");
         }
         other => panic!("{other:?}"),
     }
