@@ -63,16 +63,7 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
         &mut reporter,
         &environment,
     );
-    let source = TokenSource::new(settings.credential.clone(), settings.authority_host.clone());
-    tracing::info!(
-        "reporting to {}; authenticating with {}",
-        reporter.sink_name(),
-        source.describe()
-    );
-    if let Some(warning) = source.lifetime_warning(settings.timeout) {
-        tracing::warn!("{warning}");
-    }
-    let api = Api::new(http, Tokens::new(source));
+    let api = Api::new(http, Tokens::new(token_source(&settings, &reporter)));
     let backend = match interrupt
         .guard(choose_backend(&settings, &api, started))
         .await
@@ -105,6 +96,21 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
 fn finish(reporter: &mut Reporter, outcome: &Outcome) -> u8 {
     reporter.finish(outcome);
     outcome.exit_code()
+}
+
+/// Where tokens come from, as the log says at the start (with a warning when the wait may
+/// outlive the credential).
+fn token_source(settings: &Settings, reporter: &Reporter) -> TokenSource {
+    let source = TokenSource::new(settings.credential.clone(), settings.authority_host.clone());
+    tracing::info!(
+        "reporting to {}; authenticating with {}",
+        reporter.sink_name(),
+        source.describe()
+    );
+    if let Some(warning) = source.lifetime_warning(settings.timeout) {
+        tracing::warn!("{warning}");
+    }
+    source
 }
 
 /// Tells the reporter what the run is about, and shows the live line on a terminal.

@@ -10,7 +10,7 @@ use url::{Host, Url};
 use super::ConfigError;
 use super::duration::parse_duration;
 use super::env::{Environment, MergedInputs};
-use super::inputs::{Kind, spec};
+use super::inputs::{BOOLEAN, Kind, spec};
 use crate::api::{MAX_ID_LEN, is_identifier};
 use crate::environment::CiSystem;
 
@@ -22,9 +22,6 @@ pub(super) const MAX_SECRET_LEN: usize = 4096;
 /// mistake, and too short to be redacted from the output reliably.
 pub(super) const MIN_SECRET_LEN: usize = 8;
 pub(super) const MAX_TOKEN_LEN: usize = 16 * 1024;
-
-/// The names a boolean input takes.
-pub const BOOLEAN: [(&str, bool); 2] = [("true", true), ("false", false)];
 
 /// Where the run is configured, for help that fits: `with:` in a GitHub workflow, variables
 /// elsewhere.

@@ -9,36 +9,9 @@ use super::check::{Checker, MAX_SECRET_LEN, MAX_TOKEN_LEN, MIN_SECRET_LEN, RunsI
 use super::check::{is_guid, is_loopback, is_tenant};
 use super::env::Environment;
 use super::inputs::spec;
-use super::{ConfigError, RawInputs};
+use super::{Auth, ConfigError, RawInputs};
 use crate::auth::{AssertionSource, AzurePipelinesRenewal, Credential};
 use crate::secret::Secret;
-
-/// The ways to authenticate, as the `auth` input names them.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Auth {
-    Auto,
-    Token,
-    Secret,
-    TokenFile,
-    GitHub,
-    AzurePipelines,
-    GitLab,
-}
-
-impl Auth {
-    const ALL: [(&'static str, Auth); 7] = [
-        ("auto", Auth::Auto),
-        ("token", Auth::Token),
-        ("secret", Auth::Secret),
-        ("token-file", Auth::TokenFile),
-        ("github-oidc", Auth::GitHub),
-        ("azure-pipelines-oidc", Auth::AzurePipelines),
-        ("gitlab-oidc", Auth::GitLab),
-    ];
-}
-
-/// The names the `auth` input takes.
-pub(super) const AUTH_NAMES: [&str; 7] = super::inputs::names(&Auth::ALL);
 
 /// Picks the one way to authenticate. With `auth: auto` the first configured source wins:
 /// access-token > client-secret > token-file > github-oidc > azure-pipelines-oidc > gitlab-oidc.

@@ -7,8 +7,7 @@
 //! A default is written once, as a user would write it, and read by the same rule as a value:
 //! that is what makes it typed (the test of the defaults parses every one).
 
-use super::credentials::AUTH_NAMES;
-use super::{ApiChoice, Command, IfRunning};
+use super::{ApiChoice, Auth, Command, IfRunning};
 use crate::environment::CiSystem;
 use crate::outcome::OnTimeout;
 use crate::wait::WaitUntil;
@@ -47,7 +46,10 @@ const WAIT_UNTIL: [&str; 2] = names(&WaitUntil::ALL);
 const ON_TIMEOUT: [&str; 2] = names(&OnTimeout::ALL);
 const IF_RUNNING: [&str; 3] = names(&IfRunning::ALL);
 const CI_SYSTEMS: [&str; 4] = names(&CiSystem::ALL);
-const BOOLEAN: [&str; 2] = names(&super::check::BOOLEAN);
+const AUTH: [&str; 7] = names(&Auth::ALL);
+/// The names a switch (`cancel-on-timeout`) takes.
+pub const BOOLEAN: [(&str, bool); 2] = [("true", true), ("false", false)];
+const SWITCH: [&str; 2] = names(&BOOLEAN);
 
 pub struct InputSpec {
     /// The input's name as written in a workflow (`publisher-id`).
@@ -177,7 +179,7 @@ pub const INPUTS: &[InputSpec] = &[
         )
     },
     InputSpec {
-        kind: Kind::Choice(&AUTH_NAMES),
+        kind: Kind::Choice(&AUTH),
         ..input(
             "auth",
             Some("auto"),
@@ -244,7 +246,7 @@ pub const INPUTS: &[InputSpec] = &[
         )
     },
     InputSpec {
-        kind: Kind::Choice(&BOOLEAN),
+        kind: Kind::Choice(&SWITCH),
         ..input(
             "cancel-on-timeout",
             Some("false"),
@@ -253,7 +255,7 @@ pub const INPUTS: &[InputSpec] = &[
         )
     },
     InputSpec {
-        kind: Kind::Choice(&BOOLEAN),
+        kind: Kind::Choice(&SWITCH),
         ..input(
             "cancel-on-interrupt",
             Some("false"),
@@ -397,7 +399,7 @@ mod tests {
             if let Some(default) = spec.default {
                 assert!(names.contains(&default), "{}: default {default}", spec.name);
             }
-            if names != BOOLEAN {
+            if names != SWITCH {
                 for name in names {
                     assert!(spec.description.contains(name), "{}: {name}", spec.name);
                 }

@@ -131,6 +131,30 @@ impl ApiChoice {
     ];
 }
 
+/// The ways to authenticate, as the `auth` input names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    Auto,
+    Token,
+    Secret,
+    TokenFile,
+    GitHub,
+    AzurePipelines,
+    GitLab,
+}
+
+impl Auth {
+    pub const ALL: [(&'static str, Auth); 7] = [
+        ("auto", Auth::Auto),
+        ("token", Auth::Token),
+        ("secret", Auth::Secret),
+        ("token-file", Auth::TokenFile),
+        ("github-oidc", Auth::GitHub),
+        ("azure-pipelines-oidc", Auth::AzurePipelines),
+        ("gitlab-oidc", Auth::GitLab),
+    ];
+}
+
 /// Validated settings: everything the run needs, typed.
 #[derive(Debug, Clone)]
 pub struct Settings {
