@@ -12,7 +12,7 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::config::Environment;
+use crate::environment::Environment;
 use crate::secret;
 use crate::terminal;
 use crate::text::inert_whole_line;
@@ -213,7 +213,7 @@ impl<'a> MakeWriter<'a> for RedactedStderrMaker {
 
 struct RedactedStderrMaker;
 
-/// Whether stderr is coloured (a person at a terminal; see [`terminal::colour_wanted`]).
+/// Whether stderr is coloured (a person at a terminal; see [`crate::environment::colour_wanted`]).
 static STDERR_COLOUR: OnceLock<bool> = OnceLock::new();
 
 /// ` WARN message` -> the level in colour (after the line was made inert, so the codes are ours).
@@ -229,7 +229,7 @@ fn colour_level(line: &str) -> String {
 }
 
 pub fn init(environment: &Environment) {
-    let _ = STDERR_COLOUR.set(terminal::colour_wanted(
+    let _ = STDERR_COLOUR.set(crate::environment::colour_wanted(
         environment,
         io::stderr().is_terminal(),
     ));

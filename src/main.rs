@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use publish_offer::cli::{self, Invocation};
-use publish_offer::config::Environment;
+use publish_offer::environment::Environment;
 use publish_offer::interrupt::Interrupt;
 use publish_offer::report::last_words;
 use publish_offer::{logging, run};

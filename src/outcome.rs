@@ -20,11 +20,9 @@
 
 use std::fmt;
 
-use url::Url;
-
+use crate::api::backend::OperationRef;
 use crate::api::error::ApiError;
 use crate::api::model::OperationState;
-use crate::config::{ConfigError, OnTimeout};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -81,6 +79,20 @@ impl fmt::Display for Status {
     }
 }
 
+/// What a wait that reaches its time limit with the operation still running means: a warning
+/// (exit 0) or a failure (exit 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnTimeout {
+    Warn,
+    Fail,
+}
+
+impl OnTimeout {
+    /// The names the `on-timeout` input takes.
+    pub const ALL: [(&'static str, OnTimeout); 2] =
+        [("warn", OnTimeout::Warn), ("fail", OnTimeout::Fail)];
+}
+
 /// What decides the exit code besides the status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExitPolicy {
@@ -131,23 +143,15 @@ impl From<&ApiError> for Problem {
     }
 }
 
-impl From<&ConfigError> for Problem {
-    fn from(error: &ConfigError) -> Self {
+impl Problem {
+    /// A configuration problem: the inputs (or the command line) are not valid.
+    pub fn invalid_input(message: String, help: Option<String>) -> Self {
         Problem {
             title: "invalid input".to_owned(),
-            message: error.to_string(),
-            help: error.help().map(str::to_owned),
+            message,
+            help,
         }
     }
-}
-
-/// The operation a run started, attached to or resumed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OperationRef {
-    /// The operation's id: from the service when it says, else the last segment of its URL.
-    pub id: String,
-    /// `None` when the run waits on the offer's status because no operation URL is known.
-    pub url: Option<Url>,
 }
 
 /// How to keep following `operation` after this run: `wait` needs its URL, which is not always
@@ -193,9 +197,10 @@ impl Outcome {
         }
     }
 
-    pub fn invalid_input(error: &ConfigError) -> Self {
+    /// A run refused before any request: `problem` says which inputs and why.
+    pub fn invalid_input(problem: impl Into<Problem>) -> Self {
         Outcome {
-            problem: Some(error.into()),
+            problem: Some(problem.into()),
             ..Outcome::new(Status::InvalidInput, ExitPolicy::default())
         }
     }
@@ -208,6 +213,8 @@ impl Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ConfigError;
+    use url::Url;
 
     #[test]
     fn table() {

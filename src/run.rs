@@ -11,7 +11,8 @@ use crate::api::error::ApiError;
 use crate::api::ingestion::{Ingestion, Lookup};
 use crate::auth::{TokenSource, Tokens};
 use crate::commands::{self, Context};
-use crate::config::{ApiChoice, ConfigError, Environment, Settings, merge_inputs};
+use crate::config::{self, ApiChoice, ConfigError, Settings, merge_inputs};
+use crate::environment::{CiSystem, Environment};
 use crate::interrupt::Interrupt;
 use crate::outcome::{ExitPolicy, Outcome, Problem, Status};
 use crate::report::{self, Reporter};
@@ -22,7 +23,6 @@ use crate::transport::{HttpClient, SetupError};
 pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option<Scenario>) -> u8 {
     let started = Instant::now();
     let mut inputs = merge_inputs(&environment);
-
     let _sandbox = match sandbox {
         Some(scenario) => match Sandbox::start(scenario, &inputs).await {
             Ok(sandbox) => {
@@ -36,19 +36,14 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
         },
         None => None,
     };
-
-    // Reporting is set up before validation so that even an invalid input is reported the CI
-    // system's way (status output, error annotation).
-    let (mut reporter, report_error) = report::setup(&inputs, &environment);
+    // Reporting is set up whatever the inputs are worth, so that even an invalid input is
+    // reported the CI system's way (status output, error annotation).
+    let configuration = config::read(&inputs, &environment);
+    let mut reporter = report::setup(&configuration.reporting, &environment);
     reporter.count_from(started);
-
-    // Every problem in one report: the reporting inputs' and the others'.
-    let settings = match (report_error, Settings::from_inputs(&inputs, &environment)) {
-        (None, Ok(settings)) => settings,
-        (Some(error), Ok(_)) | (None, Err(error)) => return invalid_input(&mut reporter, &error),
-        (Some(report_error), Err(error)) => {
-            return invalid_input(&mut reporter, &report_error.and(error));
-        }
+    let settings = match configuration.settings {
+        Ok(settings) => settings,
+        Err(error) => return invalid_input(&mut reporter, &error),
     };
     // A hidden trigger for the test of the panic hook; it does not exist in release builds.
     #[cfg(debug_assertions)]
@@ -62,45 +57,29 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
         Ok(http) => http,
         Err(error) => return invalid_input(&mut reporter, &http_setup_error(error)),
     };
-
-    let subject = match (&settings.offer, &settings.operation_url) {
-        (Some(offer), _) if offer.publisher_id.is_empty() => offer.offer_id.clone(),
-        (Some(offer), _) => format!("{}/{}", offer.publisher_id, offer.offer_id),
-        (None, Some(url)) => url.to_string(),
-        (None, None) => String::new(),
-    };
-    reporter.set_subject(settings.command.name(), subject);
-    if reporter.sink_name() == "plain" && report::live::Live::wanted(&environment) {
-        reporter.show_live(settings.timeout);
-    }
-
-    let source = TokenSource::new(settings.credential.clone(), settings.authority_host.clone());
-    tracing::info!(
-        "reporting to {}; authenticating with {}",
-        reporter.sink_name(),
-        source.describe()
+    announce(
+        &settings,
+        configuration.reporting.ci,
+        &mut reporter,
+        &environment,
     );
-    if let Some(warning) = source.lifetime_warning(settings.timeout) {
-        tracing::warn!("{warning}");
-    }
-    let api = Api::new(http, Tokens::new(source));
+    let api = Api::new(http, Tokens::new(token_source(&settings, &reporter)));
     let backend = match interrupt
         .guard(choose_backend(&settings, &api, started))
         .await
     {
         Ok(Ok(backend)) => backend,
         Ok(Err(error)) => {
+            let problem = Some(Problem::from(&error));
             let outcome = Outcome {
-                problem: Some(Problem::from(&error)),
+                problem,
                 ..Outcome::new(Status::Error, ExitPolicy::default())
             };
-            reporter.finish(&outcome);
-            return outcome.exit_code();
+            return finish(&mut reporter, &outcome);
         }
         Err(signal) => {
             let outcome = Outcome::new(Status::Interrupted(signal), ExitPolicy::default());
-            reporter.finish(&outcome);
-            return outcome.exit_code();
+            return finish(&mut reporter, &outcome);
         }
     };
     let mut context = Context {
@@ -112,8 +91,41 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
         started,
     };
     let outcome = commands::run(&mut context).await;
-    reporter.finish(&outcome);
+    finish(&mut reporter, &outcome)
+}
+
+fn finish(reporter: &mut Reporter, outcome: &Outcome) -> u8 {
+    reporter.finish(outcome);
     outcome.exit_code()
+}
+
+/// Where tokens come from, as the log says at the start (with a warning when the wait may
+/// outlive the credential).
+fn token_source(settings: &Settings, reporter: &Reporter) -> TokenSource {
+    let source = TokenSource::new(settings.credential.clone(), settings.authority_host.clone());
+    tracing::info!(
+        "reporting to {}; authenticating with {}",
+        reporter.sink_name(),
+        source.describe()
+    );
+    if let Some(warning) = source.lifetime_warning(settings.timeout) {
+        tracing::warn!("{warning}");
+    }
+    source
+}
+
+/// Tells the reporter what the run is about, and shows the live line on a terminal.
+fn announce(settings: &Settings, ci: CiSystem, reporter: &mut Reporter, environment: &Environment) {
+    let subject = match (&settings.offer, &settings.operation_url) {
+        (Some(offer), _) if offer.publisher_id.is_empty() => offer.offer_id.clone(),
+        (Some(offer), _) => format!("{}/{}", offer.publisher_id, offer.offer_id),
+        (None, Some(url)) => url.to_string(),
+        (None, None) => String::new(),
+    };
+    reporter.set_subject(settings.command.name(), subject);
+    if ci == CiSystem::Plain && report::live::Live::wanted(environment) {
+        reporter.show_live(settings.timeout);
+    }
 }
 
 /// The API to use. With `api: auto` the offer is looked up in the product ingestion API by its
@@ -175,7 +187,8 @@ async fn choose_backend<'a>(
 
 /// A bad command line, reported like an invalid input: `status` is `invalid-input`.
 pub fn invalid_arguments(environment: &Environment, message: &str) -> u8 {
-    let (mut reporter, _) = report::setup(&merge_inputs(environment), environment);
+    let reporting = config::reporting(&merge_inputs(environment), environment);
+    let mut reporter = report::setup(&reporting, environment);
     invalid_input(&mut reporter, &ConfigError::new(message))
 }
 
@@ -197,7 +210,5 @@ fn http_setup_error(error: SetupError) -> ConfigError {
 }
 
 fn invalid_input(reporter: &mut Reporter, error: &ConfigError) -> u8 {
-    let outcome = Outcome::invalid_input(error);
-    reporter.finish(&outcome);
-    outcome.exit_code()
+    finish(reporter, &Outcome::invalid_input(error))
 }

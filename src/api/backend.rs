@@ -10,7 +10,6 @@ use super::cpp::{self, Canceled, Cpp, Polled};
 use super::error::ApiError;
 use super::ingestion::{self, Ingestion};
 use super::model::OperationStatus;
-use crate::outcome::OperationRef;
 
 /// The product ingestion API documents no polling interval; real clients poll its job status
 /// every 1 to 10 s. Ten seconds loads it no more than the gentlest of them. (A once-a-minute
@@ -18,6 +17,15 @@ use crate::outcome::OperationRef;
 const INGESTION_MIN_POLL: Duration = Duration::from_secs(10);
 /// CPP states no limit; faster than once a second only loads it (and counts against throttling).
 const CPP_MIN_POLL: Duration = Duration::from_secs(1);
+
+/// The operation a run started, attached to or resumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationRef {
+    /// The operation's id: from the service when it says, else the last segment of its URL.
+    pub id: String,
+    /// `None` when the run waits on the offer's status because no operation URL is known.
+    pub url: Option<Url>,
+}
 
 /// What a wait follows.
 #[derive(Debug, Clone, PartialEq, Eq)]

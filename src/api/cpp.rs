@@ -11,11 +11,11 @@ use url::Url;
 use super::Api;
 use super::error::ApiError;
 use super::model::{OperationState, OperationStatus, parse_operation, scalar};
+use super::value_kind::ValueKind;
+use super::{OfferRef, is_identifier};
 use crate::auth::Audience;
-use crate::config::OfferRef;
 use crate::text::truncate;
 use crate::transport::{Body, Read, Replay, Request, Response};
-use crate::value_kind::ValueKind;
 
 /// The token resource (v1) for CPP; its v2 scope is this + `/.default`.
 pub const RESOURCE: &str = "https://cloudpartner.azure.com";
@@ -312,7 +312,7 @@ impl<'a> Cpp<'a> {
                         continue;
                     }
                 },
-                (None, Some(id)) if crate::config::is_identifier(&id) => {
+                (None, Some(id)) if is_identifier(&id) => {
                     self.offer_url(RUNNING_CALL, &format!("operations/{id}"))?
                 }
                 _ => continue,
@@ -351,7 +351,6 @@ pub fn read_state(response: &Response) -> Read<Polled> {
 /// - `/api/operations/{publisher}${offer}${...}` (non-migrated: `contoso$offer$2$preview`)
 pub fn rebuild_operation_url(base: &Url, api_version: &str, given: &Url) -> Option<Url> {
     let segments: Vec<String> = given.path_segments()?.map(percent_decode).collect();
-    let is_identifier = |part: &str| ValueKind::Identifier.fits(part);
     let path = match segments.as_slice() {
         [api, publishers, publisher, offers, offer, operations, id]
             if api == "api"
@@ -420,8 +419,7 @@ pub fn offer_from_operation_url(url: &Url) -> Option<OfferRef> {
         }
         _ => return None,
     };
-    let valid =
-        crate::config::is_identifier(&publisher_id) && crate::config::is_identifier(&offer_id);
+    let valid = is_identifier(&publisher_id) && is_identifier(&offer_id);
     valid.then_some(OfferRef {
         publisher_id,
         offer_id,

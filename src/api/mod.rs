@@ -7,12 +7,35 @@ pub mod cpp;
 pub mod error;
 pub mod ingestion;
 pub mod model;
+pub mod value_kind;
 
 use tokio::time::Instant;
 
 use crate::auth::{Audience, Tokens};
 use crate::transport::{HttpClient, Read, Request, Response};
 use error::{ApiError, api_help};
+
+/// Publisher and offer ids are short in practice (CPP allows 50); anything near this is a paste
+/// gone wrong, or not an id the service gave.
+pub const MAX_ID_LEN: usize = 100;
+
+/// The one identifier rule, for ids from the user and from the service alike:
+/// `[A-Za-z0-9][A-Za-z0-9._-]*`, at most [`MAX_ID_LEN`]. Ids go into URL paths, so anything else
+/// is refused, not encoded ([`value_kind::ValueKind::Identifier`] is this rule).
+pub fn is_identifier(value: &str) -> bool {
+    let mut chars = value.chars();
+    value.len() <= MAX_ID_LEN
+        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// The offer a run is about. The publisher id is empty with the product ingestion API, which
+/// finds the product by offer id within the token's account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferRef {
+    pub publisher_id: String,
+    pub offer_id: String,
+}
 
 pub struct Api {
     pub http: HttpClient,

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::config::{AssertionSource, AzurePipelinesRenewal};
+use super::{AssertionSource, AzurePipelinesRenewal};
 use crate::secret::Secret;
 use crate::transport::error::ApiError;
 use crate::transport::{Body, HttpClient, Read, Replay, Request};
@@ -54,7 +54,9 @@ pub async fn assertion(
             Some(token) if still_fresh(token, SystemTime::now()) => Ok(token.clone()),
             _ => azure_pipelines_token(http, id_token.is_some(), renewal, deadline).await,
         },
-        AssertionSource::GitLab { variable } => gitlab_token(variable, SystemTime::now()),
+        AssertionSource::GitLab { variable, token } => {
+            gitlab_token(variable, token, SystemTime::now())
+        }
         AssertionSource::TokenFile(path) => {
             // A few hundred bytes on local disk: not worth a blocking-pool hop.
             let text = std::fs::read_to_string(path).map_err(|error| ApiError::Local {
@@ -155,21 +157,11 @@ async fn azure_pipelines_token(
     .await
 }
 
-/// The job's ID token, read from its variable now: not kept between exchanges. GitLab issues it
-/// for the job's whole timeout, so the same token serves every exchange of the run.
-fn gitlab_token(variable: &str, now: SystemTime) -> Result<Secret, ApiError> {
-    let token = std::env::var(variable)
-        .ok()
-        .map(|value| value.trim().to_owned())
-        .filter(|value| !value.is_empty())
-        .ok_or_else(|| ApiError::Local {
-            call: GITLAB_CALL,
-            detail: format!("the variable {variable} is not set"),
-            help: Some(format!(
-                "declare it in the job: `id_tokens: {{ {variable}: {{ aud: api://AzureADTokenExchange }} }}`"
-            )),
-        })?;
-    let token = Secret::new(token);
+/// The job's ID token, read with the environment at start (the process's variables do not
+/// change). GitLab issues it for the job's whole timeout, so the same token serves every
+/// exchange; an expired one is refused here rather than by Entra.
+fn gitlab_token(variable: &str, token: &Secret, now: SystemTime) -> Result<Secret, ApiError> {
+    let token = token.clone();
     match expires_at(&token) {
         Some(expiry) if expiry <= now => Err(ApiError::Local {
             call: GITLAB_CALL,

@@ -5,6 +5,7 @@
 //! hours never sends an expired token. A failed refresh is tolerated while the old token is still
 //! valid. After a 401 the caller drops the cached token and asks once more.
 
+mod credential;
 pub mod entra;
 mod federated;
 
@@ -15,10 +16,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 use url::{Origin, Url};
 
-use crate::config::{AssertionSource, AzurePipelinesRenewal, Credential};
 use crate::secret::Secret;
 use crate::transport::HttpClient;
 use crate::transport::error::ApiError;
+pub use credential::{AssertionSource, AzurePipelinesRenewal, Credential};
 
 /// What to check when a server's certificate is refused, on the token calls and the API calls
 /// alike (the API layer sits above this one and reuses it).
@@ -338,7 +339,7 @@ impl AssertionSource {
                         .to_owned()
                 }
             },
-            AssertionSource::GitLab { variable } => format!("GitLab ID token from {variable}"),
+            AssertionSource::GitLab { variable, .. } => format!("GitLab ID token from {variable}"),
             AssertionSource::TokenFile(path) => {
                 format!("federated token file {}", path.display())
             }

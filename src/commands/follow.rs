@@ -8,9 +8,10 @@ use tokio::time::Instant;
 use super::context::Context;
 use crate::api::backend::{Cancellation, Handle};
 use crate::api::model::{OperationState, OperationStatus};
+use crate::config::Command;
 use crate::config::duration::format_duration;
-use crate::config::{Command, WaitUntil};
 use crate::outcome::{Outcome, Problem, Status, how_to_follow};
+use crate::wait::WaitUntil;
 use crate::wait::{Ended, Plan};
 
 const CANCELED_ON_TIMEOUT: &str =

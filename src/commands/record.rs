@@ -2,8 +2,8 @@
 //! be told without the command's help (a signal drops the command wherever it is). The reporter
 //! only shows readings; it does not remember them for anyone.
 
+use crate::api::backend::OperationRef;
 use crate::api::model::OperationState;
-use crate::outcome::OperationRef;
 use crate::report::Reporter;
 
 #[derive(Debug, Default)]

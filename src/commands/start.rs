@@ -10,12 +10,14 @@ use tokio::time::Instant;
 
 use super::context::Context;
 use super::follow::follow;
+use crate::api::backend::OperationRef;
 use crate::api::backend::{Cancellation, Handle, StartKind};
 use crate::api::error::ApiError;
 use crate::api::model::OperationStatus;
 use crate::api::{cpp, ingestion};
-use crate::config::{IfRunning, WaitUntil};
-use crate::outcome::{OperationRef, Outcome, Problem, Status};
+use crate::config::IfRunning;
+use crate::outcome::{Outcome, Problem, Status};
+use crate::wait::WaitUntil;
 use crate::wait::{Ended, Plan};
 
 pub async fn publish(context: &mut Context<'_>) -> Outcome {

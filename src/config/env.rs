@@ -7,72 +7,10 @@
 //! trimmed and an empty value counts as unset, so an empty `INPUT_CLIENT-SECRET` (the runner
 //! writes every declared input) falls through to `AZURE_CLIENT_SECRET`.
 
-use std::collections::{BTreeMap, HashMap};
-use std::ffi::OsString;
+use std::collections::BTreeMap;
 
 use super::inputs::{INPUTS, InputSpec};
-
-/// The process environment as read at start: every variable whose name and value are UTF-8.
-#[derive(Debug, Clone, Default)]
-pub struct Environment {
-    vars: HashMap<String, String>,
-    /// Names (lossily decoded) of variables skipped because they were not UTF-8.
-    not_utf8: Vec<String>,
-}
-
-impl Environment {
-    pub fn from_process() -> Self {
-        Self::from_os_pairs(std::env::vars_os())
-    }
-
-    pub fn from_os_pairs(pairs: impl IntoIterator<Item = (OsString, OsString)>) -> Self {
-        let mut environment = Environment::default();
-        for (name, value) in pairs {
-            match (name.into_string(), value.into_string()) {
-                (Ok(name), Ok(value)) => {
-                    environment.vars.insert(name, value);
-                }
-                (name, _) => environment.not_utf8.push(match name {
-                    Ok(name) => name,
-                    Err(name) => name.to_string_lossy().into_owned(),
-                }),
-            }
-        }
-        environment
-    }
-
-    pub fn from_pairs<N: Into<String>, V: Into<String>>(
-        pairs: impl IntoIterator<Item = (N, V)>,
-    ) -> Self {
-        Environment {
-            vars: pairs
-                .into_iter()
-                .map(|(name, value)| (name.into(), value.into()))
-                .collect(),
-            not_utf8: Vec::new(),
-        }
-    }
-
-    /// A variable's trimmed value; empty counts as unset.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.vars
-            .get(name)
-            .map(|value| value.trim())
-            .filter(|value| !value.is_empty())
-    }
-
-    /// Whether a variable is set to `true` (any case), the way CI systems flag themselves.
-    pub fn is_true(&self, name: &str) -> bool {
-        self.get(name)
-            .is_some_and(|value| value.eq_ignore_ascii_case("true"))
-    }
-
-    fn vars(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.vars
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str()))
-    }
-}
+pub use crate::environment::Environment;
 
 /// One input's value and the variable it came from (for error messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,13 +52,6 @@ impl MergedInputs {
             .get(spec.name)
             .map(|value| value.source.clone())
             .unwrap_or_else(|| spec.variable_names()[0].clone())
-    }
-
-    /// The merged values as `(KEY, value)` pairs, the form `envy` reads.
-    pub fn envy_pairs(&self) -> impl Iterator<Item = (String, String)> + '_ {
-        self.values
-            .iter()
-            .map(|(name, value)| (env_key(name), value.value.clone()))
     }
 }
 
@@ -270,17 +201,27 @@ mod tests {
     }
 
     #[test]
-    fn envy_fills_the_raw_struct_from_merged_pairs() {
-        let inputs = merged(&[("INPUT_PUBLISHER-ID", " contoso "), ("INPUT_OFFER_ID", "o")]);
-        let raw: crate::config::RawInputs =
-            envy::from_iter(inputs.envy_pairs()).expect("strings always deserialize");
-        assert_eq!(raw.publisher_id.as_deref(), Some("contoso"));
-        assert_eq!(raw.offer_id.as_deref(), Some("o"));
-        assert_eq!(raw.timeout, None);
+    fn raw_inputs_read_the_merged_values_by_input_name() {
+        let inputs = merged(&[
+            ("INPUT_PUBLISHER-ID", " contoso "),
+            ("INPUT_OFFER_ID", "o"),
+            ("AZURE_CLIENT_SECRET", "very-secret-value"),
+        ]);
+        let raw = crate::config::RawInputs::new(&inputs);
+        assert_eq!(raw.text("publisher-id"), Some("contoso"));
+        assert_eq!(raw.text("offer-id"), Some("o"));
+        assert_eq!(raw.text("timeout"), None);
+        assert_eq!(
+            raw.secret("client-secret")
+                .map(crate::secret::Secret::expose),
+            Some("very-secret-value")
+        );
+        assert!(raw.secret("access-token").is_none());
     }
 
     #[test]
     fn not_utf8_input_is_reported_not_ignored() {
+        use std::ffi::OsString;
         use std::os::unix::ffi::OsStringExt;
         let environment = Environment::from_os_pairs([
             (

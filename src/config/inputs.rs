@@ -1,5 +1,55 @@
-//! The one list of inputs: names, defaults, descriptions. `--help`, the environment reader and
-//! the tests that keep `action.yml` and the README in step all read it from here.
+//! The one list of inputs, one entry each, as ripgrep keeps each flag in one place: names (the
+//! variables follow from the name), kind, choices, default, help. `--help`, the README table,
+//! the environment reader and the checks read it from here, and the tests keep `action.yml`
+//! and the GitLab component in step with it. Adding an input is one entry here plus the code
+//! that uses the value.
+//!
+//! A default is written once, as a user would write it, and read by the same rule as a value:
+//! that is what makes it typed (the test of the defaults parses every one).
+
+use super::{ApiChoice, Auth, Command, IfRunning};
+use crate::environment::CiSystem;
+use crate::outcome::OnTimeout;
+use crate::wait::WaitUntil;
+
+/// What an input's value is, and so which rule checks it (and its default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Text with a rule of its own (ids, GUIDs, addresses, a version).
+    Text,
+    /// A publisher or offer id: [`crate::api::is_identifier`].
+    Identifier,
+    /// One of these names, in any case (`true` and `false` for a switch).
+    Choice(&'static [&'static str]),
+    /// `90s`, `45m`, `1h30m`: [`super::duration::parse_duration`].
+    Duration,
+    Url,
+    /// A file the run writes.
+    Path,
+}
+
+/// The names of a choice table (`WaitUntil::ALL`), so that the names are written once, on
+/// the enum they name.
+pub const fn names<T: Copy, const N: usize>(all: &[(&'static str, T); N]) -> [&'static str; N] {
+    let mut names = [""; N];
+    let mut index = 0;
+    while index < N {
+        names[index] = all[index].0;
+        index += 1;
+    }
+    names
+}
+
+const COMMANDS: [&str; 6] = names(&Command::ALL);
+const APIS: [&str; 3] = names(&ApiChoice::ALL);
+const WAIT_UNTIL: [&str; 2] = names(&WaitUntil::ALL);
+const ON_TIMEOUT: [&str; 2] = names(&OnTimeout::ALL);
+const IF_RUNNING: [&str; 3] = names(&IfRunning::ALL);
+const CI_SYSTEMS: [&str; 4] = names(&CiSystem::ALL);
+const AUTH: [&str; 7] = names(&Auth::ALL);
+/// The names a switch (`cancel-on-timeout`) takes.
+pub const BOOLEAN: [(&str, bool); 2] = [("true", true), ("false", false)];
+const SWITCH: [&str; 2] = names(&BOOLEAN);
 
 pub struct InputSpec {
     /// The input's name as written in a workflow (`publisher-id`).
@@ -15,6 +65,7 @@ pub struct InputSpec {
     pub secret: bool,
     /// Standard variables read last (`AZURE_CLIENT_ID`).
     pub fallbacks: &'static [&'static str],
+    pub kind: Kind,
 }
 
 impl InputSpec {
@@ -46,28 +97,38 @@ const fn input(
         details: "",
         secret: false,
         fallbacks: &[],
+        kind: Kind::Text,
     }
 }
 
 pub const INPUTS: &[InputSpec] = &[
-    input(
-        "command",
-        Some("publish"),
-        "",
-        "what to do: publish, go-live, cancel, status, validate or wait",
-    ),
-    input(
-        "publisher-id",
-        None,
-        "required except for wait and with api: ingestion",
-        "publisher identifier, e.g. contoso: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100 characters",
-    ),
-    input(
-        "offer-id",
-        None,
-        "required except for wait",
-        "offer identifier: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100 characters",
-    ),
+    InputSpec {
+        kind: Kind::Choice(&COMMANDS),
+        ..input(
+            "command",
+            Some("publish"),
+            "",
+            "what to do: publish, go-live, cancel, status, validate or wait",
+        )
+    },
+    InputSpec {
+        kind: Kind::Identifier,
+        ..input(
+            "publisher-id",
+            None,
+            "required except for wait and with api: ingestion",
+            "publisher identifier, e.g. contoso: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100 characters",
+        )
+    },
+    InputSpec {
+        kind: Kind::Identifier,
+        ..input(
+            "offer-id",
+            None,
+            "required except for wait",
+            "offer identifier: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100 characters",
+        )
+    },
     input(
         "notification-emails",
         None,
@@ -117,12 +178,15 @@ pub const INPUTS: &[InputSpec] = &[
             "secret: a ready bearer token for the API; when given, no token is requested",
         )
     },
-    input(
-        "auth",
-        Some("auto"),
-        "",
-        "how to authenticate: auto, secret, token, github-oidc, azure-pipelines-oidc, gitlab-oidc or token-file",
-    ),
+    InputSpec {
+        kind: Kind::Choice(&AUTH),
+        ..input(
+            "auth",
+            Some("auto"),
+            "",
+            "how to authenticate: auto, secret, token, github-oidc, azure-pipelines-oidc, gitlab-oidc or token-file",
+        )
+    },
     input(
         "oidc-audience",
         Some("api://AzureADTokenExchange"),
@@ -145,6 +209,7 @@ pub const INPUTS: &[InputSpec] = &[
         "GitLab CI: the id_tokens variable holding the job's OIDC token, for gitlab-oidc",
     ),
     InputSpec {
+        kind: Kind::Duration,
         details: "The requests that start the operation are retried for at least a minute even when timeout is shorter; a status read still in flight at the limit is given up to 10s.",
         ..input(
             "timeout",
@@ -153,67 +218,98 @@ pub const INPUTS: &[InputSpec] = &[
             "how long to wait for the operation (90s, 45m, 2h, 1h30m, 2d; at most 7d); 0 = start and return at once",
         )
     },
-    input(
-        "poll-interval",
-        Some("30s"),
-        "",
-        "pause between status requests; a longer Retry-After from the service wins; at least 1s against CPP and 10s against the ingestion API (shorter values are raised, except on loopback)",
-    ),
-    input(
-        "wait-until",
-        Some("complete"),
-        "",
-        "complete: until the operation ends; preview: succeed as soon as the preview is ready (go-live pending)",
-    ),
-    input(
-        "on-timeout",
-        Some("warn"),
-        "",
-        "warn (warning, exit 0) or fail (exit 3) when the time limit passes with the operation still running",
-    ),
-    input(
-        "cancel-on-timeout",
-        Some("false"),
-        "",
-        "true: ask the service to cancel the operation when the time limit passes",
-    ),
-    input(
-        "cancel-on-interrupt",
-        Some("false"),
-        "",
-        "true: ask the service to cancel the operation when the step is interrupted (SIGINT/SIGTERM), within 5s, after the outputs are written",
-    ),
-    input(
-        "if-running",
-        Some("attach"),
-        "",
-        "publish/go-live when an operation already runs: attach (wait on it), fail, or cancel-and-restart",
-    ),
-    input(
-        "operation-url",
-        None,
-        "required for wait, and for cancel with api: ingestion",
-        "operation to wait on, or to cancel with api: ingestion (the operation-url output of an earlier step); must be on the API origin",
-    ),
-    input(
-        "api",
-        Some("cpp"),
-        "",
-        "cpp (Cloud Partner Portal), ingestion (Partner Center product ingestion) or auto",
-    ),
-    input(
-        "api-url",
-        Some("https://cloudpartner.azure.com"),
-        "",
-        "Cloud Partner Portal API origin",
-    ),
-    input(
-        "ingestion-url",
-        Some("https://graph.microsoft.com/rp/product-ingestion"),
-        "",
-        "product ingestion API base URL",
-    ),
     InputSpec {
+        kind: Kind::Duration,
+        ..input(
+            "poll-interval",
+            Some("30s"),
+            "",
+            "pause between status requests; a longer Retry-After from the service wins; at least 1s against CPP and 10s against the ingestion API (shorter values are raised, except on loopback)",
+        )
+    },
+    InputSpec {
+        kind: Kind::Choice(&WAIT_UNTIL),
+        ..input(
+            "wait-until",
+            Some("complete"),
+            "",
+            "complete: until the operation ends; preview: succeed as soon as the preview is ready (go-live pending)",
+        )
+    },
+    InputSpec {
+        kind: Kind::Choice(&ON_TIMEOUT),
+        ..input(
+            "on-timeout",
+            Some("warn"),
+            "",
+            "warn (warning, exit 0) or fail (exit 3) when the time limit passes with the operation still running",
+        )
+    },
+    InputSpec {
+        kind: Kind::Choice(&SWITCH),
+        ..input(
+            "cancel-on-timeout",
+            Some("false"),
+            "",
+            "true: ask the service to cancel the operation when the time limit passes",
+        )
+    },
+    InputSpec {
+        kind: Kind::Choice(&SWITCH),
+        ..input(
+            "cancel-on-interrupt",
+            Some("false"),
+            "",
+            "true: ask the service to cancel the operation when the step is interrupted (SIGINT/SIGTERM), within 5s, after the outputs are written",
+        )
+    },
+    InputSpec {
+        kind: Kind::Choice(&IF_RUNNING),
+        ..input(
+            "if-running",
+            Some("attach"),
+            "",
+            "publish/go-live when an operation already runs: attach (wait on it), fail, or cancel-and-restart",
+        )
+    },
+    InputSpec {
+        kind: Kind::Url,
+        ..input(
+            "operation-url",
+            None,
+            "required for wait, and for cancel with api: ingestion",
+            "operation to wait on, or to cancel with api: ingestion (the operation-url output of an earlier step); must be on the API origin",
+        )
+    },
+    InputSpec {
+        kind: Kind::Choice(&APIS),
+        ..input(
+            "api",
+            Some("cpp"),
+            "",
+            "cpp (Cloud Partner Portal), ingestion (Partner Center product ingestion) or auto",
+        )
+    },
+    InputSpec {
+        kind: Kind::Url,
+        ..input(
+            "api-url",
+            Some("https://cloudpartner.azure.com"),
+            "",
+            "Cloud Partner Portal API origin",
+        )
+    },
+    InputSpec {
+        kind: Kind::Url,
+        ..input(
+            "ingestion-url",
+            Some("https://graph.microsoft.com/rp/product-ingestion"),
+            "",
+            "product ingestion API base URL",
+        )
+    },
+    InputSpec {
+        kind: Kind::Url,
         fallbacks: &["AZURE_AUTHORITY_HOST"],
         ..input(
             "authority-host",
@@ -228,24 +324,33 @@ pub const INPUTS: &[InputSpec] = &[
         "",
         "api-version query parameter of every CPP call",
     ),
-    input(
-        "ci",
-        None,
-        "",
-        "CI system to report to: github, azure-pipelines, gitlab or plain (detected when unset)",
-    ),
-    input(
-        "dotenv-file",
-        Some("publish-offer.env"),
-        "",
-        "GitLab CI: dotenv report file the outputs are written to",
-    ),
-    input(
-        "result-file",
-        None,
-        "",
-        "write the full result as JSON to this file (any CI system)",
-    ),
+    InputSpec {
+        kind: Kind::Choice(&CI_SYSTEMS),
+        ..input(
+            "ci",
+            None,
+            "",
+            "CI system to report to: github, azure-pipelines, gitlab or plain (detected when unset)",
+        )
+    },
+    InputSpec {
+        kind: Kind::Path,
+        ..input(
+            "dotenv-file",
+            Some("publish-offer.env"),
+            "",
+            "GitLab CI: dotenv report file the outputs are written to",
+        )
+    },
+    InputSpec {
+        kind: Kind::Path,
+        ..input(
+            "result-file",
+            None,
+            "",
+            "write the full result as JSON to this file (any CI system)",
+        )
+    },
 ];
 
 /// The README's inputs table, generated: the README holds exactly this (a test says so).
@@ -278,4 +383,40 @@ pub fn spec(name: &str) -> &'static InputSpec {
         .iter()
         .find(|spec| spec.name == name)
         .unwrap_or_else(|| panic!("input '{name}' is not in the INPUTS table"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every choice input's default is one of its names, and its description names them all.
+    #[test]
+    fn choices_are_described_and_defaults_are_choices() {
+        for spec in INPUTS {
+            let Kind::Choice(names) = spec.kind else {
+                continue;
+            };
+            if let Some(default) = spec.default {
+                assert!(names.contains(&default), "{}: default {default}", spec.name);
+            }
+            if names != SWITCH {
+                for name in names {
+                    assert!(spec.description.contains(name), "{}: {name}", spec.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_input_has_one_entry() {
+        for (index, spec) in INPUTS.iter().enumerate() {
+            assert!(
+                INPUTS[index + 1..]
+                    .iter()
+                    .all(|other| other.name != spec.name),
+                "{} twice",
+                spec.name
+            );
+        }
+    }
 }

@@ -2,55 +2,75 @@
 //! typed [`Settings`]. Nothing here sends a request; a bad input ends the run with exit code 2
 //! before any network traffic.
 //!
-//! Two stages, as in ripgrep: [`RawInputs`] holds the strings as found (filled by `envy` from the
-//! merged variables), and [`Settings::from_inputs`] checks them and builds typed values.
+//! Two stages, as in ripgrep: [`RawInputs`] holds the strings as found (merged from the
+//! variables each input may come from, [`env`]), and [`Settings::from_inputs`] checks them and
+//! builds typed values. Each input is described once, in [`inputs::INPUTS`]: its names,
+//! default, choices and help.
 
+mod check;
+mod credentials;
 pub mod duration;
 pub mod env;
+mod error;
 pub mod inputs;
-mod validate;
+mod reporting;
+mod settings;
+#[cfg(test)]
+mod tests;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
 use url::Url;
 
+use crate::api::OfferRef;
+use crate::auth::Credential;
+use crate::outcome::OnTimeout;
+use crate::report::Reporting;
 use crate::secret::Secret;
+use crate::wait::WaitUntil;
+pub use check::is_loopback;
 pub use env::{Environment, MergedInputs, merge_inputs};
-pub use validate::{ConfigError, is_identifier, is_loopback};
+pub use error::ConfigError;
+use inputs::INPUTS;
+pub use reporting::reporting;
 
-/// The inputs as strings, exactly as found (trimmed, empty = absent).
-#[derive(Debug, Default, Deserialize)]
-pub struct RawInputs {
-    pub command: Option<String>,
-    pub publisher_id: Option<String>,
-    pub offer_id: Option<String>,
-    pub notification_emails: Option<String>,
-    pub tenant_id: Option<String>,
-    pub client_id: Option<String>,
-    pub client_secret: Option<Secret>,
-    pub access_token: Option<Secret>,
-    pub auth: Option<String>,
-    pub oidc_audience: Option<String>,
-    pub service_connection_id: Option<String>,
-    pub oidc_token_variable: Option<String>,
-    pub timeout: Option<String>,
-    pub poll_interval: Option<String>,
-    pub wait_until: Option<String>,
-    pub on_timeout: Option<String>,
-    pub cancel_on_timeout: Option<String>,
-    pub cancel_on_interrupt: Option<String>,
-    pub if_running: Option<String>,
-    pub operation_url: Option<String>,
-    pub api: Option<String>,
-    pub api_url: Option<String>,
-    pub ingestion_url: Option<String>,
-    pub authority_host: Option<String>,
-    pub api_version: Option<String>,
-    pub ci: Option<String>,
-    pub dotenv_file: Option<String>,
-    pub result_file: Option<String>,
+/// The inputs as found (trimmed, empty = absent), looked up by their name in the INPUTS table:
+/// an input is described there only, never restated here. Secret inputs are registered for
+/// redaction as this is made, before any check can echo anything.
+pub struct RawInputs<'a> {
+    inputs: &'a MergedInputs,
+    secrets: BTreeMap<&'static str, Secret>,
+}
+
+impl<'a> RawInputs<'a> {
+    pub fn new(inputs: &'a MergedInputs) -> Self {
+        let secrets = INPUTS
+            .iter()
+            .filter(|spec| spec.secret)
+            .filter_map(|spec| {
+                let value = inputs.get(spec.name)?;
+                Some((spec.name, Secret::new(value.value.as_str())))
+            })
+            .collect();
+        RawInputs { inputs, secrets }
+    }
+
+    /// The value of a plain input (`timeout`), `None` when unset.
+    pub fn text(&self, name: &str) -> Option<&'a str> {
+        let spec = inputs::spec(name);
+        debug_assert!(
+            !spec.secret,
+            "{name} is secret: read it with RawInputs::secret"
+        );
+        self.inputs.get(spec.name).map(|value| value.value.as_str())
+    }
+
+    /// The value of a secret input (`client-secret`), `None` when unset.
+    pub fn secret(&self, name: &str) -> Option<&Secret> {
+        self.secrets.get(inputs::spec(name).name)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,22 +102,18 @@ impl Command {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WaitUntil {
-    Complete,
-    Preview,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnTimeout {
-    Warn,
-    Fail,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IfRunning {
     Attach,
     Fail,
     CancelAndRestart,
+}
+
+impl IfRunning {
+    pub const ALL: [(&'static str, IfRunning); 3] = [
+        ("attach", IfRunning::Attach),
+        ("fail", IfRunning::Fail),
+        ("cancel-and-restart", IfRunning::CancelAndRestart),
+    ];
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,86 +123,36 @@ pub enum ApiChoice {
     Auto,
 }
 
-/// The offer the run is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OfferRef {
-    pub publisher_id: String,
-    pub offer_id: String,
+impl ApiChoice {
+    pub const ALL: [(&'static str, ApiChoice); 3] = [
+        ("cpp", ApiChoice::Cpp),
+        ("ingestion", ApiChoice::Ingestion),
+        ("auto", ApiChoice::Auto),
+    ];
 }
 
-/// How a token is obtained. Tenant and client ids are not secret; everything else is.
-#[derive(Debug, Clone)]
-pub enum Credential {
-    /// A ready bearer token; never refreshed.
-    AccessToken(Secret),
-    /// Client-credentials grant with a client secret (v1 endpoint, `resource=`).
-    ClientSecret {
-        tenant_id: String,
-        client_id: String,
-        secret: Secret,
-    },
-    /// Workload identity federation: a JWT from `assertion` is exchanged for a token at the v2
-    /// endpoint. A fresh assertion is fetched for every exchange.
-    Federated {
-        tenant_id: String,
-        client_id: String,
-        assertion: AssertionSource,
-    },
+/// The ways to authenticate, as the `auth` input names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    Auto,
+    Token,
+    Secret,
+    TokenFile,
+    GitHub,
+    AzurePipelines,
+    GitLab,
 }
 
-impl Credential {
-    /// How the credential is described in logs and `auth` values.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Credential::AccessToken(_) => "token",
-            Credential::ClientSecret { .. } => "secret",
-            Credential::Federated { assertion, .. } => assertion.kind(),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub enum AssertionSource {
-    /// `GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=...` with the request token.
-    GitHub {
-        request_url: Url,
-        request_token: Secret,
-        audience: String,
-    },
-    /// Azure Pipelines: the `idToken` AzureCLI@2 exposes (`addSpnToEnvironment: true`) while it
-    /// is fresh, then (or without one) a new token from the OIDC request endpoint.
-    AzurePipelines {
-        id_token: Option<Secret>,
-        renewal: AzurePipelinesRenewal,
-    },
-    /// GitLab: the JWT in an `id_tokens:` variable, read from the environment at every exchange.
-    GitLab { variable: String },
-    /// A file holding the JWT, re-read on every exchange (Kubernetes rotates it).
-    TokenFile(PathBuf),
-}
-
-/// How a fresh Azure Pipelines OIDC token is obtained, or why it cannot be.
-#[derive(Debug, Clone)]
-pub enum AzurePipelinesRenewal {
-    /// `POST $SYSTEM_OIDCREQUESTURI?api-version=7.1&serviceConnectionId=...`.
-    Request {
-        request_url: Url,
-        access_token: Secret,
-        service_connection_id: String,
-    },
-    /// What is missing to ask for one: the error when a fresh token is needed.
-    Unavailable { missing: ConfigError },
-}
-
-impl AssertionSource {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            AssertionSource::GitHub { .. } => "github-oidc",
-            AssertionSource::AzurePipelines { .. } => "azure-pipelines-oidc",
-            AssertionSource::GitLab { .. } => "gitlab-oidc",
-            AssertionSource::TokenFile(_) => "token-file",
-        }
-    }
+impl Auth {
+    pub const ALL: [(&'static str, Auth); 7] = [
+        ("auto", Auth::Auto),
+        ("token", Auth::Token),
+        ("secret", Auth::Secret),
+        ("token-file", Auth::TokenFile),
+        ("github-oidc", Auth::GitHub),
+        ("azure-pipelines-oidc", Auth::AzurePipelines),
+        ("gitlab-oidc", Auth::GitLab),
+    ];
 }
 
 /// Validated settings: everything the run needs, typed.
@@ -215,12 +181,37 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Validates the merged inputs. `environment` supplies what is not an input: the OIDC
-    /// request variables of the CI system and `SSL_CERT_FILE`.
+    /// Validates the merged inputs, the reporting ones included (see [`read`]). `environment`
+    /// supplies what is not an input: the CI system, its OIDC request variables and
+    /// `SSL_CERT_FILE`.
     pub fn from_inputs(
         inputs: &MergedInputs,
         environment: &Environment,
     ) -> Result<Settings, ConfigError> {
-        validate::settings(inputs, environment)
+        read(inputs, environment).settings
+    }
+}
+
+/// Everything configuration makes of the inputs: where to report, which holds even when the
+/// inputs are not valid, and the settings or every problem of the inputs.
+pub struct Configuration {
+    pub reporting: Reporting,
+    pub settings: Result<Settings, ConfigError>,
+}
+
+/// The one stage that checks every input: the reporting inputs (`ci`, `result-file`,
+/// `dotenv-file` and the CI system's files) and all the others. Their problems come in one
+/// error, the reporting ones first.
+pub fn read(inputs: &MergedInputs, environment: &Environment) -> Configuration {
+    let (reporting, chosen_ci, problems) = reporting::check(inputs, environment);
+    let settings = settings::settings(inputs, environment, chosen_ci);
+    let settings = match (ConfigError::combine(problems), settings) {
+        (None, settings) => settings,
+        (Some(error), Ok(_)) => Err(error),
+        (Some(reporting_error), Err(error)) => Err(reporting_error.and(error)),
+    };
+    Configuration {
+        reporting,
+        settings,
     }
 }

@@ -5,7 +5,7 @@
 
 use super::limits::MAX_NAME_CHARS;
 use crate::api::model::{Level, OperationState, StepStatus};
-use crate::config::OnTimeout;
+use crate::outcome::OnTimeout;
 use crate::outcome::{Outcome, Status, how_to_follow};
 use crate::text::{inert_in_line, inert_keeping_breaks, truncate};
 
@@ -201,8 +201,9 @@ fn dedupe(annotations: &mut Vec<Annotation>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::backend::OperationRef;
     use crate::api::model::{Message, OperationState, Step};
-    use crate::outcome::{ExitPolicy, OperationRef, Problem, Signal};
+    use crate::outcome::{ExitPolicy, Problem, Signal};
 
     fn message(level: Level, text: &str) -> Message {
         Message {

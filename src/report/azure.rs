@@ -10,7 +10,7 @@ pub use super::escape::azure::{escape_data, escape_property};
 use super::files::{self, FileError};
 use super::output::Output;
 use super::sink::{CiSink, Said};
-use crate::config::Environment;
+use crate::environment::Environment;
 
 pub struct AzurePipelines {
     temp_directory: Option<PathBuf>,

@@ -10,7 +10,7 @@ pub use super::escape::github::{escape_data, escape_property};
 use super::files::{self, FileError};
 use super::output::Output;
 use super::sink::{CiSink, Said};
-use crate::config::Environment;
+use crate::environment::Environment;
 
 pub struct GitHub {
     output_file: Option<PathBuf>,

@@ -12,9 +12,10 @@ use url::Url;
 
 use super::annotations::{self, Annotation, Severity};
 use super::{Output, Reporter, azure, github, output_values};
+use crate::api::backend::OperationRef;
 use crate::api::model::{Level, Message, OperationState, OperationStatus, Step, StepStatus};
-use crate::config::Environment;
-use crate::outcome::{ExitPolicy, OperationRef, Outcome, Problem, Status};
+use crate::environment::Environment;
+use crate::outcome::{ExitPolicy, Outcome, Problem, Status};
 use crate::secret;
 
 use super::runner_parsers::{self, ParsedCommand};

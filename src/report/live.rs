@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle, TermLike};
 
-use crate::config::Environment;
-use crate::config::duration::format_elapsed;
+use crate::environment::Environment;
+use crate::text::format_elapsed;
 
 pub struct Live {
     bar: ProgressBar,

@@ -50,5 +50,5 @@ pub use limits::{
 };
 pub use output::{Output, output_values};
 pub use reporter::Reporter;
-pub use setup::setup;
+pub use setup::{Reporting, setup};
 pub use sink::{CiSink, Said};

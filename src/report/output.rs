@@ -1,7 +1,7 @@
 //! The step outputs: their names, what each may hold, and their final values from an outcome.
 
+use crate::api::value_kind::ValueKind;
 use crate::outcome::{Outcome, Status};
-use crate::value_kind::ValueKind;
 
 /// The step outputs, one list for every CI system; each system spells the names its own way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

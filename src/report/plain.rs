@@ -15,7 +15,7 @@ pub struct Plain {
 }
 
 impl Plain {
-    /// `colour`: see [`crate::terminal::colour_wanted`].
+    /// `colour`: see [`crate::environment::colour_wanted`].
     pub fn new(colour: bool) -> Self {
         Plain { colour }
     }

@@ -11,9 +11,10 @@ use std::rc::Rc;
 use url::Url;
 
 use super::{Reporter, azure, github, gitlab, plain, result_file};
+use crate::api::backend::OperationRef;
 use crate::api::model::{Level, Message, OperationState, Step, StepStatus};
-use crate::config::Environment;
-use crate::outcome::{ExitPolicy, OperationRef, Outcome, Problem, Status};
+use crate::environment::Environment;
+use crate::outcome::{ExitPolicy, Outcome, Problem, Status};
 use crate::secret;
 
 /// Exactly `MIN_REDACTED_LEN` characters each.

@@ -16,7 +16,8 @@ use super::files::{self, FileError};
 use super::output::{Output, output_values};
 use super::sink::{CiSink, Said};
 use super::{escape, live, result_file, summary};
-use crate::outcome::{OperationRef, Outcome};
+use crate::api::backend::OperationRef;
+use crate::outcome::Outcome;
 use crate::secret;
 use crate::text::inert_whole_line;
 

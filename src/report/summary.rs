@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use super::annotations::Dropped;
 use crate::api::model::{Level, OperationState};
-use crate::config::duration::format_elapsed;
 use crate::outcome::{Outcome, Status};
+use crate::text::format_elapsed;
 use crate::text::{markdown, truncate};
 
 /// The summary is cut well below GitHub's 1 MiB per step.

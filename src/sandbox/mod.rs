@@ -297,7 +297,7 @@ fn operation_id(url: &Url) -> Option<String> {
         [.., "operations", id] | [.., "configure", id, "status"] => *id,
         _ => return None,
     };
-    crate::config::is_identifier(id).then(|| id.to_owned())
+    crate::api::is_identifier(id).then(|| id.to_owned())
 }
 
 fn new_id() -> String {

@@ -19,8 +19,22 @@ use tokio::time::Instant;
 use crate::api::backend::{Backend, Handle};
 use crate::api::error::ApiError;
 use crate::api::model::{OperationState, OperationStatus};
-use crate::config::WaitUntil;
 use crate::transport::retry::is_transient_status;
+
+/// How far a wait goes: until the operation ends, or until its preview is ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitUntil {
+    Complete,
+    Preview,
+}
+
+impl WaitUntil {
+    /// The names the `wait-until` input takes.
+    pub const ALL: [(&'static str, WaitUntil); 2] = [
+        ("complete", WaitUntil::Complete),
+        ("preview", WaitUntil::Preview),
+    ];
+}
 
 /// Distinct unknown statuses warned about in one wait; later ones are not told.
 const MAX_UNKNOWN_STATUSES_TOLD: usize = 16;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::Reporter;
 use crate::api::model::{Level, OperationState, Step, StepStatus};
-use crate::config::duration::format_elapsed;
+use crate::text::format_elapsed;
 use crate::outcome::Outcome;
 use crate::report::annotations;
 use crate::report::limits::{

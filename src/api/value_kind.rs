@@ -10,7 +10,8 @@
 /// What a value is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueKind {
-    /// A publisher, offer, product or step id: letters, digits, `.`, `_`, `-`.
+    /// A publisher, offer, product or step id: letters, digits, `.`, `_`, `-`, starting with a
+    /// letter or digit ([`super::is_identifier`]).
     Identifier,
     /// An operation id: a GUID, or the non-migrated `publisher$offer$2$preview`.
     OperationId,
@@ -54,7 +55,8 @@ impl ValueKind {
 
     fn max_len(self) -> usize {
         match self {
-            ValueKind::Identifier | ValueKind::OfferVersion | ValueKind::StatusWord => 128,
+            ValueKind::OfferVersion | ValueKind::StatusWord => 128,
+            ValueKind::Identifier => super::MAX_ID_LEN,
             ValueKind::OperationId | ValueKind::StepLabel => 256,
             ValueKind::OperationUrl | ValueKind::Link => MAX_LEN,
         }
@@ -80,6 +82,8 @@ impl ValueKind {
             ValueKind::StatusWord | ValueKind::StepLabel => {
                 !value.starts_with(' ') && !value.ends_with(' ') && !value.contains("  ")
             }
+            // The one identifier rule: also its first character and its length.
+            ValueKind::Identifier => super::is_identifier(value),
             _ => true,
         }
     }
