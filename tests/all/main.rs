@@ -16,6 +16,7 @@ mod gitlab_component;
 mod lifecycle;
 mod packaging;
 mod publish;
+mod redirects;
 mod reliability;
 mod reporting;
 mod sandbox;
