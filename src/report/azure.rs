@@ -23,13 +23,15 @@ impl AzurePipelines {
     }
 }
 
-/// Message data, as `azure-pipelines-task-lib` escapes it: `%` first, then CR and LF. A
-/// `##vso[` inside is broken apart: the agent looks for commands anywhere in a line.
+/// Message data, as `azure-pipelines-task-lib` escapes it: `%` first, then CR and LF. The
+/// markers any runner finds anywhere in a line (`##vso[`, and GitHub's `##[`) are broken first
+/// ([`crate::text::inert_command_value`]): the agent and a runner reading a forwarded log look
+/// for commands anywhere in a line.
 pub fn escape_data(text: &str) -> String {
-    text.replace('%', "%AZP25")
+    crate::text::inert_command_value(text)
+        .replace('%', "%AZP25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
-        .replace("##vso[", "## vso[")
 }
 
 /// Property values: as data, plus `]` and `;`, which end a property.
@@ -109,6 +111,11 @@ mod tests {
         assert_eq!(
             escape_data("x ##vso[task.complete]"),
             "x ## vso[task.complete]"
+        );
+        // GitHub's v1 commands, and markers hidden by a character the runners skip.
+        assert_eq!(
+            escape_data("##[set-output name=x]y ##\u{640}vso[a.b]"),
+            "## [set-output name=x]y ## \u{640}vso[a.b]"
         );
     }
 

@@ -7,6 +7,7 @@ use super::command::{Command, WorkflowCommand};
 use super::files::{self, FileError};
 use super::{Annotation, CiSink, Output, Said, Severity};
 use crate::config::Environment;
+use crate::text::inert_command_value;
 
 pub struct GitHub {
     output_file: Option<PathBuf>,
@@ -30,9 +31,11 @@ impl GitHub {
     }
 }
 
-/// Message data: `%` first, then CR and LF.
+/// Message data: `%` first, then CR and LF; the markers other runners find anywhere in a line
+/// broken first ([`inert_command_value`]), as a GitHub log may be read by another runner.
 pub fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
+    inert_command_value(text)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
@@ -119,6 +122,16 @@ mod tests {
         assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
     }
 
+    /// A GitHub log read by the Azure agent (forwarded, nested, or misdetected): no `##vso[`,
+    /// even one that the agent sees only once it skips a zero-width space or a soft hyphen.
+    #[test]
+    fn data_holds_no_marker_of_another_runner() {
+        assert_eq!(
+            escape_data("x #\u{200b}#vso[task.complete] ##\u{ad}[group]"),
+            "x #\u{200b}# vso[task.complete] ## \u{ad}[group]"
+        );
+    }
+
     #[test]
     fn multi_line_outputs_use_a_heredoc() {
         assert_eq!(output_entry("status", "succeeded"), "status=succeeded\n");
@@ -135,6 +148,8 @@ mod tests {
     proptest! {
         #[test]
         fn escaped_data_is_one_line_and_reversible(text in "\\PC{0,60}|[%\\r\\n:,a]{0,30}") {
+            // Text with a marker in it is not given back as it was: the marker is broken.
+            prop_assume!(inert_command_value(&text) == text);
             let escaped = escape_data(&text);
             prop_assert!(!escaped.contains('\n') && !escaped.contains('\r'));
             let unescaped = escaped.replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%");

@@ -11,6 +11,7 @@ mod ci_systems;
 mod composite_action;
 mod config_errors;
 mod contract;
+mod cross_runner;
 mod federated;
 mod gitlab_component;
 mod lifecycle;
