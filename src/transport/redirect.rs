@@ -1,9 +1,9 @@
 //! Redirects, in one place: which answers are redirects, which ones the client follows, and the
 //! error for one it does not.
 //!
-//! The HTTP client's own following is off: it would re-send a publish to wherever a 307 or 308
-//! points (those keep the method and body), up to ten times, and its sends would escape the cap
-//! of sends per call. Here a redirect is followed only by a request that is safe to repeat, only
+//! The HTTP client's own following is off: it re-sent a publish to wherever a 307 or 308
+//! pointed (those keep the method and body; a loop sent it six times), and its sends escaped
+//! the cap of sends per call. Here a redirect is followed only by a request that is safe to repeat, only
 //! within the origin it was sent to (the token goes nowhere else), and each follow is a send of
 //! the call like any other. An error names the Location's origin, never its path or query: those
 //! are the service's, and may carry anything.
