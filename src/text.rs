@@ -12,6 +12,13 @@
 //!   text on the line (a step name after `step `, a title after `##[group]`).
 //! - [`inert_whole_line`]: a whole line that no runner reads as a command, even at its start:
 //!   what the writers of stdout and stderr pass every line through.
+//! - [`inert_command_value`]: a value inside one of the program's own commands (data or a
+//!   property): the markers broken, nothing else changed; the command's escaping keeps it on its
+//!   line.
+//!
+//! Each makes its text inert under every runner's rules at once (GitHub's `::` and `##[`, Azure's
+//! `##vso[` and `##[`), whichever runner the program believes it is in: logs are forwarded and
+//! detection can be wrong. The one rule for the markers is [`break_markers`].
 //!
 //! None of them redacts: secrets are replaced where output is written ([`crate::secret::redact`]),
 //! and text that may hold one is redacted before [`truncate`] cuts it.
@@ -242,7 +249,46 @@ pub fn inert_keeping_breaks(text: &str) -> String {
             c => c,
         })
         .collect();
-    text.replace("##vso[", "## vso[").replace("##[", "## [")
+    break_markers(&text)
+}
+
+/// A value for a CI command's data or property, inert for every runner: the markers that any
+/// runner finds anywhere in a line broken apart, also where ignorable characters hide them, and
+/// nothing else changed. The runners' escapes (`%0A` for a line break) are applied after.
+pub fn inert_command_value(text: &str) -> String {
+    break_markers(text)
+}
+
+/// The one rule for markers: `##vso[` (Azure's logging commands) and `##[` (GitHub's v1
+/// commands, Azure's formatting lines), wherever they appear once the characters the runners'
+/// culture-sensitive comparisons skip ([`is_collation_ignorable`]) are left out, get a space
+/// after their `##`. Those characters stay where they were: only the match is broken.
+fn break_markers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    // The characters that count, most recent last, with where each ends in `out`.
+    let mut seen: Vec<(char, usize)> = Vec::new();
+    for c in text.chars() {
+        out.push(c);
+        if is_collation_ignorable(c) {
+            continue;
+        }
+        seen.push((c, out.len()));
+        let tail: String = seen.iter().rev().take(6).rev().map(|(c, _)| *c).collect();
+        let hashes = if tail.ends_with("##vso[") {
+            Some(seen.len() - 5)
+        } else if tail.ends_with("##[") {
+            Some(seen.len() - 2)
+        } else {
+            None
+        };
+        if let Some(second_hash) = hashes {
+            out.insert(seen[second_hash].1, ' ');
+            seen.clear();
+        } else if seen.len() > 6 {
+            seen.remove(0);
+        }
+    }
+    out
 }
 
 /// Text for a Markdown table cell or list item: one line, HTML-significant characters as entities
@@ -439,6 +485,51 @@ mod tests {
         }
     }
 
+    /// What each runner's comparison sees: `text` with the ignorable characters left out.
+    fn folded(text: &str) -> String {
+        without_ignorable(text)
+    }
+
+    #[test]
+    fn command_values_lose_hidden_markers_and_nothing_else() {
+        for hidden in ['\u{200b}', '\u{ad}', '\u{640}', '\u{fe0f}', '\u{1b}'] {
+            for marker in [
+                format!("#{hidden}#vso[task.complete]"),
+                format!("##{hidden}vso[task.complete]"),
+                format!("##v{hidden}so[task.complete]"),
+                format!("##vso{hidden}[task.complete]"),
+                format!("#{hidden}#[error]"),
+                format!("##{hidden}[set-output name=x]"),
+            ] {
+                let value = inert_command_value(&format!("a {marker} b"));
+                let seen = folded(&value);
+                assert!(
+                    !seen.contains("##vso[") && !seen.contains("##["),
+                    "{marker:?} left {value:?}"
+                );
+                // Only a space is added: the hidden character and the rest stay.
+                assert_eq!(
+                    value.replace(' ', ""),
+                    format!("a {marker} b").replace(' ', "")
+                );
+                assert_eq!(
+                    inert_command_value(&value),
+                    value,
+                    "breaking again changes nothing"
+                );
+            }
+        }
+        assert_eq!(
+            inert_command_value("###[x] ##vso[a.b]"),
+            "### [x] ## vso[a.b]"
+        );
+        assert_eq!(inert_command_value("100% :: # [ ok"), "100% :: # [ ok");
+        assert_eq!(
+            inert_keeping_breaks("x #\u{200b}#vso[a.b]\ny"),
+            "x #\u{200b}# vso[a.b]\ny"
+        );
+    }
+
     #[test]
     fn markdown_cannot_break_a_table() {
         assert_eq!(markdown("a|b\nc"), "a\\|b c");
@@ -476,6 +567,15 @@ mod tests {
             prop_assert!(!line.contains(['\n', '\r']));
             prop_assert!(!line.trim_start().starts_with("::"));
             prop_assert!(!line.contains("##vso[") && !line.contains("##["));
+        }
+
+        #[test]
+        fn command_values_hold_no_marker_any_runner_finds(input in "([#\u{200b}\u{ad}\u{640}\\[vso ]|##|vso\\[){0,30}|\\PC{0,60}") {
+            let value = inert_command_value(&input);
+            let seen = folded(&value);
+            prop_assert!(!seen.contains("##vso[") && !seen.contains("##["), "{:?}", value);
+            prop_assert_eq!(value.chars().filter(|c| *c != ' ').collect::<String>(),
+                input.chars().filter(|c| *c != ' ').collect::<String>());
         }
 
         #[test]

@@ -12,7 +12,7 @@ pub mod value_kind;
 use tokio::time::Instant;
 
 use crate::auth::{Audience, Tokens};
-use crate::transport::{HttpClient, Read, Request, Response};
+use crate::transport::{HttpClient, Read, Request, Response, Sends};
 use error::{ApiError, api_help};
 
 /// Publisher and offer ids are short in practice (CPP allows 50); anything near this is a paste
@@ -80,8 +80,22 @@ impl Api {
             bearer: Some(&token),
             ..request.clone()
         };
-        match self.http.send(&first, deadline, &read).await {
-            Err(ApiError::Status { status: 401, .. }) if self.tokens.source().can_refresh() => {
+        // One count for both sends: a re-send with a new token is a send of the same call.
+        let mut sends = Sends::default();
+        match self
+            .http
+            .send_counted(&first, deadline, &read, &mut sends)
+            .await
+        {
+            Err(error @ ApiError::Status { status: 401, .. })
+                if self.tokens.source().can_refresh() =>
+            {
+                if !self.http.may_send_again(&sends) {
+                    tracing::warn!(
+                        "{error}; not sending it again with a new token: sent as often as one call is"
+                    );
+                    return Err(error);
+                }
                 tracing::info!(
                     "{}: the token was refused (HTTP 401); getting a new one and trying once more",
                     request.call
@@ -92,7 +106,9 @@ impl Api {
                     bearer: Some(&token),
                     ..request
                 };
-                self.http.send(&second, deadline, &read).await
+                self.http
+                    .send_counted(&second, deadline, &read, &mut sends)
+                    .await
             }
             other => other,
         }

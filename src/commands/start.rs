@@ -3,7 +3,7 @@
 //! The start request is not idempotent, so it is sent again only when it certainly never reached
 //! the service (the connection was refused; the service answered 429). When the service says an
 //! operation already runs (409, or 400/422 saying so), or when the request may have reached it
-//! (a timeout, a reset, a 5xx), the run looks for the running operation and attaches to it:
+//! (a timeout, a reset, a 5xx, a redirect), the run looks for the running operation and attaches to it:
 //! a re-run of a failed CI job waits on the publish it started instead of starting another.
 
 use tokio::time::Instant;
@@ -93,7 +93,8 @@ fn is_conflict(error: &ApiError) -> bool {
 }
 
 /// Whether the request may have reached the service although no answer says so: no answer, a
-/// 5xx, a 408 (some gateways send it after passing the request on), or an acceptance whose
+/// 5xx, a 408 (some gateways send it after passing the request on), a redirect (whoever sent it
+/// had the request; it is never followed), or an acceptance whose
 /// operation cannot be followed (no Location, or one that names no operation on the API).
 fn is_ambiguous(error: &ApiError) -> bool {
     match error {
@@ -109,7 +110,7 @@ fn is_ambiguous(error: &ApiError) -> bool {
 }
 
 fn is_ambiguous_status(status: u16) -> bool {
-    status >= 500 || status == 408
+    status >= 500 || status == 408 || crate::transport::redirect::is_redirect(status)
 }
 
 /// The service accepted the request, but its answer names no operation that can be followed.
@@ -337,6 +338,8 @@ mod tests {
     fn ambiguity() {
         assert!(is_ambiguous(&status(503, "")));
         assert!(is_ambiguous(&status(408, "")));
+        assert!(is_ambiguous(&status(307, "")));
+        assert!(is_ambiguous(&status(308, "")));
         let body = |status| ApiError::UnexpectedBody {
             call: "publish offer",
             status,

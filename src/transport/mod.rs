@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod json;
+pub mod redirect;
 pub mod retry;
 
 use std::error::Error;
@@ -15,7 +16,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use reqwest::header::{self, HeaderMap, HeaderValue};
-use reqwest::{Certificate, Method, redirect};
+use reqwest::{Certificate, Method};
 use serde_json::Value;
 use tokio::time::Instant;
 use url::Url;
@@ -23,6 +24,7 @@ use url::Url;
 use crate::secret::Secret;
 use crate::text::format_elapsed;
 use error::{ApiError, service_message};
+use redirect::Redirect;
 use retry::{RetryPolicy, is_not_processed_status, is_transient_status, retry_after};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -31,7 +33,6 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 const MIN_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bodies are small JSON documents; anything this large is not one.
 const MAX_BODY: usize = 8 * 1024 * 1024;
-const MAX_REDIRECTS: usize = 5;
 
 /// Whether a request may be sent again after a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +40,21 @@ pub enum Replay {
     /// Reads and token requests: sending twice does no harm.
     Safe,
     /// Requests that start something (publish): sent again only when the first certainly did
-    /// not reach the service (the connection was refused, or the service said 429/408).
+    /// not reach the service (the connection was refused, or the service said 429), and never
+    /// to where a redirect points.
     OnlyIfNotReceived,
+}
+
+/// How many times one call has been sent, counted across the sends that make it up (see
+/// [`HttpClient::send_counted`]).
+#[derive(Debug, Default)]
+pub struct Sends(u32);
+
+/// What one send's result means for the call.
+enum Next<T> {
+    Done(Result<T, ApiError>),
+    Follow(Url),
+    Retry(ApiError, Option<Duration>),
 }
 
 #[derive(Clone, Copy)]
@@ -141,78 +155,59 @@ impl HttpClient {
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .tls_certs_only(roots)
-            .redirect(redirect::Policy::custom(|attempt| {
-                // Follow a redirect only within the origin that was asked, so the Authorization
-                // header never travels to another host.
-                let first = attempt.previous().first().map(Url::origin);
-                if attempt.previous().len() > MAX_REDIRECTS {
-                    attempt.error("too many redirects")
-                } else if first.is_some_and(|origin| origin == attempt.url().origin()) {
-                    attempt.follow()
-                } else {
-                    attempt.stop()
-                }
-            }))
+            // Redirects are followed (or not) by the send loop, by the rule of [`redirect`].
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|error| SetupError::Client(error.to_string()))?;
         Ok(HttpClient { client, policy })
     }
 
-    /// Sends `request`, retrying transient failures until `deadline`. `read` turns a success
-    /// response into the call's result. Error statuses come back as [`ApiError::Status`].
+    /// Sends `request` as a call of its own, retrying transient failures until `deadline`.
+    /// `read` turns a success response into the call's result. Error statuses come back as
+    /// [`ApiError::Status`].
     pub async fn send<T>(
         &self,
         request: &Request<'_>,
         deadline: Instant,
         read: impl Fn(&Response) -> Read<T>,
     ) -> Result<T, ApiError> {
-        // How many times the request has been sent.
-        let mut attempt: u32 = 0;
-        loop {
-            let (error, hint) = match self.send_once(request, deadline).await {
-                Ok(response) if (200..300).contains(&response.status) => match read(&response) {
-                    Read::Done(value) => return Ok(value),
-                    Read::Fail(error) => return Err(error),
-                    Read::Unexpected(detail) => {
-                        let error = ApiError::UnexpectedBody {
-                            call: request.call,
-                            status: response.status,
-                            detail,
-                        };
-                        if request.replay != Replay::Safe {
-                            return Err(error);
-                        }
-                        (error, response.retry_after())
-                    }
-                },
-                Ok(response) => {
-                    let hint = response.retry_after();
-                    let error = status_error(request, &response);
-                    let retry = is_transient_status(response.status)
-                        && (request.replay == Replay::Safe
-                            || is_not_processed_status(response.status));
-                    if !retry {
-                        return Err(error);
-                    }
-                    (error, hint)
-                }
-                Err(error) => {
-                    let ApiError::Transport { before_sending, .. } = &error else {
-                        return Err(error);
-                    };
-                    if !before_sending && request.replay != Replay::Safe {
-                        return Err(error);
-                    }
-                    (error, None)
-                }
-            };
+        self.send_counted(request, deadline, read, &mut Sends::default())
+            .await
+    }
 
-            attempt = attempt.saturating_add(1);
-            if !self.policy.may_retry(attempt) {
-                tracing::warn!("{error}; not retrying: tried {attempt} times");
+    /// Sends `request` as part of a call already sent `sends` times, and counts each send: a
+    /// retry, a followed redirect and a re-send with a new token all count toward the one cap of
+    /// the retry policy, so no sequence of answers sends one call more often than that.
+    pub async fn send_counted<T>(
+        &self,
+        request: &Request<'_>,
+        deadline: Instant,
+        read: impl Fn(&Response) -> Read<T>,
+        sends: &mut Sends,
+    ) -> Result<T, ApiError> {
+        // Where the request goes: a followed redirect moves it (within its origin).
+        let mut url = request.url.clone();
+        loop {
+            let current = Request {
+                url: &url,
+                ..request.clone()
+            };
+            sends.0 = sends.0.saturating_add(1);
+            let result = self.send_once(&current, deadline).await;
+            let (error, hint) = match self.next_step(&current, result, &read, sends) {
+                Next::Done(result) => return result,
+                Next::Follow(next) => {
+                    tracing::info!("{}: redirected within its origin; following", request.call);
+                    url = next;
+                    continue;
+                }
+                Next::Retry(error, hint) => (error, hint),
+            };
+            if !self.may_send_again(sends) {
+                tracing::warn!("{error}; not retrying: tried {} times", sends.0);
                 return Err(error);
             }
-            let delay = self.policy.delay(attempt - 1, hint);
+            let delay = self.policy.delay(sends.0 - 1, hint);
             let now = Instant::now();
             if now.checked_add(delay).is_none_or(|next| next >= deadline) {
                 // The next try would come after the time limit: wait out the limit (the user asked
@@ -223,6 +218,63 @@ impl HttpClient {
             }
             tracing::warn!("{error}; retrying in {}", format_elapsed(delay));
             tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Whether a call sent `sends` times may be sent once more.
+    pub fn may_send_again(&self, sends: &Sends) -> bool {
+        self.policy.may_retry(sends.0)
+    }
+
+    /// What one send's result means: the call's result, a redirect to follow, or a failure that
+    /// another try may mend (with the service's hint of when).
+    fn next_step<T>(
+        &self,
+        request: &Request<'_>,
+        result: Result<Response, ApiError>,
+        read: &impl Fn(&Response) -> Read<T>,
+        sends: &Sends,
+    ) -> Next<T> {
+        let safe = request.replay == Replay::Safe;
+        match result {
+            Ok(response) if redirect::is_redirect(response.status) => {
+                match redirect::judge(request, &response, sends.0, self.may_send_again(sends)) {
+                    Redirect::Follow(url) => Next::Follow(url),
+                    Redirect::Refuse(error) => Next::Done(Err(error)),
+                }
+            }
+            Ok(response) if (200..300).contains(&response.status) => match read(&response) {
+                Read::Done(value) => Next::Done(Ok(value)),
+                Read::Fail(error) => Next::Done(Err(error)),
+                Read::Unexpected(detail) => {
+                    let error = ApiError::UnexpectedBody {
+                        call: request.call,
+                        status: response.status,
+                        detail,
+                    };
+                    if safe {
+                        Next::Retry(error, response.retry_after())
+                    } else {
+                        Next::Done(Err(error))
+                    }
+                }
+            },
+            Ok(response) => {
+                let error = status_error(request, &response);
+                let retry = is_transient_status(response.status)
+                    && (safe || is_not_processed_status(response.status));
+                if retry {
+                    Next::Retry(error, response.retry_after())
+                } else {
+                    Next::Done(Err(error))
+                }
+            }
+            Err(error) => match &error {
+                ApiError::Transport { before_sending, .. } if *before_sending || safe => {
+                    Next::Retry(error, None)
+                }
+                _ => Next::Done(Err(error)),
+            },
         }
     }
 
@@ -286,21 +338,10 @@ impl HttpClient {
     }
 }
 
-/// The error for an answer with an error status: the service's code and message, or for a
-/// redirect (only one the client refused to follow comes back here) where it pointed.
+/// The error for an answer with an error status: the service's code and message. (A redirect
+/// that is not followed gets its error from [`redirect::judge`].)
 fn status_error(request: &Request<'_>, response: &Response) -> ApiError {
-    let (code, mut message) = service_message(&response.body);
-    if let (301 | 302 | 303 | 307 | 308, Some(location)) =
-        (response.status, response.header("location"))
-    {
-        message = format!(
-            "redirected to {}, which is not followed: the token goes only to the origin it was asked for",
-            crate::text::truncate(
-                &crate::secret::redact(&crate::text::single_line(location)),
-                500
-            )
-        );
-    }
+    let (code, message) = service_message(&response.body);
     ApiError::Status {
         call: request.call,
         status: response.status,
