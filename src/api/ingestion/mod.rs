@@ -10,8 +10,9 @@
 //! it is checked against a strict shape first; anything else makes the answer malformed.
 //!
 //! This file holds the client (one method per call); `ids` the shapes of the service's ids,
-//! `jobs` a configure job's status on the shared model, `submissions` the offer's state
-//! from its submissions.
+//! `jobs` a configure job's status (and target) on the shared model, `lists` the pages of a list
+//! answer and which product is the offer's, `submissions` the offer's state from its
+//! submissions.
 
 mod ids;
 mod jobs;
