@@ -9,7 +9,7 @@ use url::Url;
 use super::cpp::{self, Canceled, Cpp, Polled};
 use super::error::ApiError;
 use super::ingestion::{self, Ingestion};
-use super::model::OperationStatus;
+use super::model::{OperationState, OperationStatus};
 
 /// The product ingestion API documents no polling interval; real clients poll its job status
 /// every 1 to 10 s. Ten seconds loads it no more than the gentlest of them. (A once-a-minute
@@ -129,27 +129,33 @@ impl Backend<'_> {
         }
     }
 
-    /// Starts a publish or go-live: the operation to follow.
+    /// Starts a publish or go-live: the operation to follow, and its state when the answer
+    /// that started it already tells it (an ingestion job may be `completed` in it).
     pub async fn start(
         &self,
         kind: StartKind,
         emails: &[String],
         deadline: Instant,
-    ) -> Result<Handle, ApiError> {
+    ) -> Result<(Handle, Option<OperationState>), ApiError> {
         match self {
-            Backend::Cpp(cpp) => Ok(Handle::Operation(match kind {
-                StartKind::Publish => cpp.publish(emails, deadline).await?,
-                StartKind::GoLive => cpp.go_live(deadline).await?,
-            })),
+            Backend::Cpp(cpp) => Ok((
+                Handle::Operation(match kind {
+                    StartKind::Publish => cpp.publish(emails, deadline).await?,
+                    StartKind::GoLive => cpp.go_live(deadline).await?,
+                }),
+                None,
+            )),
             Backend::Ingestion(ingestion) => {
-                let (id, url) = ingestion
-                    .configure(kind == StartKind::GoLive, deadline)
-                    .await?;
-                Ok(Handle::IngestionJob {
-                    id,
-                    url,
-                    live: Some(kind == StartKind::GoLive),
-                })
+                let live = kind == StartKind::GoLive;
+                let (id, url, state) = ingestion.configure(live, deadline).await?;
+                Ok((
+                    Handle::IngestionJob {
+                        id,
+                        url,
+                        live: Some(live),
+                    },
+                    state.map(|state| job_reading(Some(live), state)),
+                ))
             }
         }
     }
@@ -157,12 +163,24 @@ impl Backend<'_> {
     /// One reading of the state `handle` points at.
     pub async fn poll(&self, handle: &Handle, deadline: Instant) -> Result<Polled, ApiError> {
         match (self, handle) {
-            (_, Handle::OfferStatus) => self.offer_state(deadline).await,
+            (Backend::Cpp(_), Handle::OfferStatus) => self.offer_state(deadline).await,
             (Backend::Cpp(cpp), Handle::Operation(url)) => cpp.operation(url, deadline).await,
-            (Backend::Ingestion(ingestion), Handle::IngestionJob { url, live, .. }) => {
+            (Backend::Ingestion(ingestion), Handle::IngestionJob { id, url, live }) => {
                 let mut polled = ingestion.job(url, deadline).await?;
-                // A preview job that succeeded has published the preview: go-live is next.
-                if *live == Some(false) && polled.state.status == OperationStatus::Succeeded {
+                let mut live = *live;
+                // A job resumed from its URL (`command: wait`): its detail says where it
+                // published, so that it ends as the run that started it would have.
+                if live.is_none() && polled.state.status == OperationStatus::Succeeded {
+                    live = resumed_job_target(ingestion, id, deadline).await?;
+                }
+                polled.state = job_reading(live, polled.state);
+                Ok(polled)
+            }
+            (Backend::Ingestion(ingestion), Handle::OfferStatus) => {
+                let mut polled = ingestion.offer_state(deadline).await?;
+                // Followed through the submissions (a run attached to one in progress): a
+                // preview ready is where a publish through this API ends, as its job would.
+                if polled.state.status == OperationStatus::WaitingForPublisherReview {
                     polled.state.status = OperationStatus::PreviewReady;
                 }
                 Ok(polled)
@@ -236,6 +254,41 @@ impl Backend<'_> {
             },
         }
     }
+}
+
+/// Where a job resumed from its URL published (`Some(true)`: live), from its detail. An error
+/// that may pass is returned (the wait reads again); any other leaves the target unknown, and
+/// the job's own result stands.
+async fn resumed_job_target(
+    ingestion: &Ingestion<'_>,
+    id: &str,
+    deadline: Instant,
+) -> Result<Option<bool>, ApiError> {
+    match ingestion.job_targets_live(id, deadline).await {
+        Ok(live) => Ok(live),
+        Err(error @ (ApiError::Transport { .. } | ApiError::UnexpectedBody { .. })) => Err(error),
+        Err(error)
+            if error
+                .status()
+                .is_some_and(crate::transport::retry::is_transient_status) =>
+        {
+            Err(error)
+        }
+        Err(error) => {
+            tracing::warn!("{error}; the job succeeded, and where it published is not known");
+            Ok(None)
+        }
+    }
+}
+
+/// A reading of an ingestion job on the shared model: a preview job (`live` false) that
+/// succeeded has published the preview, and go-live is next. One rule for the job's first answer
+/// and for every later reading.
+fn job_reading(live: Option<bool>, mut state: OperationState) -> OperationState {
+    if live == Some(false) && state.status == OperationStatus::Succeeded {
+        state.status = OperationStatus::PreviewReady;
+    }
+    state
 }
 
 /// What a cancel request started.

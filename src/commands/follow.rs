@@ -22,8 +22,26 @@ const CANCEL_ON_TIMEOUT_BUDGET: Duration = Duration::from_secs(60);
 /// Follows `handle` until the wait ends, and turns how it ended into an outcome. With
 /// `timeout: 0` an operation just started is not read at all; one resumed (`wait`) is read once.
 pub(super) async fn follow(context: &mut Context<'_>, handle: &Handle, attached: bool) -> Outcome {
+    follow_from(context, handle, attached, None).await
+}
+
+/// As [`follow`], with the state the answer that started the operation told (`first`): an end
+/// there is the outcome, whatever the timeout, and nothing is read again.
+pub(super) async fn follow_from(
+    context: &mut Context<'_>,
+    handle: &Handle,
+    attached: bool,
+    first: Option<OperationState>,
+) -> Outcome {
     let operation = handle.reference();
     context.record.found(context.reporter, &operation, attached);
+    if let Some(state) = first.filter(|state| state.status.is_terminal()) {
+        context.record.read(context.reporter, &state);
+        let mut outcome = outcome_of(context, Ended::Terminal(state));
+        outcome.operation = Some(operation);
+        outcome.attached = attached;
+        return outcome;
+    }
 
     let settings = context.settings;
     if settings.timeout.is_zero() && settings.command != Command::Wait {

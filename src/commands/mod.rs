@@ -147,7 +147,7 @@ async fn cancel(context: &mut Context<'_>) -> Outcome {
             outcome.status = Status::Succeeded;
             outcome.note = Some("the operation was canceled".to_owned());
         }
-        (Status::Succeeded | Status::Failed, true) => {
+        (Status::Succeeded | Status::PreviewReady | Status::Failed, true) => {
             outcome.note = Some(format!(
                 "the operation ended {} before the cancel could take effect",
                 outcome.status

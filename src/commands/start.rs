@@ -9,7 +9,7 @@
 use tokio::time::Instant;
 
 use super::context::Context;
-use super::follow::follow;
+use super::follow::{follow, follow_from};
 use crate::api::backend::OperationRef;
 use crate::api::backend::{Cancellation, Handle, StartKind};
 use crate::api::error::ApiError;
@@ -143,13 +143,13 @@ async fn start(context: &mut Context<'_>, kind: StartKind) -> Outcome {
     loop {
         let emails = &context.settings.notification_emails;
         let error = match context.backend.start(kind, emails, deadline).await {
-            Ok(handle) => {
+            Ok((handle, first)) => {
                 context.reporter.line(&format!(
                     "publish-offer: {} started: operation {}",
                     verb(kind),
                     describe(&handle.reference())
                 ));
-                return follow(context, &handle, false).await;
+                return follow_from(context, &handle, false, first).await;
             }
             Err(error) => error,
         };

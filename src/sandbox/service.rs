@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use super::simulation::{Operation, Phase};
 use super::{INGESTION_PATH, Scenario, end_of_go_live, end_of_publish, go_live, new_id, publish};
 
-/// The sandbox's one product in the ingestion API, whatever offer id it is looked up by.
+/// The sandbox's one product in the ingestion API: it has the external id it is looked up by.
 const PRODUCT: &str = "5a1d5a1d-0000-4000-8000-5a1d5a1d0001";
 
 struct Tracked {
@@ -154,13 +154,17 @@ async fn handle(world: &Mutex<World>, request: Request<Incoming>) -> Response<Fu
         );
     }
     if let Some(tail) = path.strip_prefix(&format!("{INGESTION_PATH}/")) {
-        return ingestion(&mut world, &method, tail, &body);
+        let external_id =
+            url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+                .find(|(name, _)| name == "externalId")
+                .map(|(_, value)| value.into_owned())
+                .unwrap_or_default();
+        return ingestion(&mut world, &method, tail, &body, &external_id);
     }
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
         ["api", "publishers", publisher, "offers", offer, tail @ ..] => {
-            let offer_path = format!("/api/publishers/{publisher}/offers/{offer}");
-            cpp(&mut world, &method, &offer_path, tail)
+            cpp(&mut world, &method, (publisher, offer), tail)
         }
         _ => error(
             StatusCode::NOT_FOUND,
@@ -170,24 +174,22 @@ async fn handle(world: &Mutex<World>, request: Request<Incoming>) -> Response<Fu
     }
 }
 
-/// The Cloud Partner Portal endpoints of one offer.
+/// The Cloud Partner Portal endpoints of one offer (`publisher`, `offer`).
 fn cpp(
     world: &mut World,
     method: &Method,
-    offer_path: &str,
+    (publisher, offer): (&str, &str),
     tail: &[&str],
 ) -> Response<Full<Bytes>> {
+    let offer_path = format!("/api/publishers/{publisher}/offers/{offer}");
     let scenario = world.scenario;
-    let accepted = |id: &str| {
-        let mut response = reply(StatusCode::ACCEPTED, &json!({}));
-        if let Ok(location) = hyper::header::HeaderValue::from_str(&format!(
-            "{offer_path}/operations/{id}?api-version=2017-10-31"
-        )) {
-            response
-                .headers_mut()
-                .insert(hyper::header::LOCATION, location);
-        }
-        response
+    let accepted = |id: &str| accepted_at(&offer_path, id);
+    // The links it shows are those of the offer the request named.
+    let operation_json = |tracked: &Tracked| {
+        let json = tracked
+            .operation
+            .cpp_json(tracked.phase(), publisher, offer);
+        reply(StatusCode::OK, &json)
     };
     match (method, tail) {
         (&Method::POST, ["publish"]) => {
@@ -229,10 +231,10 @@ fn cpp(
                 StatusCode::OK,
                 &json!({ "status": "NeverPublished", "steps": [], "messages": [] }),
             ),
-            Some(last) => reply(StatusCode::OK, &last.operation.cpp_json(last.phase())),
+            Some(last) => operation_json(last),
         },
         (&Method::GET, ["operations", id]) => match world.find(id) {
-            Some(tracked) => reply(StatusCode::OK, &tracked.operation.cpp_json(tracked.phase())),
+            Some(tracked) => operation_json(tracked),
             None => error(StatusCode::NOT_FOUND, "NotFound", "no such operation"),
         },
         (&Method::GET, ["submissions", ""]) => {
@@ -252,6 +254,19 @@ fn cpp(
     }
 }
 
+/// 202 with the operation's `Location` under the offer.
+fn accepted_at(offer_path: &str, id: &str) -> Response<Full<Bytes>> {
+    let mut response = reply(StatusCode::ACCEPTED, &json!({}));
+    if let Ok(location) = hyper::header::HeaderValue::from_str(&format!(
+        "{offer_path}/operations/{id}?api-version=2017-10-31"
+    )) {
+        response
+            .headers_mut()
+            .insert(hyper::header::LOCATION, location);
+    }
+    response
+}
+
 fn in_progress() -> Response<Full<Bytes>> {
     error(
         StatusCode::CONFLICT,
@@ -266,13 +281,18 @@ fn ingestion(
     method: &Method,
     tail: &str,
     body: &Value,
+    external_id: &str,
 ) -> Response<Full<Bytes>> {
     let scenario = world.scenario;
     let segments: Vec<&str> = tail.split('/').collect();
     match (method, segments.as_slice()) {
         (&Method::GET, ["product"]) => reply(
             StatusCode::OK,
-            &json!({ "value": [{ "id": format!("product/{PRODUCT}"), "type": "azureVirtualMachine" }] }),
+            &json!({ "value": [{
+                "id": format!("product/{PRODUCT}"),
+                "identity": { "externalId": external_id },
+                "type": "azureVirtualMachine",
+            }] }),
         ),
         (&Method::POST, ["configure"]) => {
             if world.running().is_some() {

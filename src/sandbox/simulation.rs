@@ -52,10 +52,16 @@ pub const PACKAGING: usize = 3;
 pub const SIGNOFF: usize = 4;
 pub const LIVE: usize = 5;
 
-const PREVIEW_LINK: &str =
-    "https://azuremarketplace.microsoft.com/marketplace/apps/contoso.contoso-sandbox-vm-preview";
-const LIVE_LINK: &str =
-    "https://azuremarketplace.microsoft.com/marketplace/apps/contoso.contoso-sandbox-vm";
+/// Where the marketplace shows an offer (`{publisher}.{offer}`); the preview adds `-preview`.
+const APPS: &str = "https://azuremarketplace.microsoft.com/marketplace/apps";
+
+/// The offer's preview and live links, for the publisher and offer the request named.
+fn links(publisher: &str, offer: &str) -> (String, String) {
+    (
+        format!("{APPS}/{publisher}.{offer}-preview"),
+        format!("{APPS}/{publisher}.{offer}"),
+    )
+}
 
 /// Where an operation stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,8 +160,10 @@ impl Operation {
         }
     }
 
-    /// The CPP operation (`GET .../operations/{id}` and `GET .../status`).
-    pub fn cpp_json(&self, phase: Phase) -> Value {
+    /// The CPP operation (`GET .../operations/{id}` and `GET .../status`) of the offer
+    /// `publisher`/`offer`, the one the request named: its links are that offer's.
+    pub fn cpp_json(&self, phase: Phase, publisher: &str, offer: &str) -> Value {
+        let (preview_link, live_link) = links(publisher, offer);
         let position = self.position(phase);
         let steps: Vec<Value> = STEPS
             .iter()
@@ -196,8 +204,8 @@ impl Operation {
             "offerVersion": 7,
             "cancellationRequestState": if self.cancel_asked.is_some() { "cancelRequested" } else { "canCancel" },
             "steps": steps,
-            "previewLinks": if preview { json!([PREVIEW_LINK]) } else { json!([]) },
-            "liveLinks": if phase == Phase::Succeeded && self.last > LIVE { json!([LIVE_LINK]) } else { json!([]) },
+            "previewLinks": if preview { json!([preview_link]) } else { json!([]) },
+            "liveLinks": if phase == Phase::Succeeded && self.last > LIVE { json!([live_link]) } else { json!([]) },
         }])
     }
 
@@ -330,11 +338,19 @@ mod tests {
     #[test]
     fn links_appear_once_known() {
         let operation = publish(End::Complete);
-        let early = operation.cpp_json(operation.phase(STEP_TIME));
+        let early = operation.cpp_json(operation.phase(STEP_TIME), "contoso", "vm");
         assert_eq!(early[0]["previewLinks"], json!([]));
-        let done = operation.cpp_json(Phase::Succeeded);
-        assert_eq!(done[0]["previewLinks"], json!([PREVIEW_LINK]));
-        assert_eq!(done[0]["liveLinks"], json!([LIVE_LINK]));
+        let done = operation.cpp_json(Phase::Succeeded, "fabrikam", "fabrikam-vm");
+        assert_eq!(
+            done[0]["previewLinks"],
+            json!([
+                "https://azuremarketplace.microsoft.com/marketplace/apps/fabrikam.fabrikam-vm-preview"
+            ])
+        );
+        assert_eq!(
+            done[0]["liveLinks"],
+            json!(["https://azuremarketplace.microsoft.com/marketplace/apps/fabrikam.fabrikam-vm"])
+        );
         assert_eq!(done[0]["status"], "complete");
     }
 }

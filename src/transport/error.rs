@@ -144,7 +144,17 @@ pub fn service_message(body: &[u8]) -> (Option<String>, String) {
         .into_iter()
         .flatten()
         .find_map(Value::as_str)
-        .map(|text| truncate(&crate::secret::redact(&single_line(text)), MESSAGE_LIMIT))
+        .map(|text| {
+            // The innermost messages of `error.details[]` say what the wrapper only sums up
+            // ("Schema validation failed for schema ..." under "Invalid configuration").
+            let leaves = detail_leaves(error);
+            let text = if leaves.is_empty() {
+                text.to_owned()
+            } else {
+                format!("{text}: {}", leaves.join("; "))
+            };
+            truncate(&crate::secret::redact(&single_line(&text)), MESSAGE_LIMIT)
+        })
         .unwrap_or_default();
         if !message.is_empty() || code.is_some() {
             let message = match (&code, message.is_empty()) {
@@ -165,6 +175,54 @@ pub fn service_message(body: &[u8]) -> (Option<String>, String) {
             MESSAGE_LIMIT,
         ),
     )
+}
+
+/// How deep `details[]` is followed, and how many innermost messages are kept: the message is
+/// cut to [`MESSAGE_LIMIT`] after them anyway.
+const MAX_DETAIL_DEPTH: usize = 8;
+const MAX_DETAIL_LEAVES: usize = 10;
+
+/// The innermost items under `error.details[]`, each as `code: message` (or what it has of
+/// them), in order.
+fn detail_leaves(error: Option<&Value>) -> Vec<String> {
+    let mut leaves = Vec::new();
+    if let Some(details) = error.and_then(|error| error.get("details")) {
+        collect_leaves(details, 0, &mut leaves);
+    }
+    leaves
+}
+
+fn collect_leaves(details: &Value, depth: usize, leaves: &mut Vec<String>) {
+    let Some(items) = details.as_array() else {
+        return;
+    };
+    for item in items {
+        if leaves.len() >= MAX_DETAIL_LEAVES || depth >= MAX_DETAIL_DEPTH {
+            return;
+        }
+        let before = leaves.len();
+        if let Some(inner) = item.get("details") {
+            collect_leaves(inner, depth + 1, leaves);
+        }
+        if leaves.len() > before {
+            continue;
+        }
+        let field = |key: &str| {
+            item.get(key)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|text| !text.is_empty())
+        };
+        let leaf = match (field("code"), field("message").or_else(|| item.as_str())) {
+            (Some(code), Some(message)) if !message.contains(code) => {
+                format!("{code}: {message}")
+            }
+            (_, Some(message)) => message.to_owned(),
+            (Some(code), None) => code.to_owned(),
+            (None, None) => continue,
+        };
+        leaves.push(leaf);
+    }
 }
 
 #[cfg(test)]
@@ -190,6 +248,22 @@ mod tests {
             )
         );
         assert_eq!(service_message(b""), (None, String::new()));
+        // The ingestion API's nested shape (cloudpub's configure_failure_response): the
+        // innermost message is part of the message, not only the wrapper's.
+        assert_eq!(
+            service_message(
+                br#"{"error":{"code":"badRequest","message":"Invalid configuration: schema validation failed","details":[{"code":"schemaValidationError","message":"Schema validation failed for schema https://scheme"}]}}"#
+            ),
+            (
+                Some("badRequest".into()),
+                "badRequest: Invalid configuration: schema validation failed: schemaValidationError: Schema validation failed for schema https://scheme".into()
+            )
+        );
+        let nested = br#"{"error":{"code":"Oops","message":"outer","details":[{"code":"b","message":"middle","details":[{"message":"leaf one"},"leaf two"]},{"code":"c"}]}}"#;
+        assert_eq!(
+            service_message(nested).1,
+            "Oops: outer: leaf one; leaf two; c"
+        );
         assert_eq!(
             service_message(b"<html><body><h1>502 Bad Gateway</h1></body></html>"),
             (None, "502 Bad Gateway".into())

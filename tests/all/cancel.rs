@@ -165,6 +165,8 @@ fn ingestion_cancel_and_wait_use_the_job_url() {
     let server = FakeServer::start();
     serve_graph_tokens(&server);
     server.job_status(vec![job("completed", "succeeded", json!([]))]);
+    // Where it published, read once it succeeded: no submission (a draft change) is succeeded.
+    server.job_detail(None);
     let url = job_url(&server);
     let run = ingestion_step(&server).waiting_on(&url).run();
     run.assert_code(0);
@@ -212,6 +214,8 @@ fn ingestion_cancel_that_comes_too_late_is_rejected() {
         vec![Reply::json(200, json!({}))],
     );
     server.job_status(vec![job("completed", "succeeded", json!([]))]);
+    // It published to preview: ended before the cancel, as a publish would have.
+    server.job_detail(Some("preview"));
     let run = ingestion_step(&server)
         .input("command", "cancel")
         .input("operation-url", &url)

@@ -51,6 +51,7 @@ mod docs;
 mod example_limits;
 mod gitlab_component;
 mod go_live;
+mod ingestion_lists;
 mod install_recipe;
 mod interrupt;
 mod long_publish_costs;

@@ -173,7 +173,7 @@ fn ingestion_publish_on_the_documented_answers_reaches_preview() {
     let lookup = &server.requests_to("GET", &documented_ingestion_path("product"))[0];
     assert_eq!(
         lookup.query_pairs().get("externalId").map(String::as_str),
-        Some(OFFER)
+        Some(DOCUMENTED_OFFER)
     );
     let configure = &server.requests_to("POST", &documented_ingestion_path("configure"))[0];
     let resource = &configure.json()["resources"][0];

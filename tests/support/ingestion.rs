@@ -17,6 +17,20 @@ impl FakeServer {
         self.route("POST", &ingestion_path("configure"), replies)
     }
 
+    /// The detail of the job [`JOB`] (`GET configure/{jobId}`), read once it succeeded from its
+    /// URL alone: `target` is where its submission publishes (`preview`, `live`), or `None` for
+    /// a job that configured no submission.
+    pub fn job_detail(&self, target: Option<&str>) -> &Self {
+        let resources = target.map_or_else(Vec::new, |target| {
+            vec![json!({"product": PRODUCT, "target": {"targetType": target}})]
+        });
+        self.route(
+            "GET",
+            &ingestion_path(&format!("configure/{JOB}")),
+            vec![Reply::json(200, json!({"resources": resources}))],
+        )
+    }
+
     /// The status of the job [`JOB`] reads as `replies` (see [`job`]), one a poll.
     pub fn job_status(&self, replies: Vec<Reply>) -> &Self {
         self.route("GET", &job_path("status"), replies)

@@ -71,11 +71,17 @@ pub fn documented_ingestion_server() -> FakeServer {
     server
 }
 
+/// The external id of the product in `product-list.json` (cloudpub's test data): the offer id
+/// the documented-answer tests publish, since only the product with the offer's external id is
+/// used.
+pub const DOCUMENTED_OFFER: &str = "example-product";
+
 pub fn documented_ingestion_step(server: &FakeServer) -> Step {
     step()
         .github()
         .against(server)
         .input("api", "ingestion")
+        .input("offer-id", DOCUMENTED_OFFER)
         .input(
             "ingestion-url",
             &format!("{}/rp/product-ingestion", server.url()),

@@ -90,6 +90,29 @@ pub(super) fn parse_job(value: &Value) -> Result<OperationState, ParseError> {
     })
 }
 
+/// From a job's detail (`GET configure/{jobId}`, `{"resources": [...]}`): whether its submission
+/// targets live. Any live submission makes it a go-live; a preview one, a publish to preview;
+/// none (a job that changed the draft only), `None`. A target of another name is not a
+/// submission's.
+pub(super) fn target_is_live(value: &Value) -> Result<Option<bool>, ParseError> {
+    let resources = value
+        .get("resources")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ParseError("no \"resources\" list in the job detail".to_owned()))?;
+    let targets: Vec<String> = resources
+        .iter()
+        .filter_map(|resource| resource.get("target")?.get("targetType")?.as_str())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    Ok(if targets.iter().any(|target| target == "live") {
+        Some(true)
+    } else if targets.iter().any(|target| target == "preview") {
+        Some(false)
+    } else {
+        None
+    })
+}
+
 /// The leaf messages found in a job's errors: the first [`MAX_ERROR_LEAVES`] kept, the rest
 /// counted.
 #[derive(Default)]
@@ -200,6 +223,27 @@ mod tests {
             parse_job(&json!({"jobStatus": "completed", "jobResult": "pending"})).expect("job");
         assert!(!odd.status.is_terminal());
         assert!(parse_job(&json!({"status": "x"})).is_err());
+    }
+
+    #[test]
+    fn a_jobs_target_is_read_from_its_submission_resource() {
+        let detail = |target: &str| {
+            json!({"resources": [
+                {"$schema": "https://schema.mp.microsoft.com/schema/plan/2022-03-01-preview2", "id": "plan/x"},
+                {"$schema": "https://schema.mp.microsoft.com/schema/submission/2022-03-01-preview2",
+                 "product": "product/p", "target": {"targetType": target}}]})
+        };
+        assert_eq!(
+            target_is_live(&detail("preview")).expect("detail"),
+            Some(false)
+        );
+        assert_eq!(target_is_live(&detail("Live")).expect("detail"), Some(true));
+        assert_eq!(target_is_live(&detail("draft")).expect("detail"), None);
+        assert_eq!(
+            target_is_live(&json!({"resources": []})).expect("detail"),
+            None
+        );
+        assert!(target_is_live(&json!({"jobId": "j"})).is_err());
     }
 
     #[test]
