@@ -5,6 +5,7 @@
 
 use serde_json::json;
 
+use crate::support::reference::DOCUMENTED_OFFER;
 use crate::support::*;
 
 /// How many times one call is sent at most (`RetryPolicy::default().max_attempts`).
@@ -222,6 +223,9 @@ fn an_ingestion_configure_answered_with_a_redirect_is_sent_once() {
         .github()
         .against(&server)
         .input("api", "ingestion")
+        // The product list fixture names this external id; only a product whose identity
+        // matches offer-id is published.
+        .input("offer-id", DOCUMENTED_OFFER)
         .input("ingestion-url", &format!("{}{base}", server.url()))
         .run();
     run.assert_code(1);
