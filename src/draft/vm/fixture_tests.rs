@@ -4,8 +4,7 @@
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use super::ingestion::DeprecationSchedule;
-use super::inputs::{ImageVersion, parse_image_sources};
+use super::inputs::{DeprecationSchedule, ImageVersion, parse_image_sources};
 use super::{ImageRequest, Refusal, cpp, ingestion};
 use crate::draft::Change;
 use crate::draft::document::{DOCUMENT_CAP, read_whole};
@@ -488,4 +487,30 @@ proptest! {
         let back = without(without(sent, CORE_PLAN, "2026.1.1"), CORE_GEN2, "2026.1.1");
         prop_assert_eq!(&back, &offer);
     }
+}
+
+const SCHEMA: &str =
+    fixture!("schema-virtual-machine-plan-technical-configuration-2022-03-01-preview2.json");
+
+#[test]
+fn the_version_rule_and_the_schedule_fields_are_the_schemas() {
+    let schema = parse(SCHEMA);
+    let version = &schema["$defs"]["vmImageVersion"]["properties"];
+    assert_eq!(
+        version["versionNumber"]["pattern"],
+        r"^[0-9]+\.[0-9]+\.[0-9]+$"
+    );
+    assert_eq!(version["versionNumber"]["maxLength"], 32);
+    assert!(ImageVersion::parse(&format!("1.0.{}", "1".repeat(28))).is_some());
+    assert!(ImageVersion::parse(&format!("1.0.{}", "1".repeat(29))).is_none());
+    let states = json!(["generallyAvailable", "deprecated", "deleted"]);
+    assert_eq!(version["lifecycleState"]["enum"], states);
+    let schedule = &schema["$defs"]["https://product-ingestion.azureedge.net/schema/deprecation-schedule/2022-03-01-preview2"]
+        ["properties"];
+    assert_eq!(
+        schedule["reason"]["enum"],
+        json!(super::inputs::DEPRECATION_REASONS)
+    );
+    assert_eq!(schedule["dateOffset"]["format"], "duration");
+    assert_eq!(schedule["date"]["readOnly"], true);
 }

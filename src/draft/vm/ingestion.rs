@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::inputs::ImageType;
+use super::inputs::{DeprecationSchedule, ImageType};
 use super::source::{BlobPath, FoundSource, ImageSource};
 use super::{ImageRequest, NotVerified, Refusal, assign, compare_existing, verify_found};
 use crate::draft::Change;
@@ -17,26 +17,16 @@ use crate::draft::schema::{self, SchemaVersions};
 const TECH_CONFIG: &str = "virtual-machine-plan-technical-configuration";
 const PLAN: &str = "plan";
 
-/// The schema's `deprecation-schedule`, the fields a publisher can set (`date` is read-only).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct DeprecationSchedule {
-    /// `criticalSecurityIssue`, `endOfSupport` or `other`.
-    pub reason: Option<String>,
-    /// An ISO 8601 duration after which the version goes (`P90D`).
-    pub date_offset: Option<String>,
-}
-
-impl DeprecationSchedule {
-    fn to_value(&self) -> Option<Value> {
-        let mut schedule = Map::new();
-        if let Some(reason) = &self.reason {
-            schedule.insert("reason".to_owned(), Value::String(reason.clone()));
-        }
-        if let Some(offset) = &self.date_offset {
-            schedule.insert("dateOffset".to_owned(), Value::String(offset.clone()));
-        }
-        (!schedule.is_empty()).then_some(Value::Object(schedule))
+/// The schema's `deprecationSchedule` object for what the inputs give; `None` when nothing is.
+fn schedule_value(schedule: &DeprecationSchedule) -> Option<Value> {
+    let mut value = Map::new();
+    if let Some(reason) = &schedule.reason {
+        value.insert("reason".to_owned(), Value::String(reason.clone()));
     }
+    if let Some(offset) = &schedule.date_offset {
+        value.insert("dateOffset".to_owned(), Value::String(offset.clone()));
+    }
+    (!value.is_empty()).then_some(Value::Object(value))
 }
 
 /// Whether a resource's `$schema` is of this type (any host, any version).
@@ -216,7 +206,7 @@ fn deprecate(versions: &mut [Value], request: &ImageRequest) -> Result<bool, Ref
         };
         entry.insert("lifecycleState".to_owned(), json!("deprecated"));
         let schedule = request.deprecation_schedule.as_ref();
-        if let Some(schedule) = schedule.and_then(DeprecationSchedule::to_value) {
+        if let Some(schedule) = schedule.and_then(schedule_value) {
             entry.insert("deprecationSchedule".to_owned(), schedule);
         }
         changed = true;

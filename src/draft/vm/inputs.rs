@@ -297,6 +297,105 @@ fn is_guid(value: &str) -> bool {
             .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// The `deprecationSchedule` of the versions deprecated, as the ingestion schema defines it
+/// (`deprecation-schedule`: `reason`, `dateOffset`; `date` is read-only). Set only where given.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeprecationSchedule {
+    pub reason: Option<String>,
+    /// An ISO 8601 duration after which the version goes (`P90D`).
+    pub date_offset: Option<String>,
+}
+
+/// The schema's `reason` values.
+pub const DEPRECATION_REASONS: [&str; 3] = ["criticalSecurityIssue", "endOfSupport", "other"];
+
+/// The schedule from its two inputs (suggested names `deprecation-reason` and
+/// `deprecation-date-offset`); `None` when neither is given.
+pub fn parse_deprecation_schedule(
+    reason: Option<&str>,
+    date_offset: Option<&str>,
+) -> Result<Option<DeprecationSchedule>, InputError> {
+    let reason = match given(reason) {
+        Some(reason) => Some(
+            DEPRECATION_REASONS
+                .iter()
+                .find(|known| known.eq_ignore_ascii_case(reason))
+                .map(|known| (*known).to_owned())
+                .ok_or_else(|| {
+                    InputError::new(
+                        "deprecation-reason",
+                        format!(
+                            "{} is not a reason: give one of {}",
+                            echo(reason),
+                            DEPRECATION_REASONS.join(", ")
+                        ),
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    let date_offset = match given(date_offset) {
+        Some(offset) if is_iso_duration(offset) => Some(offset.to_owned()),
+        Some(offset) => {
+            return Err(InputError::new(
+                "deprecation-date-offset",
+                format!(
+                    "{} is not an ISO 8601 duration: give e.g. P90D (90 days) or P3M (3 months)",
+                    echo(offset)
+                ),
+            ));
+        }
+        None => None,
+    };
+    Ok(
+        (reason.is_some() || date_offset.is_some()).then_some(DeprecationSchedule {
+            reason,
+            date_offset,
+        }),
+    )
+}
+
+/// `PnYnMnWnDTnHnMnS`, each part optional but at least one, a `T` only before time parts.
+fn given(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|value| !value.is_empty())
+}
+
+fn is_iso_duration(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix('P') else {
+        return false;
+    };
+    let (date, time) = match rest.split_once('T') {
+        Some((date, time)) => (date, Some(time)),
+        None => (rest, None),
+    };
+    let parts = |text: &str, units: &str| -> Option<usize> {
+        let mut count = 0;
+        let mut digits = 0;
+        let mut allowed = units;
+        for c in text.chars() {
+            if c.is_ascii_digit() {
+                digits += 1;
+                continue;
+            }
+            let at = allowed.find(c)?;
+            if digits == 0 {
+                return None;
+            }
+            allowed = &allowed[at + 1..];
+            digits = 0;
+            count += 1;
+        }
+        (digits == 0).then_some(count)
+    };
+    let date_parts = parts(date, "YMWD");
+    let time_parts = time.map(|time| parts(time, "HMS"));
+    match (date_parts, time_parts) {
+        (Some(d), None) => d > 0,
+        (Some(_), Some(Some(t))) => t > 0,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,5 +520,33 @@ mod tests {
         assert!(error.rule.contains("set gallery-tenant-id"), "{error}");
         let error = gallery_tenant_id(Some(" "), None, &gallery).expect_err("none");
         assert_eq!(error.input, "gallery-tenant-id");
+    }
+
+    #[test]
+    fn a_deprecation_schedule_takes_the_schemas_reasons_and_a_duration() {
+        assert_eq!(parse_deprecation_schedule(None, Some(" ")), Ok(None));
+        let schedule = parse_deprecation_schedule(Some("endofsupport"), Some("P90D"))
+            .expect("valid")
+            .expect("given");
+        assert_eq!(schedule.reason.as_deref(), Some("endOfSupport"));
+        assert_eq!(schedule.date_offset.as_deref(), Some("P90D"));
+        for good in ["P1Y", "P3M", "P2W", "P1DT12H", "PT36H", "P1Y2M3DT4H5M6S"] {
+            assert!(is_iso_duration(good), "{good}");
+        }
+        for bad in [
+            "P", "PT", "90D", "P1DT", "PD", "P1H", "P1D2Y", "P1.5D", "p1d",
+        ] {
+            assert!(!is_iso_duration(bad), "{bad}");
+        }
+        let error = parse_deprecation_schedule(Some("eol"), None).expect_err("unknown reason");
+        assert_eq!(error.input, "deprecation-reason");
+        assert!(
+            error
+                .rule
+                .contains("criticalSecurityIssue, endOfSupport, other"),
+            "{error}"
+        );
+        let error = parse_deprecation_schedule(None, Some("90 days")).expect_err("bad offset");
+        assert_eq!(error.input, "deprecation-date-offset");
     }
 }

@@ -24,7 +24,7 @@ pub struct ImageRequest {
     /// Earlier versions to deprecate in the same change (ingestion only).
     pub deprecate: Vec<ImageVersion>,
     /// What the ingestion schema's `deprecationSchedule` says for them, where given.
-    pub deprecation_schedule: Option<ingestion::DeprecationSchedule>,
+    pub deprecation_schedule: Option<inputs::DeprecationSchedule>,
     /// For gallery sources: from `gallery-tenant-id`, defaulting to `tenant-id`.
     pub gallery_tenant_id: Option<String>,
 }
