@@ -141,11 +141,15 @@ fn found(
     Ok(found)
 }
 
-/// The plan's slots and the input sources assigned to them; refuses what CPP cannot take.
-fn prepare<'r>(
-    document: &Value,
-    request: &'r ImageRequest,
-) -> Result<(OfferType, Vec<Slot>, Vec<(ImageType, &'r ImageSource)>), Refusal> {
+/// The plan's slots and the input sources assigned to them.
+struct Prepared<'r> {
+    offer_type: OfferType,
+    slots: Vec<Slot>,
+    assigned: Vec<(ImageType, &'r ImageSource)>,
+}
+
+/// Finds the plan and assigns the sources; refuses what CPP cannot take.
+fn prepare<'r>(document: &Value, request: &'r ImageRequest) -> Result<Prepared<'r>, Refusal> {
     if !request.deprecate.is_empty() {
         return Err(Refusal::NotSupported(
             "deprecate-image-versions: the Cloud Partner Portal API has no documented way to \
@@ -164,13 +168,21 @@ fn prepare<'r>(
     let slots = slots(plan, index, offer_type)?;
     let types: Vec<ImageType> = slots.iter().map(|slot| slot.image_type.clone()).collect();
     let assigned = assign(&request.sources, &request.plan_id, &types)?;
-    Ok((offer_type, slots, assigned))
+    Ok(Prepared {
+        offer_type,
+        slots,
+        assigned,
+    })
 }
 
 /// Puts the version into the plan: `AlreadyPresent` when every requested type already has it
 /// from the same blob, `Changed` with the whole offer document otherwise.
 pub fn apply(document: &Value, request: &ImageRequest) -> Result<Change, Refusal> {
-    let (offer_type, slots, assigned) = prepare(document, request)?;
+    let Prepared {
+        offer_type,
+        slots,
+        assigned,
+    } = prepare(document, request)?;
     let version = request.version.as_str();
     let found = found(document, &slots, version)?;
     if !found.is_empty() {
@@ -214,7 +226,9 @@ pub fn verify(document: &Value, request: &ImageRequest) -> Result<(), NotVerifie
         image_type: String::new(),
         input: String::new(),
     };
-    let (_, slots, assigned) = prepare(document, request).map_err(|_| not_verified())?;
+    let Prepared {
+        slots, assigned, ..
+    } = prepare(document, request).map_err(|_| not_verified())?;
     let found = found(document, &slots, request.version.as_str()).map_err(|_| not_verified())?;
     verify_found(request, &assigned, &found)
 }

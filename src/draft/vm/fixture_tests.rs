@@ -274,7 +274,7 @@ fn ingestion_reruns_conflicts_and_retired_versions() {
         &request("plan-1", "2.1.0", &format!("x64Gen2={SAS_B}")),
     );
     assert!(matches!(&other, Err(Refusal::Conflict { image_type, .. }) if image_type == "x64Gen2"));
-    let mut retired = new.clone();
+    let mut retired = new;
     retired["vmImageVersions"][1]["lifecycleState"] = json!("deprecated");
     let refusal = ingestion::apply(&retired, &adding).expect_err("retired");
     assert!(matches!(&refusal, Refusal::Retired { state, .. } if state == "deprecated"));
@@ -384,7 +384,7 @@ fn unmodeled_fields_and_the_schema_version_survive() {
     assert_eq!(new["unmodeledField"], json!({"must": "survive"}));
     assert_eq!(new["skus"][0]["securityType"], json!(["trusted"]));
     assert_eq!(new["$schema"], tech["$schema"]);
-    let mut back = new.clone();
+    let mut back = new;
     back["vmImageVersions"].as_array_mut().expect("list").pop();
     assert_eq!(&back, tech);
 }
@@ -427,18 +427,18 @@ fn any_json() -> impl Strategy<Value = Value> {
 }
 
 /// Every object's JSON pointer in a document.
-fn object_pointers(value: &Value, at: String, found: &mut Vec<String>) {
+fn object_pointers(value: &Value, at: &str, found: &mut Vec<String>) {
     match value {
         Value::Object(members) => {
-            found.push(at.clone());
+            found.push(at.to_owned());
             for (key, member) in members {
                 let key = key.replace('~', "~0").replace('/', "~1");
-                object_pointers(member, format!("{at}/{key}"), found);
+                object_pointers(member, &format!("{at}/{key}"), found);
             }
         }
         Value::Array(items) => {
             for (index, item) in items.iter().enumerate() {
-                object_pointers(item, format!("{at}/{index}"), found);
+                object_pointers(item, &format!("{at}/{index}"), found);
             }
         }
         _ => {}
@@ -449,7 +449,7 @@ fn object_pointers(value: &Value, at: String, found: &mut Vec<String>) {
 fn with_unknown_fields(text: &str, additions: &[(usize, String, Value)]) -> Value {
     let mut document = parse(text);
     let mut pointers = Vec::new();
-    object_pointers(&document, String::new(), &mut pointers);
+    object_pointers(&document, "", &mut pointers);
     for (choice, key, value) in additions {
         let pointer = &pointers[choice % pointers.len()];
         if let Some(Value::Object(members)) = document.pointer_mut(pointer) {

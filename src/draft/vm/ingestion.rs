@@ -271,7 +271,13 @@ pub fn apply(tech: &Value, request: &ImageRequest) -> Result<Change, Refusal> {
 
 /// The `POST configure` body: the technical configuration resource alone.
 pub fn configure_body(tech: Value, versions: &SchemaVersions) -> Value {
-    json!({ "$schema": versions.configure_url(), "resources": [tech] })
+    let mut body = Map::new();
+    body.insert(
+        "$schema".to_owned(),
+        Value::String(versions.configure_url()),
+    );
+    body.insert("resources".to_owned(), Value::Array(vec![tech]));
+    Value::Object(body)
 }
 
 /// Read-back: does the technical configuration show the version with these sources?
