@@ -5,10 +5,18 @@
 //! wide objects and long strings; a document cut that way and written back would delete the
 //! publisher's image versions. So a document to change is read here: whole, within
 //! [`DOCUMENT_CAP`], or refused with an error that says so.
+//!
+//! Values survive as read: serde_json's `float_roundtrip` feature is on (without it a number
+//! such as 5.139352525079511e+268 came back one digit off in the round-trip property test).
+//! Key order does not: `preserve_order` is deliberately off. JSON objects are unordered (RFC
+//! 8259) and neither API documents a dependence on order; the default sorted map puts `$schema`
+//! first anyway (`$` sorts before letters and digits), where a service reading it as a type
+//! discriminator wants it. The feature is crate-wide: it would also reorder the result file and
+//! every JSON output, and pull in indexmap and foldhash. The tests compare values, so they hold
+//! if it is ever turned on.
 
 use serde_json::Value;
 
-use crate::draft::vm::source::percent_decode;
 use crate::secret;
 
 /// The largest document read to be changed: 16 MiB. Sized for real offers: an image version
@@ -144,6 +152,30 @@ pub fn register_document_sas(document: &Value) {
         Value::Object(members) => members.values().for_each(register_document_sas),
         _ => {}
     }
+}
+
+/// `%XX` sequences decoded; anything malformed kept as written.
+pub(crate) fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let hex = bytes
+            .get(at + 1..at + 3)
+            .and_then(|pair| std::str::from_utf8(pair).ok())
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
+        match (bytes[at], hex) {
+            (b'%', Some(byte)) => {
+                decoded.push(byte);
+                at += 3;
+            }
+            (byte, _) => {
+                decoded.push(byte);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::fmt;
 
 use url::Url;
 
-use crate::draft::document::register_sas_parts;
+use crate::draft::document::{percent_decode, register_sas_parts};
 use crate::secret::Secret;
 
 /// Why a SOURCE is not usable. The value itself is never quoted: it may hold a signature.
@@ -229,30 +229,6 @@ impl FoundSource {
             FoundSource::Other => "a source this program does not recognise".to_owned(),
         }
     }
-}
-
-/// `%XX` sequences decoded; anything malformed kept as written.
-pub(crate) fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while at < bytes.len() {
-        let hex = bytes
-            .get(at + 1..at + 3)
-            .and_then(|pair| std::str::from_utf8(pair).ok())
-            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
-        match (bytes[at], hex) {
-            (b'%', Some(byte)) => {
-                decoded.push(byte);
-                at += 3;
-            }
-            (byte, _) => {
-                decoded.push(byte);
-                at += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 #[cfg(test)]
