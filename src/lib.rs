@@ -3,14 +3,17 @@
 //!
 //! The story in folders: [`environment`] is what the process was started with, read once (and
 //! the CI system it runs in); [`config`] reads and validates every input once; [`transport`] sends
-//! HTTP requests and retries them; [`auth`] gets tokens; [`api`] talks to the services; [`wait`] follows an operation; [`commands`] put those together;
-//! [`report`] tells the CI system; [`outcome`] is the table of results and exit codes.
+//! HTTP requests and retries them; [`auth`] gets tokens; [`api`] talks to the services; [`draft`]
+//! is the pure change of an offer's draft (a new VM image version in a plan) before a publish;
+//! [`wait`] follows an operation; [`commands`] put those together; [`report`] tells the CI
+//! system; [`outcome`] is the table of results and exit codes.
 
 pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod draft;
 pub mod environment;
 pub mod interrupt;
 pub mod logging;
