@@ -4,15 +4,13 @@
 //! every mode's log: logs are forwarded, steps nest across systems and detection can be wrong,
 //! so a line written for one runner must be inert under the others too.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::io::{self, Write};
-use std::rc::Rc;
 
 use proptest::prelude::*;
 use url::Url;
 
 use super::annotations::{self, Annotation, Severity};
+use super::reporter::Captured;
 use super::{Output, Reporter, azure, github, output_values};
 use crate::api::backend::OperationRef;
 use crate::api::model::{Level, Message, OperationState, OperationStatus, Step, StepStatus};
@@ -21,27 +19,6 @@ use crate::outcome::{ExitPolicy, Outcome, Problem, Status};
 use crate::secret;
 
 use super::runner_parsers::{self, ParsedCommand};
-
-/// Stdout as a buffer the test can read after the reporter is done.
-#[derive(Clone, Default)]
-struct Captured(Rc<RefCell<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.borrow()).into_owned()
-    }
-}
 
 /// Text a hostile service might send: anything printable, or pieces of the runners' syntax.
 fn hostile() -> impl Strategy<Value = String> {

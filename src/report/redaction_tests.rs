@@ -3,13 +3,11 @@
 //! length cut-off (six characters) and hold the characters each escape changes: Markdown `_`,
 //! `*`, `\`; workflow-command `%`, `:`, `,`; Azure `%`, `;`, `]`; JSON `"`, `\`.
 
-use std::cell::RefCell;
-use std::io::{self, Write};
 use std::path::Path;
-use std::rc::Rc;
 
 use url::Url;
 
+use super::reporter::Captured;
 use super::{Reporter, azure, github, gitlab, plain, result_file};
 use crate::api::backend::OperationRef;
 use crate::api::model::{Level, Message, OperationState, Step, StepStatus};
@@ -21,27 +19,6 @@ use crate::secret;
 const SECRETS: [&str; 2] = ["a_%:;\"", "b,]\\*x"];
 /// One character below the cut-off: not registered, written as it is.
 const TOO_SHORT: &str = "c_%:;";
-
-/// Stdout of the reporter, readable after it is done.
-#[derive(Clone, Default)]
-struct Captured(Rc<RefCell<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.borrow()).into_owned()
-    }
-}
 
 /// Every way a sink may spell `secret`.
 fn spellings(secret: &str) -> Vec<(&'static str, String)> {

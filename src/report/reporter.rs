@@ -294,6 +294,31 @@ impl Reporter {
     }
 }
 
+/// Stdout as a buffer that a test reads back after the reporter is done (see
+/// [`Reporter::writing_to`]): the one copy for the tests of report/.
+#[cfg(test)]
+#[derive(Clone, Default)]
+pub(crate) struct Captured(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+#[cfg(test)]
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+impl Captured {
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.borrow()).into_owned()
+    }
+}
+
 #[cfg(test)]
 mod elapsed_tests {
     use super::*;

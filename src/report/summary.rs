@@ -24,6 +24,12 @@ pub struct Context<'a> {
     pub dropped: Dropped,
 }
 
+/// Service text for the summary (a cell, a message): redacted before it is cut, since a secret
+/// cut in half is no longer recognised, then made safe for Markdown.
+fn cut_for_summary(text: &str, max: usize) -> String {
+    markdown(&truncate(&crate::secret::redact(text), max))
+}
+
 /// A URL for a code span inside a table cell: one line, and percent-encoded where Markdown
 /// would act: a backtick would end the span, and GitHub splits table rows on a `|` (even inside
 /// a code span, and after a `\\`, which escapes only itself).
@@ -83,10 +89,7 @@ fn overview(md: &mut String, context: &Context<'_>, outcome: &Outcome) {
         let _ = writeln!(
             md,
             "| Failed step | {} |",
-            markdown(&truncate(
-                &crate::secret::redact(step.label()),
-                MAX_CELL_CHARS
-            ))
+            cut_for_summary(step.label(), MAX_CELL_CHARS)
         );
     }
     if let Some(operation) = &outcome.operation {
@@ -163,21 +166,12 @@ fn steps(md: &mut String, state: &OperationState) {
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} |",
-            markdown(&truncate(
-                &crate::secret::redact(step.label()),
-                MAX_CELL_CHARS
-            )),
-            markdown(&truncate(
-                &crate::secret::redact(&step.status_text),
-                MAX_CELL_CHARS
-            )),
+            cut_for_summary(step.label(), MAX_CELL_CHARS),
+            cut_for_summary(&step.status_text, MAX_CELL_CHARS),
             step.progress.map(|p| format!("{p}%")).unwrap_or_default(),
             step.estimate
                 .as_deref()
-                .map(|estimate| markdown(&truncate(
-                    &crate::secret::redact(estimate),
-                    MAX_CELL_CHARS
-                )))
+                .map(|estimate| cut_for_summary(estimate, MAX_CELL_CHARS))
                 .unwrap_or_default(),
         );
     }
@@ -241,7 +235,7 @@ fn messages(md: &mut String, state: &OperationState, status: Status) {
         let item = format!(
             "- **{}** ({level}): {}\n",
             markdown(step),
-            markdown(&truncate(&crate::secret::redact(text), MAX_MESSAGE_CHARS))
+            cut_for_summary(text, MAX_MESSAGE_CHARS)
         );
         if md.len() + item.len() > MAX_SUMMARY_BYTES - 512 {
             break;
