@@ -157,7 +157,17 @@ impl Backend<'_> {
     /// One reading of the state `handle` points at.
     pub async fn poll(&self, handle: &Handle, deadline: Instant) -> Result<Polled, ApiError> {
         match (self, handle) {
-            (_, Handle::OfferStatus) => self.offer_state(deadline).await,
+            (Backend::Cpp(_), Handle::OfferStatus) => self.offer_state(deadline).await,
+            (Backend::Ingestion(_), Handle::OfferStatus) => {
+                let mut polled = self.offer_state(deadline).await?;
+                // Read from the submissions, a preview waiting for go-live means none runs: the
+                // publish ended at the preview (go-live is a job of its own), unlike a CPP
+                // operation, which waits at sign-off until someone goes live.
+                if polled.state.status == OperationStatus::WaitingForPublisherReview {
+                    polled.state.status = OperationStatus::PreviewReady;
+                }
+                Ok(polled)
+            }
             (Backend::Cpp(cpp), Handle::Operation(url)) => cpp.operation(url, deadline).await,
             (Backend::Ingestion(ingestion), Handle::IngestionJob { url, live, .. }) => {
                 let mut polled = ingestion.job(url, deadline).await?;

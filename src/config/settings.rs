@@ -245,8 +245,8 @@ fn check_wait_offer(
     };
     if given.is_none() && !by_url {
         let (offer, missing) = match (api, raw.text("publisher-id"), raw.text("offer-id")) {
-            (ApiChoice::Ingestion, _, _) => ("offer-id", "none is set"),
-            (_, None, None) => ("publisher-id and offer-id", "none is set"),
+            (ApiChoice::Ingestion, _, _) => ("offer-id", "neither is set"),
+            (_, None, None) => ("publisher-id and offer-id", "neither is set"),
             (_, Some(_), None) => ("publisher-id and offer-id", "offer-id is missing"),
             (_, _, _) => ("publisher-id and offer-id", "publisher-id is missing"),
         };

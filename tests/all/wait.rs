@@ -314,36 +314,51 @@ fn submissions_path() -> String {
 
 #[test]
 fn ingestion_wait_by_offer_follows_the_running_submission_to_its_end() {
-    let server = FakeServer::start();
-    server.ingestion_product();
-    let preview = submission(3, "preview", "completed", "succeeded");
-    server.route(
-        "GET",
-        &submissions_path(),
-        vec![
-            Reply::json(
-                200,
-                json!({"value": [preview, submission(4, "live", "running", "pending")]}),
-            ),
-            Reply::json(
-                200,
-                json!({"value": [preview, submission(4, "live", "completed", "succeeded")]}),
-            ),
-        ],
-    );
-    let run = ingestion_step(&server)
-        .input("command", "wait")
-        .input("on-timeout", "warn")
-        .run();
-    run.assert_code(0);
-    run.assert_output("status", "succeeded");
-    run.assert_stdout_has("following the running publish through the offer's status");
-    assert!(
-        server
-            .requests_to("POST", &ingestion_path("configure"))
-            .is_empty()
-    );
-    assert_no_unexpected(&server);
+    // A go-live ends live; a preview publish ends preview-ready, even with wait-until: complete,
+    // since nothing runs once the preview is ready (going live is a job of its own).
+    let preview = || submission(3, "preview", "completed", "succeeded");
+    let cases = [
+        (
+            [preview(), submission(4, "live", "running", "pending")],
+            [preview(), submission(4, "live", "completed", "succeeded")],
+            "succeeded",
+        ),
+        (
+            [preview(), submission(4, "preview", "running", "pending")],
+            [
+                preview(),
+                submission(4, "preview", "completed", "succeeded"),
+            ],
+            "preview-ready",
+        ),
+    ];
+    for (running, ended, expected) in cases {
+        let server = FakeServer::start();
+        server.ingestion_product();
+        server.route(
+            "GET",
+            &submissions_path(),
+            vec![
+                Reply::json(200, json!({ "value": running })),
+                Reply::json(200, json!({ "value": ended })),
+            ],
+        );
+        let run = ingestion_step(&server)
+            .input("command", "wait")
+            .input("wait-until", "complete")
+            .input("on-timeout", "warn")
+            .run();
+        run.assert_code(0);
+        run.assert_output("status", expected);
+        run.assert_output("timed-out", "false");
+        run.assert_stdout_has("following the running publish through the offer's status");
+        assert!(
+            server
+                .requests_to("POST", &ingestion_path("configure"))
+                .is_empty()
+        );
+        assert_no_unexpected(&server);
+    }
 }
 
 #[test]
