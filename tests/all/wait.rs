@@ -521,3 +521,102 @@ fn the_watch_examples_flow_start_then_look_until_the_publish_has_ended() {
     assert!(dotenv.contains("PUBLISH_OFFER_STATUS=failed"), "{dotenv}");
     assert_eq!(publishes(&server), 1);
 }
+
+/// The `script` of `job` in examples/gitlab-watch.yml, one shell command a line as GitLab runs it.
+fn gitlab_example_script(job: &str) -> String {
+    let text = repo_text("examples/gitlab-watch.yml");
+    let pipeline = yaml_rust2::YamlLoader::load_from_str(&text).expect("gitlab-watch.yml is YAML");
+    let lines = pipeline[0][job]["script"].as_vec().expect("a script list");
+    let lines: Vec<&str> = lines.iter().filter_map(|line| line.as_str()).collect();
+    assert!(!lines.is_empty(), "{job}: no script");
+    lines.join("\n")
+}
+
+#[test]
+fn the_gitlab_watch_example_reports_an_ended_publish_once() {
+    // The example's own scripts, with `publish-offer` the binary under test: its dotenv report
+    // and the status the last look saw (the job cache, here the shared working directory).
+    let server = FakeServer::start();
+    server.tokens();
+    server.publish_accepted();
+    let ended = Arc::new(AtomicBool::new(false));
+    let list_ended = Arc::clone(&ended);
+    server.route_fn("GET", &offer_path("submissions/"), move |_, _| {
+        if list_ended.load(Ordering::SeqCst) {
+            Reply::json(200, json!([]))
+        } else {
+            Reply::json(200, json!([{"id": OPERATION_ID, "status": "running"}]))
+        }
+    });
+    server.operation(vec![running()]);
+    server.offer_status(offer_after("Failed", "failed"));
+    let job = step().env("GITLAB_CI", "true").against(&server);
+    let bin = job.dir().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin dir");
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_publish-offer"),
+        bin.join("publish-offer"),
+    )
+    .expect("link the binary");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |script: &str, command: &str, timeout: &str| {
+        let mut shell = std::process::Command::new("sh");
+        shell
+            .arg("-c")
+            .arg(script)
+            .env_clear()
+            .current_dir(job.dir());
+        // As the job's variables: `MARKETPLACE_OFFER_ID`, not the action's `INPUT_OFFER-ID`.
+        for (name, value) in job.env_pairs() {
+            let name = match name.strip_prefix("INPUT_") {
+                Some(input) => format!("MARKETPLACE_{}", input.replace('-', "_")),
+                None => name.clone(),
+            };
+            shell.env(name, value);
+        }
+        shell
+            .env("PATH", &path)
+            .env("MARKETPLACE_COMMAND", command)
+            .env("MARKETPLACE_TIMEOUT", timeout)
+            .env("MARKETPLACE_ON_TIMEOUT", "warn");
+        let output = shell.output().expect("run sh");
+        let said = String::from_utf8_lossy(&output.stdout).into_owned();
+        (output.status.code(), said)
+    };
+    let (start, watch) = (
+        gitlab_example_script("publish-start"),
+        gitlab_example_script("publish-watch"),
+    );
+
+    let (code, said) = run(&start, "publish", "0");
+    assert_eq!(code, Some(0), "the start: {said}");
+    let (code, said) = run(&watch, "wait", "500ms");
+    assert_eq!(code, Some(0), "a look while it runs: {said}");
+    assert!(said.contains("running after"), "{said}");
+
+    ended.store(true, Ordering::SeqCst);
+    let (code, said) = run(&watch, "wait", "500ms");
+    assert_eq!(
+        code,
+        Some(1),
+        "the first look after it failed reports it: {said}"
+    );
+    assert!(
+        said.contains("no operation is running on the offer"),
+        "{said}"
+    );
+    let (code, said) = run(&watch, "wait", "500ms");
+    assert_eq!(code, Some(0), "the next look: {said}");
+    assert!(said.contains("was reported before: nothing new"), "{said}");
+
+    // A new publish that fails before any look is reported too: the start job reset the memory.
+    let (code, said) = run(&start, "publish", "0");
+    assert_eq!(code, Some(0), "the second start: {said}");
+    let (code, said) = run(&watch, "wait", "500ms");
+    assert_eq!(code, Some(1), "a new publish that failed: {said}");
+    assert_eq!(publishes(&server), 2);
+}
