@@ -4,9 +4,8 @@
 use crate::support::ingestion::*;
 use crate::support::reference::*;
 use crate::support::*;
-use serde_json::{Value, json};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use serde_json::json;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 #[test]
@@ -245,11 +244,6 @@ fn cpp_wait_by_offer_follows_the_running_operation_to_its_end() {
     assert_no_unexpected(&server);
 }
 
-/// A CPP offer's status after its last operation ended: `status` and a failed step.
-fn offer_after(status: &str, step_status: &str) -> Value {
-    json!({"status": status, "messages": [], "steps": [cpp_step("cert", "Certification", step_status, 100)]})
-}
-
 #[test]
 fn cpp_wait_by_offer_with_nothing_running_reports_the_last_outcome_once() {
     let cases = [
@@ -264,7 +258,7 @@ fn cpp_wait_by_offer_with_nothing_running_reports_the_last_outcome_once() {
             0,
         ),
         (
-            Reply::json(200, offer_after("Failed", "failed")),
+            Reply::json(200, offer_ended("Failed", "failed")),
             "failed",
             1,
         ),
@@ -300,18 +294,6 @@ fn cpp_wait_by_offer_with_nothing_running_reports_the_last_outcome_once() {
     }
 }
 
-fn submission(number: u32, target: &str, status: &str, result: &str) -> Value {
-    let guid = PRODUCT.trim_start_matches("product/");
-    json!({"id": format!("submission/{guid}/{number}"), "target": {"targetType": target}, "status": status, "result": result})
-}
-
-fn submissions_path() -> String {
-    ingestion_path(&format!(
-        "submission/{}",
-        PRODUCT.trim_start_matches("product/")
-    ))
-}
-
 #[test]
 fn ingestion_wait_by_offer_follows_the_running_submission_to_its_end() {
     // A go-live ends live; a preview publish ends preview-ready, even with wait-until: complete,
@@ -337,7 +319,7 @@ fn ingestion_wait_by_offer_follows_the_running_submission_to_its_end() {
         server.ingestion_product();
         server.route(
             "GET",
-            &submissions_path(),
+            &product_submissions_path(),
             vec![
                 Reply::json(200, json!({ "value": running })),
                 Reply::json(200, json!({ "value": ended })),
@@ -454,32 +436,7 @@ fn the_watch_examples_flow_start_then_look_until_the_publish_has_ended() {
     // checks, which read the same outputs): publish with timeout 0; looks while it runs end
     // `running` with a warning; the first look after it ended reports it and exits by it.
     let server = FakeServer::start();
-    server.tokens();
-    server.publish_accepted();
-    let ended = Arc::new(AtomicBool::new(false));
-    let (list_ended, operation_ended) = (Arc::clone(&ended), Arc::clone(&ended));
-    server.route_fn("GET", &offer_path("submissions/"), move |_, _| {
-        if list_ended.load(Ordering::SeqCst) {
-            Reply::json(200, json!([]))
-        } else {
-            Reply::json(200, json!([{"id": OPERATION_ID, "status": "running"}]))
-        }
-    });
-    server.route_fn("GET", &operation_path(), move |_, _| {
-        let status = if operation_ended.load(Ordering::SeqCst) {
-            "failed"
-        } else {
-            "running"
-        };
-        Reply::json(
-            200,
-            operation(
-                status,
-                json!([cpp_step("cert", "Certification", "inProgress", 10)]),
-            ),
-        )
-    });
-    server.offer_status(offer_after("Failed", "failed"));
+    let ended = serve_watched_publish(&server, offer_ended("Failed", "failed"));
 
     let started = step().github().against(&server).input("timeout", "0").run();
     started.assert_code(0);
@@ -537,19 +494,7 @@ fn the_gitlab_watch_example_reports_an_ended_publish_once() {
     // The example's own scripts, with `publish-offer` the binary under test: its dotenv report
     // and the status the last look saw (the job cache, here the shared working directory).
     let server = FakeServer::start();
-    server.tokens();
-    server.publish_accepted();
-    let ended = Arc::new(AtomicBool::new(false));
-    let list_ended = Arc::clone(&ended);
-    server.route_fn("GET", &offer_path("submissions/"), move |_, _| {
-        if list_ended.load(Ordering::SeqCst) {
-            Reply::json(200, json!([]))
-        } else {
-            Reply::json(200, json!([{"id": OPERATION_ID, "status": "running"}]))
-        }
-    });
-    server.operation(vec![running()]);
-    server.offer_status(offer_after("Failed", "failed"));
+    let ended = serve_watched_publish(&server, offer_ended("Failed", "failed"));
     let job = step().env("GITLAB_CI", "true").against(&server);
     let bin = job.dir().join("bin");
     std::fs::create_dir_all(&bin).expect("bin dir");
