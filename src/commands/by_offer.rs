@@ -12,9 +12,6 @@ use crate::api::error::ApiError;
 use crate::api::model::{OperationState, OperationStatus};
 use crate::outcome::{Outcome, Problem, Status};
 
-pub(super) const FOLLOWING_OFFER_STATUS: &str =
-    "the running publish through the offer's status (its operation URL is not known)";
-
 /// What runs on the offer now.
 pub(super) enum Current {
     /// An operation runs: its URL when the service lists it, else the offer's status.
@@ -40,13 +37,16 @@ pub(super) async fn current_operation(context: &mut Context<'_>, deadline: Insta
     }
 }
 
-/// `<id> <url>` of what `handle` follows, for the log.
+/// What `handle` follows, for the log: `<id> <url>` of an operation, or the offer's status.
 pub(super) fn describe(handle: &Handle) -> String {
     let operation = handle.reference();
-    match (&operation.url, handle) {
-        (_, Handle::OfferStatus) => FOLLOWING_OFFER_STATUS.to_owned(),
-        (Some(url), _) => format!("{} {url}", operation.id),
-        (None, _) => operation.id,
+    match (handle, &operation.url) {
+        (Handle::OfferStatus, _) => {
+            "the running publish through the offer's status (its operation URL is not known)"
+                .to_owned()
+        }
+        (_, Some(url)) => format!("{} {url}", operation.id),
+        (_, None) => operation.id,
     }
 }
 
