@@ -154,13 +154,13 @@ impl Problem {
     }
 }
 
-/// How to keep following `operation` after this run: `wait` needs its URL, which is not always
-/// known (a run attached through the offer's status).
+/// How to keep following `operation` after this run: `wait` on its URL when known, else `wait`
+/// by the offer (a run attached through the offer's status knows no URL).
 pub fn how_to_follow(operation: Option<&OperationRef>) -> &'static str {
     if operation.is_some_and(|operation| operation.url.is_some()) {
         "follow it with command: wait and the operation-url output"
     } else {
-        "check it with command: status (its operation URL is not known)"
+        "follow it with command: wait and the offer's ids (its operation URL is not known)"
     }
 }
 
@@ -362,7 +362,7 @@ mod tests {
         for operation in [Some(&without_url), None] {
             assert_eq!(
                 how_to_follow(operation),
-                "check it with command: status (its operation URL is not known)"
+                "follow it with command: wait and the offer's ids (its operation URL is not known)"
             );
         }
     }

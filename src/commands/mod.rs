@@ -3,13 +3,15 @@
 //!
 //! - `publish` / `go-live` (`start`): start the operation (or attach to the running one) and
 //!   follow it.
-//! - `wait`: follow an operation started earlier, from its URL.
+//! - `wait`: follow an operation started earlier, from its URL; or, without one, the offer's
+//!   current operation, and when none runs report the offer's last outcome (`by_offer`).
 //! - `cancel`: ask the service to cancel, and follow the cancellation.
 //! - `status` / `validate` (`inspect`): read the offer's state without starting anything.
 //!
-//! Beside them: `context` (what a command runs with), `follow` (the wait and its outcome,
+//! Beside them: `by_offer` (the offer's current operation, found without its URL), `context` (what a command runs with), `follow` (the wait and its outcome,
 //! `cancel-on-timeout`) and `record` (what the run has seen, for the outcome after a signal).
 
+mod by_offer;
 mod context;
 mod follow;
 mod inspect;
@@ -76,10 +78,11 @@ async fn dispatch(context: &mut Context<'_>) -> Outcome {
     }
 }
 
-/// `command: wait`: resume following an operation from an earlier step or job.
+/// `command: wait`: resume following an operation from an earlier step or job, by its URL or,
+/// without one, by the offer.
 async fn resume(context: &mut Context<'_>) -> Outcome {
     let Some(url) = context.settings.operation_url.clone() else {
-        unreachable!("validated: wait needs operation-url")
+        return by_offer::wait_for_offer(context).await;
     };
     context
         .reporter

@@ -8,12 +8,11 @@
 
 use tokio::time::Instant;
 
+use super::by_offer::{Current, current_operation, describe};
 use super::context::Context;
 use super::follow::{follow, follow_from};
-use crate::api::backend::OperationRef;
 use crate::api::backend::{Cancellation, Handle, StartKind};
 use crate::api::error::ApiError;
-use crate::api::model::OperationStatus;
 use crate::api::{cpp, ingestion};
 use crate::config::IfRunning;
 use crate::outcome::{Outcome, Problem, Status};
@@ -122,14 +121,6 @@ fn is_accepted(error: &ApiError) -> bool {
     }
 }
 
-/// `<id> <url>`, for the log.
-fn describe(operation: &OperationRef) -> String {
-    match &operation.url {
-        Some(url) => format!("{} {url}", operation.id),
-        None => operation.id.clone(),
-    }
-}
-
 fn verb(kind: StartKind) -> &'static str {
     match kind {
         StartKind::Publish => "publish",
@@ -147,7 +138,7 @@ async fn start(context: &mut Context<'_>, kind: StartKind) -> Outcome {
                 context.reporter.line(&format!(
                     "publish-offer: {} started: operation {}",
                     verb(kind),
-                    describe(&handle.reference())
+                    describe(&handle)
                 ));
                 return follow_from(context, &handle, false, first).await;
             }
@@ -205,8 +196,6 @@ async fn start(context: &mut Context<'_>, kind: StartKind) -> Outcome {
     }
 }
 
-const ATTACHED_THROUGH_OFFER_STATUS: &str = "publish-offer: attached to the running publish through the offer's status (its operation URL is not known)";
-
 /// Finds the operation that runs and follows it; failing that, the offer's status while it says
 /// running. When neither tells anything, the run fails saying a publish may be running.
 async fn attach(
@@ -216,28 +205,19 @@ async fn attach(
     cause: &ApiError,
 ) -> Outcome {
     tracing::warn!("{reason}; looking for the running operation");
-    match context.backend.find_running(deadline).await {
-        Ok(Some(handle)) => {
+    let seen = match current_operation(context, deadline).await {
+        Current::Running(handle) => {
             context.reporter.line(&match handle {
-                Handle::OfferStatus => ATTACHED_THROUGH_OFFER_STATUS.to_owned(),
+                Handle::OfferStatus => format!("publish-offer: attached to {}", describe(&handle)),
                 _ => format!(
                     "publish-offer: attached to the operation already running: {}",
-                    describe(&handle.reference())
+                    describe(&handle)
                 ),
             });
             return follow(context, &handle, true).await;
         }
-        Ok(None) => {}
-        Err(error) => tracing::warn!("{error}; trying the offer's status instead"),
-    }
-
-    let seen = match context.backend.offer_state(deadline).await {
-        Ok(polled) if polled.state.status == OperationStatus::Running => {
-            context.reporter.line(ATTACHED_THROUGH_OFFER_STATUS);
-            return follow(context, &Handle::OfferStatus, true).await;
-        }
-        Ok(polled) => format!("the offer's status is {}", polled.state.status_text),
-        Err(error) => format!("the offer's status could not be read ({error})"),
+        Current::Idle(Ok(state)) => format!("the offer's status is {}", state.status_text),
+        Current::Idle(Err(error)) => format!("the offer's status could not be read ({error})"),
     };
     Outcome {
         problem: Some(Problem {

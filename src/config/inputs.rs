@@ -116,7 +116,7 @@ pub const INPUTS: &[InputSpec] = &[
         ..input(
             "publisher-id",
             None,
-            "required except for wait and with api: ingestion",
+            "required except with api: ingestion, and for wait with operation-url",
             "publisher identifier, e.g. contoso: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100 characters",
         )
     },
@@ -125,7 +125,7 @@ pub const INPUTS: &[InputSpec] = &[
         ..input(
             "offer-id",
             None,
-            "required except for wait",
+            "required except for wait with operation-url",
             "offer identifier: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100 characters",
         )
     },
@@ -277,7 +277,7 @@ pub const INPUTS: &[InputSpec] = &[
         ..input(
             "operation-url",
             None,
-            "required for wait, and for cancel with api: ingestion",
+            "required for cancel with api: ingestion; without it, wait follows the current operation of the offer that publisher-id and offer-id name",
             "operation to wait on, or to cancel with api: ingestion (the operation-url output of an earlier step); must be on the API origin",
         )
     },

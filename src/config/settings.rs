@@ -149,13 +149,8 @@ fn check_target(
                     }),
             )?,
         ),
-        (None, Command::Wait) => {
-            check.record(check.missing(
-                "operation-url",
-                " (command wait resumes the operation it names)",
-            ));
-            return None;
-        }
+        // `wait` without it follows the offer's current operation: the offer check asks for
+        // one of the two.
         (None, _) => None,
     };
     Some(Target {
@@ -186,28 +181,7 @@ fn check_offer(
     operation_url: Option<&Url>,
 ) -> OfferCheck {
     if command == Command::Wait {
-        // Not needed to follow the operation; a CPP operation URL names its offer, which a
-        // cancel (cancel-on-timeout, cancel-on-interrupt) needs.
-        let given = match (raw.text("publisher-id"), raw.text("offer-id")) {
-            (Some(publisher), Some(offer)) => {
-                let publisher_id = check.keep(check.identifier(publisher, "publisher-id"));
-                let offer_id = check.keep(check.identifier(offer, "offer-id"));
-                match (publisher_id, offer_id) {
-                    (Some(publisher_id), Some(offer_id)) => Some(OfferRef {
-                        publisher_id,
-                        offer_id,
-                    }),
-                    _ => return OfferCheck::Invalid,
-                }
-            }
-            _ => None,
-        };
-        return match given
-            .or_else(|| operation_url.and_then(crate::api::cpp::offer_from_operation_url))
-        {
-            Some(offer) => OfferCheck::Named(offer),
-            None => OfferCheck::Unnamed,
-        };
+        return check_wait_offer(check, raw, api, operation_url);
     }
     let why = match command {
         Command::Publish => "",
@@ -233,6 +207,59 @@ fn check_offer(
             offer_id,
         }),
         _ => OfferCheck::Invalid,
+    }
+}
+
+/// The offer of `wait`: it follows the operation `operation-url` names, or else the offer's
+/// current operation, which needs the offer (`offer-id` alone on the ingestion API). With an
+/// operation URL the offer is optional; a CPP operation URL names its offer, which a cancel
+/// (cancel-on-timeout, cancel-on-interrupt) needs.
+fn check_wait_offer(
+    check: &mut Checker<'_>,
+    raw: &RawInputs<'_>,
+    api: ApiChoice,
+    operation_url: Option<&Url>,
+) -> OfferCheck {
+    let by_url = raw.text("operation-url").is_some();
+    let publisher = match (raw.text("publisher-id"), api) {
+        (None, ApiChoice::Ingestion) => Some(""),
+        (given, _) => given,
+    };
+    let given = match (publisher, raw.text("offer-id")) {
+        (Some(publisher), Some(offer)) => {
+            let publisher_id = if publisher.is_empty() {
+                Some(String::new())
+            } else {
+                check.keep(check.identifier(publisher, "publisher-id"))
+            };
+            let offer_id = check.keep(check.identifier(offer, "offer-id"));
+            match (publisher_id, offer_id) {
+                (Some(publisher_id), Some(offer_id)) => Some(OfferRef {
+                    publisher_id,
+                    offer_id,
+                }),
+                _ => return OfferCheck::Invalid,
+            }
+        }
+        _ => None,
+    };
+    if given.is_none() && !by_url {
+        let (offer, missing) = match (api, raw.text("publisher-id"), raw.text("offer-id")) {
+            (ApiChoice::Ingestion, _, _) => ("offer-id", "neither is set"),
+            (_, None, None) => ("publisher-id and offer-id", "neither is set"),
+            (_, Some(_), None) => ("publisher-id and offer-id", "offer-id is missing"),
+            (_, _, _) => ("publisher-id and offer-id", "publisher-id is missing"),
+        };
+        check.record(ConfigError::new(format!(
+            "command wait needs operation-url (to follow the operation it names: the \
+             operation-url output of the step that started it) or {offer} (to follow the \
+             offer's current operation, or report its last outcome when none runs): {missing}"
+        )));
+        return OfferCheck::Invalid;
+    }
+    match given.or_else(|| operation_url.and_then(crate::api::cpp::offer_from_operation_url)) {
+        Some(offer) => OfferCheck::Named(offer),
+        None => OfferCheck::Unnamed,
     }
 }
 

@@ -695,7 +695,7 @@ mod tests {
                     "interrupted".to_owned(),
                     format!(
                         "{name} stopped the run; an operation it started may still be running on \
-                         the service: check it with command: status (its operation URL is not known)"
+                         the service: follow it with command: wait and the offer's ids (its operation URL is not known)"
                     )
                 )]
             );

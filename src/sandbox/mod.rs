@@ -157,11 +157,16 @@ impl Sandbox {
         set(inputs, "client-id", "00000000-0000-0000-0000-00000000cafe");
         set(inputs, "client-secret", "sandbox-client-secret");
         // The user's ids when given (a half-given pair is refused as in a real run); the
-        // sandbox's own when none. `wait` needs none: the operation URL says everything.
-        let is_wait = inputs
-            .get("command")
-            .is_some_and(|command| command.value.eq_ignore_ascii_case("wait"));
-        if !is_wait && inputs.get("offer-id").is_none() && inputs.get("publisher-id").is_none() {
+        // sandbox's own when none. `wait` on an operation URL needs none: the URL says
+        // everything; `wait` without one follows the offer's current operation.
+        let is_wait_on_url = inputs.get("operation-url").is_some()
+            && inputs
+                .get("command")
+                .is_some_and(|command| command.value.eq_ignore_ascii_case("wait"));
+        if !is_wait_on_url
+            && inputs.get("offer-id").is_none()
+            && inputs.get("publisher-id").is_none()
+        {
             set(inputs, "publisher-id", PUBLISHER);
             set(inputs, "offer-id", OFFER);
         }

@@ -28,7 +28,7 @@ fn ingestion_conflict_attaches_through_the_submissions() {
     run.assert_stdout_has("attached to the running publish through the offer's status");
     assert!(
         run.command_starting("::warning title=time limit reached::")
-            .contains("check it with command: status"),
+            .contains("follow it with command: wait and the offer's ids"),
         "{}",
         run.dump()
     );
@@ -171,7 +171,8 @@ fn ambiguous_5xx_without_operation_list_waits_on_the_offer_status() {
     run.assert_output("status", "running");
     let warning = run.command_starting("::warning title=time limit reached::");
     assert!(
-        warning.contains("check it with command: status") && !warning.contains("operation-url"),
+        warning.contains("follow it with command: wait and the offer's ids")
+            && !warning.contains("operation-url"),
         "{}",
         run.dump()
     );

@@ -151,14 +151,16 @@ fn sandbox_keeps_the_ids_given_and_refuses_what_a_real_run_refuses() {
     run.assert_code(2);
     run.assert_output("status", "invalid-input");
 
-    // wait without an operation URL, as in a real run.
+    // wait with neither an operation URL nor the whole offer, as in a real run.
     let run = step()
         .github()
         .input("command", "wait")
+        .input("publisher-id", "fabrikam")
         .arg("--sandbox")
         .run();
     run.assert_code(2);
-    run.assert_stdout_has("operation-url");
+    run.assert_stdout_has("command wait needs operation-url");
+    run.assert_stdout_has("offer-id is missing");
 }
 
 #[test]

@@ -97,10 +97,23 @@ pub fn job(status: &str, result: &str, errors: Value) -> Reply {
 }
 
 pub fn serve_submissions(server: &FakeServer, submissions: Value) {
-    let guid = PRODUCT.trim_start_matches("product/");
     server.route(
         "GET",
-        &ingestion_path(&format!("submission/{guid}")),
+        &product_submissions_path(),
         vec![Reply::json(200, json!({"value": submissions}))],
     );
+}
+
+/// Where the ingestion API lists the submissions of [`PRODUCT`].
+pub fn product_submissions_path() -> String {
+    ingestion_path(&format!(
+        "submission/{}",
+        PRODUCT.trim_start_matches("product/")
+    ))
+}
+
+/// A submission of [`PRODUCT`] as that list gives it.
+pub fn submission(number: u32, target: &str, status: &str, result: &str) -> Value {
+    let guid = PRODUCT.trim_start_matches("product/");
+    json!({"id": format!("submission/{guid}/{number}"), "target": {"targetType": target}, "status": status, "result": result})
 }

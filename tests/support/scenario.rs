@@ -237,3 +237,27 @@ pub fn complete() -> Value {
 pub fn publishes(server: &FakeServer) -> usize {
     server.requests_to("POST", &offer_path("publish")).len()
 }
+
+/// A CPP offer's status once its last operation ended `status`, its one step `step_status`.
+pub fn offer_ended(status: &str, step_status: &str) -> Value {
+    json!({"status": status, "messages": [], "steps": [cpp_step("cert", "Certification", step_status, 100)]})
+}
+
+/// A publish a watcher looks at (`wait` by offer): publish starts it; the list of running
+/// operations names it, and it reads running, until the flag returned is set; from then nothing
+/// runs and the offer's status is `ended`.
+pub fn serve_watched_publish(server: &FakeServer, ended: Value) -> Arc<AtomicBool> {
+    serve_tokens(server);
+    server.publish_accepted().operation(vec![running()]);
+    server.offer_status(ended);
+    let flag = Arc::new(AtomicBool::new(false));
+    let seen = Arc::clone(&flag);
+    server.route_fn("GET", &offer_path("submissions/"), move |_, _| {
+        if seen.load(Ordering::SeqCst) {
+            Reply::json(200, json!([]))
+        } else {
+            Reply::json(200, json!([{"id": OPERATION_ID, "status": "running"}]))
+        }
+    });
+    flag
+}
