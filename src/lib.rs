@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod descriptors;
 pub mod interrupt;
 pub mod logging;
 pub mod outcome;

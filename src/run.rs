@@ -179,6 +179,24 @@ pub fn invalid_arguments(environment: &Environment, message: &str) -> u8 {
     invalid_input(&mut reporter, &ConfigError::new(message))
 }
 
+/// A run that cannot start (too few file descriptors, no async runtime): an error, reported the
+/// CI system's way with `message` saying why, and said on stderr too, where a reader of a broken
+/// runner looks first.
+pub fn cannot_start(environment: &Environment, message: &str) -> u8 {
+    crate::logging::stderr_line(&format!("publish-offer: {message}; status is error"));
+    let (mut reporter, _) = report::setup(&merge_inputs(environment), environment);
+    let outcome = Outcome {
+        problem: Some(Problem {
+            title: "cannot start".to_owned(),
+            message: message.to_owned(),
+            help: None,
+        }),
+        ..Outcome::new(Status::Error, ExitPolicy::default())
+    };
+    reporter.finish(&outcome);
+    outcome.exit_code()
+}
+
 /// The transport's setup failure as the input it came from: extra roots are `SSL_CERT_FILE`.
 fn http_setup_error(error: SetupError) -> ConfigError {
     ConfigError::new(match error {
