@@ -83,7 +83,10 @@ pub fn append(path: &Path, text: &str) -> io::Result<()> {
     open(path, true)?.write_all(text.as_bytes())
 }
 
-/// Replaces the content of `path` with `text`.
+/// Replaces the content of `path` with `text`. A regular file (or a new one) is replaced whole,
+/// through a file beside it renamed over it, so that a write cut short (a full disk) leaves the
+/// old content or none, never a prefix: a cut dotenv line `NAME=http://12` would read as a value
+/// (GitLab's parser accepts any `key=value` line), a cut result file as broken JSON.
 pub fn replace(path: &Path, text: &str) -> io::Result<()> {
     // A kept file is in append mode: emptied, its end is its start.
     if let Some(written) = with_kept(path, |file| {
@@ -92,7 +95,41 @@ pub fn replace(path: &Path, text: &str) -> io::Result<()> {
     }) {
         return written;
     }
+    let regular = match std::fs::symlink_metadata(path) {
+        Ok(metadata) => metadata.file_type().is_file(),
+        Err(error) => error.kind() == io::ErrorKind::NotFound,
+    };
+    if regular {
+        return replace_whole(path, text);
+    }
+    // A FIFO, a device or a link: written in place, as the user pointed it there.
     open(path, false)?.write_all(text.as_bytes())
+}
+
+/// Writes `text` to a new file beside `path`, flushed to disk (where a full disk may only show
+/// itself), then renames it over `path`.
+fn replace_whole(path: &Path, text: &str) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    let beside = path.with_file_name(format!(
+        ".{}.{:08x}.tmp",
+        name.to_string_lossy(),
+        fastrand::u32(..)
+    ));
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&beside)
+        .and_then(|mut file| {
+            file.write_all(text.as_bytes())?;
+            file.sync_data()
+        })
+        .and_then(|()| std::fs::rename(&beside, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&beside);
+    }
+    written
 }
 
 /// Why `path` (named `name`, from `source`) cannot be the file the run writes: its folder does

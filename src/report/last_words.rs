@@ -74,7 +74,8 @@ fn leave_status(destinations: &Destinations) {
     match destinations.sink {
         "github" => {
             if let Some(path) = &destinations.github_output {
-                let _ = files::append(path, &format!("{}=error\n", Output::Status.name()));
+                let entry = super::github::output_entry(Output::Status.name(), "error");
+                let _ = files::append(path, &entry);
             }
         }
         "azure-pipelines" => {

@@ -14,7 +14,7 @@
 //! | `boundary_locations`, `boundary_answers` | hostile URLs and hostile answers from the service |
 //! | `config_errors` | bad input: named, exit 2, no request sent |
 //! | `ci_systems`, `reporting`, `sinks` | output per CI system (snapshots), what reaches it, and the sinks' failures |
-//! | `starved` | a runner short of file descriptors: the status still reaches the outputs |
+//! | `starved`, `disk_full` | a runner short of file descriptors or disk space: the status still reaches the outputs, and a cut write is never read as a value |
 //! | `sandbox` | the credential-free sandbox |
 //! | `action_install`, `action_run_step`, `gitlab_component`, `packaging`, `release` | the action, the GitLab component, the README tables and the release |
 //!
@@ -44,6 +44,7 @@ mod boundary_locations;
 mod cancel;
 mod ci_systems;
 mod config_errors;
+mod disk_full;
 mod docs;
 mod gitlab_component;
 mod go_live;
