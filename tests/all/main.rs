@@ -11,6 +11,7 @@
 //! | `go_live`, `cancel`, `status`, `wait` | those commands (and cancel-on-timeout, if-running) on both APIs |
 //! | `retries`, `interrupt` | transient failures and their pacing; signals; the HTTPS proxy |
 //! | `auth_secret`, `auth_github`, `auth_azure`, `auth_gitlab`, `auth_federated` | authentication, one file a way to get a token |
+//! | `token_churn` | an authority handing out short-lived tokens: the floor, one mask a token, the registry's bound |
 //! | `boundary_locations`, `boundary_answers` | hostile URLs and hostile answers from the service |
 //! | `config_errors` | bad input: named, exit 2, no request sent |
 //! | `ci_systems`, `reporting`, `sinks` | output per CI system (snapshots), what reaches it, and the sinks' failures |
@@ -59,4 +60,5 @@ mod sandbox;
 mod sinks;
 mod starved;
 mod status;
+mod token_churn;
 mod wait;
