@@ -83,19 +83,7 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
     if let Some(warning) = source.lifetime_warning(settings.timeout) {
         tracing::warn!("{warning}");
     }
-    #[cfg_attr(not(debug_assertions), allow(unused_mut))]
-    let mut tokens = Tokens::new(source);
-    // The benchmark's day-long wait played in minutes (bench/token-churn): every duration,
-    // the token cache's own included, shrunk by one factor. Like the panic trigger above, it
-    // does not exist in release builds.
-    #[cfg(debug_assertions)]
-    if let Some(factor) = environment
-        .get("PUBLISH_OFFER_TEST_TIME_SCALE")
-        .and_then(|factor| factor.parse::<u32>().ok())
-    {
-        tokens = tokens.time_scaled(factor);
-    }
-    let api = Api::new(http, tokens);
+    let api = Api::new(http, token_cache(source, &environment));
     let backend = match interrupt
         .guard(choose_backend(&settings, &api, started))
         .await
@@ -189,6 +177,23 @@ async fn choose_backend<'a>(
 pub fn invalid_arguments(environment: &Environment, message: &str) -> u8 {
     let (mut reporter, _) = report::setup(&merge_inputs(environment), environment);
     invalid_input(&mut reporter, &ConfigError::new(message))
+}
+
+/// The token cache for `source`. The benchmark's day-long wait played in minutes
+/// (bench/token_churn.py) shrinks every duration by one factor, the cache's own included, with
+/// `PUBLISH_OFFER_TEST_TIME_SCALE`; like the panic trigger, it does not exist in release builds.
+fn token_cache(source: TokenSource, environment: &Environment) -> Tokens {
+    let tokens = Tokens::new(source);
+    #[cfg(debug_assertions)]
+    if let Some(factor) = environment
+        .get("PUBLISH_OFFER_TEST_TIME_SCALE")
+        .and_then(|factor| factor.parse::<u32>().ok())
+    {
+        return tokens.time_scaled(factor);
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = environment;
+    tokens
 }
 
 /// A run that cannot start (too few file descriptors, no async runtime): an error, reported the

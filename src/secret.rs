@@ -222,7 +222,8 @@ pub fn register(value: &str) {
 
 /// Registers a value that expires (a token): as [`register`], and once [`MAX_EXPIRING`] are held
 /// the oldest is forgotten, no longer redacted (it has expired: see [`MAX_EXPIRING`]). The log
-/// says so the first time. Each distinct value is still masked once, when first registered.
+/// says so the first time. Each distinct value is masked at most once, at the next line written
+/// (the reporter asks before every write), unless it was forgotten before that.
 pub fn register_expiring(value: &str) {
     let value = value.trim();
     if value.chars().count() < MIN_REDACTED_LEN {

@@ -57,8 +57,8 @@ fn a_token_living_under_a_minute_is_a_malformed_answer() {
 
 /// Every duration shrunk by 300 (the debug build's `PUBLISH_OFFER_TEST_TIME_SCALE`, as in
 /// bench/token-churn): tokens of 1 s play 5-minute tokens, renewed every 0.5 s (2.5 minutes),
-/// over 18 s (an hour and a half). Each token is masked once, and once 32 have been seen the
-/// log says the oldest are forgotten.
+/// over 18 s (an hour and a half). Each token is masked at most once, and once 32 have been
+/// seen the log says the oldest are forgotten.
 #[test]
 fn each_token_is_masked_once_and_the_registry_stops_at_its_limit() {
     let server = FakeServer::start();
@@ -87,8 +87,10 @@ fn each_token_is_masked_once_and_the_registry_stops_at_its_limit() {
         "a token masked twice: {context}"
     );
     // An early refresh is given no time of its own, so an answer may arrive too late to be
-    // used: fewer tokens received than issued, each received one masked.
-    assert!(masks.len() <= issued && masks.len() > 32, "{context}");
+    // used; and a token is masked when the next line is written, if it is still held (one
+    // forgotten before that has expired and is never printed). So: at most one mask a token,
+    // and at least the 32 held at the end.
+    assert!(masks.len() <= issued && masks.len() >= 32, "{context}");
     assert!(issued < polls, "{context}");
     run.assert_stderr_has("32 tokens obtained during this run");
 }
