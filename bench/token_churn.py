@@ -52,6 +52,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=int, default=300)
     parser.add_argument("--binary", default="target/debug/publish-offer")
+    parser.add_argument("--token-chars", type=int, default=1800,
+                        help="the length of each token (an Entra access token is 1.5 to 2.5 KB)")
     parser.add_argument("--hours", type=int, default=24, help="a shorter wait, for a quick look")
     args = parser.parse_args()
     args.binary = os.path.abspath(args.binary)
@@ -64,7 +66,8 @@ def main() -> int:
 
     key = "churn"
     with FakeServer() as server, tempfile.TemporaryDirectory() as tmp:
-        server.expect(key, seconds=10 * DAY_S, token_lifetime=lifetime)
+        padding = max(0, args.token_chars - 60)
+        server.expect(key, seconds=10 * DAY_S, token_lifetime=lifetime, token_padding=padding)
         env = {
             "PATH": "/usr/bin:/bin",
             "GITHUB_ACTIONS": "true",
@@ -111,7 +114,7 @@ def main() -> int:
     polls = sum(1 for r in requests if r.method == "GET")
     masks = stdout.count(b"::add-mask::")
     print(f"scale 1/{scale}: token lifetime {lifetime} s, poll {poll_ms} ms, time limit {timeout_ms / 1000:.0f} s "
-          f"(a {args.hours} h wait with {TOKEN_LIFETIME_S // 60} min tokens)")
+          f"(a {args.hours} h wait with {TOKEN_LIFETIME_S // 60} min tokens of about {args.token_chars} characters)")
     print(f"exit code {code}; problems at the fake server: {problems or 'none'}")
     print(f"token requests: {tokens}   polls: {polls}   mask commands: {masks}")
     lines = stdout.count(b"\n")
