@@ -59,6 +59,7 @@ class Scenario:
     polls: int | None = None
     seconds: float | None = None
     token_lifetime: int = 3599
+    token_padding: int = 0  # characters added to each token: Entra's are 1.5 to 2.5 KB
     # filled in as the run goes
     published_at_ns: int | None = None
     reads: int = 0
@@ -169,10 +170,11 @@ class Handler(BaseHTTPRequestHandler):
                 n = self.state.tokens_issued
                 scenario = self.state.scenarios.get(key)
                 lifetime = scenario.token_lifetime if scenario else 3599
+                padding = "x" * scenario.token_padding if scenario else ""
             return self._json(
                 200,
                 {"token_type": "Bearer", "expires_in": str(lifetime), "ext_expires_in": str(lifetime),
-                 "access_token": f"{TOKEN_PREFIX}{n}"},
+                 "access_token": f"{TOKEN_PREFIX}{n}.{padding}" if padding else f"{TOKEN_PREFIX}{n}"},
             )
         match = OFFER_RE.match(path)
         if match and match["tail"] == "publish":

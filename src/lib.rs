@@ -13,6 +13,7 @@ pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod descriptors;
 pub mod draft;
 pub mod environment;
 pub mod interrupt;

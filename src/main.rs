@@ -7,7 +7,7 @@ use publish_offer::cli::{self, Invocation};
 use publish_offer::environment::Environment;
 use publish_offer::interrupt::Interrupt;
 use publish_offer::report::last_words;
-use publish_offer::{logging, run};
+use publish_offer::{descriptors, logging, run};
 
 fn main() -> ExitCode {
     last_words::install_panic_hook();
@@ -23,30 +23,32 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    let environment = Environment::from_process();
+    logging::init(&environment);
+    // Before anything else takes a descriptor: the status must reach the outputs file even when
+    // the open-file limit leaves none for later.
+    last_words::keep_outputs_open(&environment);
+    if let Some(problem) = descriptors::too_few() {
+        return ExitCode::from(run::cannot_start(&environment, &problem));
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            logging::stderr_line(&format!(
-                "publish-offer: cannot start the async runtime: {error}"
-            ));
-            return ExitCode::from(1);
+            let message = format!("cannot start the async runtime: {error}");
+            return ExitCode::from(run::cannot_start(&environment, &message));
         }
     };
     let code = runtime.block_on(async {
         let interrupt = match Interrupt::install() {
             Ok(interrupt) => interrupt,
             Err(error) => {
-                logging::stderr_line(&format!(
-                    "publish-offer: cannot install signal handlers: {error}"
-                ));
-                return 1;
+                let message = format!("cannot install signal handlers: {error}");
+                return run::cannot_start(&environment, &message);
             }
         };
-        let environment = Environment::from_process();
-        logging::init(&environment);
         let code = run::run(environment, interrupt, sandbox).await;
         logging::flush_repeats();
         code

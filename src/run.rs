@@ -63,7 +63,10 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
         &mut reporter,
         &environment,
     );
-    let api = Api::new(http, Tokens::new(token_source(&settings, &reporter)));
+    let api = Api::new(
+        http,
+        token_cache(token_source(&settings, &reporter), &environment),
+    );
     let backend = match interrupt
         .guard(choose_backend(&settings, &api, started))
         .await
@@ -190,6 +193,42 @@ pub fn invalid_arguments(environment: &Environment, message: &str) -> u8 {
     let reporting = config::reporting(&merge_inputs(environment), environment);
     let mut reporter = report::setup(&reporting, environment);
     invalid_input(&mut reporter, &ConfigError::new(message))
+}
+
+/// The token cache for `source`. The benchmark's day-long wait played in minutes
+/// (bench/token_churn.py) shrinks every duration by one factor, the cache's own included, with
+/// `PUBLISH_OFFER_TEST_TIME_SCALE`; like the panic trigger, it does not exist in release builds.
+fn token_cache(source: TokenSource, environment: &Environment) -> Tokens {
+    let tokens = Tokens::new(source);
+    #[cfg(debug_assertions)]
+    if let Some(factor) = environment
+        .get("PUBLISH_OFFER_TEST_TIME_SCALE")
+        .and_then(|factor| factor.parse::<u32>().ok())
+    {
+        return tokens.time_scaled(factor);
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = environment;
+    tokens
+}
+
+/// A run that cannot start (too few file descriptors, no async runtime): an error, reported the
+/// CI system's way with `message` saying why, and said on stderr too, where a reader of a broken
+/// runner looks first.
+pub fn cannot_start(environment: &Environment, message: &str) -> u8 {
+    crate::logging::stderr_line(&format!("publish-offer: {message}; status is error"));
+    let reporting = config::reporting(&merge_inputs(environment), environment);
+    let mut reporter = report::setup(&reporting, environment);
+    let outcome = Outcome {
+        problem: Some(Problem {
+            title: "cannot start".to_owned(),
+            message: message.to_owned(),
+            help: None,
+        }),
+        ..Outcome::new(Status::Error, ExitPolicy::default())
+    };
+    reporter.finish(&outcome);
+    outcome.exit_code()
 }
 
 /// The transport's setup failure as the input it came from: extra roots are `SSL_CERT_FILE`.

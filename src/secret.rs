@@ -26,6 +26,14 @@ impl Secret {
         Secret(value)
     }
 
+    /// A secret that expires (a token from an authority): registered like any other, but one
+    /// of at most [`MAX_EXPIRING`], the oldest forgotten first (see [`register_expiring`]).
+    pub fn expiring(value: impl Into<String>) -> Self {
+        let value = value.into();
+        register_expiring(&value);
+        Secret(value)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -55,10 +63,21 @@ impl fmt::Display for Secret {
 /// secret inside it is spelled: `a_b` is `a\_b` in the summary.
 pub type Escape = fn(&str) -> String;
 
+/// How many expiring secrets (tokens) are redacted at once. A wait refreshes its token at most
+/// every 30 seconds (tokens live a minute at least, and are renewed at half their life at the
+/// earliest), so the oldest of 32 was obtained 16 minutes or more before the newest and has
+/// expired: forgetting it keeps memory and the cost of every redaction flat over a wait of any
+/// length, where an authority handing out short-lived tokens grew both without bound.
+pub const MAX_EXPIRING: usize = 32;
+
 #[derive(Default)]
 struct Registry {
-    /// Every value registered so far.
+    /// Every value registered so far, but the expiring ones forgotten.
     values: Vec<String>,
+    /// The expiring values among `values`, oldest first.
+    expiring: std::collections::VecDeque<String>,
+    /// Whether the log has said that the limit was reached.
+    limit_told: bool,
     escapes: Vec<Escape>,
     /// Each value as written and as every escape spells it, longest first so that a secret
     /// containing another is replaced whole.
@@ -85,6 +104,26 @@ impl Registry {
         known.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         known.dedup();
         self.known = known;
+    }
+
+    /// Adds an expiring value, forgetting the oldest beyond [`MAX_EXPIRING`]; whether one was.
+    fn add_expiring(&mut self, value: &str) -> bool {
+        if self.values.iter().any(|known| known == value) {
+            return false;
+        }
+        self.values.push(value.to_owned());
+        self.expiring.push_back(value.to_owned());
+        self.unmasked.push(value.to_owned());
+        let mut evicted = false;
+        while self.expiring.len() > MAX_EXPIRING {
+            if let Some(oldest) = self.expiring.pop_front() {
+                self.values.retain(|known| *known != oldest);
+                self.unmasked.retain(|known| *known != oldest);
+                evicted = true;
+            }
+        }
+        self.rebuild_known();
+        evicted
     }
 
     fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
@@ -153,6 +192,8 @@ fn lower_hex(encoded: &str) -> String {
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     values: Vec::new(),
+    expiring: std::collections::VecDeque::new(),
+    limit_told: false,
     escapes: Vec::new(),
     known: Vec::new(),
     unmasked: Vec::new(),
@@ -177,6 +218,31 @@ pub fn register(value: &str) {
     registry.values.push(value.to_owned());
     registry.rebuild_known();
     registry.unmasked.push(value.to_owned());
+}
+
+/// Registers a value that expires (a token): as [`register`], and once [`MAX_EXPIRING`] are held
+/// the oldest is forgotten, no longer redacted (it has expired: see [`MAX_EXPIRING`]). The log
+/// says so the first time. Each distinct value is masked at most once, at the next line written
+/// (the reporter asks before every write), unless it was forgotten before that.
+pub fn register_expiring(value: &str) {
+    let value = value.trim();
+    if value.chars().count() < MIN_REDACTED_LEN {
+        return;
+    }
+    let first_time_full = {
+        let mut registry = registry();
+        let evicted = registry.add_expiring(value);
+        let first_time_full = evicted && !registry.limit_told;
+        registry.limit_told |= evicted;
+        first_time_full
+    };
+    // Logged with the registry unlocked: the log redacts through it.
+    if first_time_full {
+        tracing::warn!(
+            "{MAX_EXPIRING} tokens obtained during this run: the oldest, expired, are no longer \
+             redacted from here on (the authority issues short-lived tokens)"
+        );
+    }
 }
 
 /// Redacts secrets also as these escapes spell them: output is escaped before it is written and
@@ -341,6 +407,32 @@ pub(crate) mod tests {
         );
         assert!(take_unmasked().is_empty());
         assert_eq!(redact("first-secret-one second-secret-two"), "*** ***");
+    }
+
+    #[test]
+    fn expiring_secrets_are_bounded_and_masked_once_each() {
+        // A registry of its own: the global one is shared with every other test.
+        let mut registry = Registry {
+            values: vec!["a-configured-client-secret".to_owned()],
+            ..Registry::default()
+        };
+        let tokens: Vec<String> = (0..MAX_EXPIRING + 10)
+            .map(|n| format!("eyJ0.expiring-token-{n:04}"))
+            .collect();
+        let mut evictions = 0;
+        for token in &tokens {
+            evictions += usize::from(registry.add_expiring(token));
+            assert!(!registry.add_expiring(token));
+        }
+        assert_eq!(evictions, 10);
+        // Each distinct token once; the ones already forgotten are not masked late either.
+        assert_eq!(registry.unmasked, tokens[10..]);
+        assert_eq!(registry.values.len(), 1 + MAX_EXPIRING);
+        // The newest are redacted, the oldest forgotten; a configured secret never is.
+        assert_eq!(registry.redact(&tokens[MAX_EXPIRING + 9]), "***");
+        assert_eq!(registry.redact(&tokens[10]), "***");
+        assert_eq!(registry.redact(&tokens[9]), tokens[9]);
+        assert_eq!(registry.redact("a-configured-client-secret"), "***");
     }
 
     #[test]

@@ -34,15 +34,18 @@ impl GitHub {
     }
 }
 
-/// `name=value`, or for a value with line breaks the heredoc form with a delimiter that the
-/// value does not contain.
+/// One output entry, always in the delimiter form `name<<D\nvalue\nD\n` with the delimiter
+/// last, so that a write cut short (a full disk) can never leave an entry the runner reads as a
+/// value: its parser (actions/runner `EnvFileKeyValuePairs`) rejects a heredoc whose delimiter
+/// line never comes, where a cut `name=val` would read as the value `val`. The delimiter is
+/// random and not in the value, as `@actions/core` makes it.
 pub fn output_entry(name: &str, value: &str) -> String {
-    if !value.contains(['\n', '\r']) {
-        return format!("{name}={value}\n");
-    }
     let mut delimiter = format!("ghadelimiter_{:016x}", fastrand::u64(..));
     while value.contains(&delimiter) {
         delimiter = format!("ghadelimiter_{:016x}", fastrand::u64(..));
+    }
+    if value.is_empty() {
+        return format!("{name}<<{delimiter}\n{delimiter}\n");
     }
     format!("{name}<<{delimiter}\n{value}\n{delimiter}\n")
 }
@@ -103,19 +106,59 @@ impl CiSink for GitHub {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::runner_parsers::github_file_commands;
     use proptest::prelude::*;
 
     #[test]
-    fn multi_line_outputs_use_a_heredoc() {
-        assert_eq!(output_entry("status", "succeeded"), "status=succeeded\n");
-        let entry = output_entry("preview-links", "https://a\nhttps://b");
-        let mut lines = entry.lines();
-        let first = lines.next().expect("header");
-        let delimiter = first.strip_prefix("preview-links<<").expect("heredoc");
-        assert!(delimiter.starts_with("ghadelimiter_"));
-        assert_eq!(lines.next(), Some("https://a"));
-        assert_eq!(lines.next(), Some("https://b"));
-        assert_eq!(lines.next(), Some(delimiter));
+    fn every_output_uses_the_delimiter_form() {
+        for (value, lines) in [
+            ("succeeded", vec!["succeeded"]),
+            ("https://a\nhttps://b", vec!["https://a", "https://b"]),
+            ("", vec![]),
+        ] {
+            let entry = output_entry("preview-links", value);
+            let mut read = entry.lines();
+            let first = read.next().expect("header");
+            let delimiter = first.strip_prefix("preview-links<<").expect("heredoc");
+            assert!(delimiter.starts_with("ghadelimiter_"));
+            let rest: Vec<&str> = read.collect();
+            assert_eq!(
+                rest.split_last(),
+                Some((&delimiter, &lines[..])),
+                "{entry:?}"
+            );
+            assert!(entry.ends_with('\n'));
+        }
+    }
+
+    /// Earlier entries, then the entry for `value` cut after `cut` bytes, as a full disk leaves
+    /// it, read by the runner: the earlier entries, then either nothing more (an error, or an
+    /// empty cut) or, for a cut that only lost the final line break, the whole value.
+    fn read_cut(value: &str, cut: usize) -> Result<(), String> {
+        let earlier = output_entry("operation-id", "56615b67-2185");
+        let entry = output_entry("operation-url", value);
+        let text = format!("{earlier}{}", &entry[..cut]);
+        let (pairs, error) = github_file_commands(&text);
+        let expected_earlier = ("operation-id".to_owned(), "56615b67-2185".to_owned());
+        match pairs.as_slice() {
+            [first] if *first == expected_earlier => Ok(()),
+            [first, (name, read)] if *first == expected_earlier && error.is_none() => {
+                if name == "operation-url" && read == value && cut + 1 >= entry.len() {
+                    Ok(())
+                } else {
+                    Err(format!("cut at {cut} of {entry:?} reads {name}={read:?}"))
+                }
+            }
+            _ => Err(format!("cut at {cut} of {entry:?}: {pairs:?} {error:?}")),
+        }
+    }
+
+    #[test]
+    fn a_cut_plain_entry_would_have_read_as_a_value() {
+        // What the delimiter form prevents: `name=value` cut short is a shorter value.
+        let (pairs, error) = github_file_commands("operation-url=http://127.0.0.1:1/of");
+        assert_eq!(error, None);
+        assert_eq!(pairs[0].1, "http://127.0.0.1:1/of");
     }
 
     proptest! {
@@ -124,6 +167,18 @@ mod tests {
             let entry = output_entry("x", &value);
             if let Some(header) = entry.lines().next().and_then(|l| l.strip_prefix("x<<")) {
                 prop_assert!(!value.contains(header));
+            }
+        }
+
+        #[test]
+        fn no_prefix_of_an_entry_reads_as_another_value(
+            value in "(https?://[a-z0-9.:/?=&%-]{0,40}|[a-z]{0,12})(\\n[a-z:/.]{1,20}){0,2}",
+        ) {
+            let entry = output_entry("operation-url", &value);
+            for cut in 0..=entry.len() {
+                if entry.is_char_boundary(cut) {
+                    prop_assert_eq!(read_cut(&value, cut), Ok(()));
+                }
             }
         }
     }

@@ -21,6 +21,17 @@ pub struct Destinations {
     pub result_file: Option<PathBuf>,
 }
 
+/// Opens the outputs file the CI system gave (`GITHUB_OUTPUT`) and keeps it open for the run, so
+/// that the status, from the reporter or from the panic hook, needs no new descriptor.
+pub fn keep_outputs_open(environment: &crate::environment::Environment) {
+    if let Some(path) = environment
+        .get("GITHUB_OUTPUT")
+        .filter(|path| !path.is_empty())
+    {
+        files::keep_open(std::path::Path::new(path));
+    }
+}
+
 static DESTINATIONS: Mutex<Option<Destinations>> = Mutex::new(None);
 
 pub fn record(destinations: Destinations) {
@@ -63,7 +74,8 @@ fn leave_status(destinations: &Destinations) {
     match destinations.sink {
         "github" => {
             if let Some(path) = &destinations.github_output {
-                let _ = files::append(path, &format!("{}=error\n", Output::Status.name()));
+                let entry = super::github::output_entry(Output::Status.name(), "error");
+                let _ = files::append(path, &entry);
             }
         }
         "azure-pipelines" => {

@@ -147,7 +147,12 @@ fn github_annotations_outputs_summary_and_result_file() {
     assert!(stdout.contains("::error title="), "{stdout}");
     assert_redacted("annotations", &stdout);
     let outputs = std::fs::read_to_string(outputs).expect("outputs");
-    assert!(outputs.contains("status=failed"), "{outputs}");
+    let (read, error) = crate::report::runner_parsers::github_file_commands(&outputs);
+    assert_eq!(error, None, "{outputs}");
+    assert!(
+        read.contains(&("status".to_owned(), "failed".to_owned())),
+        "{outputs}"
+    );
     assert_no_secret("outputs", &outputs);
     let summary = std::fs::read_to_string(summary).expect("summary");
     assert_redacted("summary", &summary);

@@ -139,7 +139,10 @@ impl Reporter {
         match &self.live {
             Some(live) => live.println(line),
             None => {
-                let _ = writeln!(self.out, "{line}");
+                // One write of the whole line: to a pipe (the runner's), a write of at most
+                // PIPE_BUF bytes is all or nothing, so a command is never cut, and two writes
+                // never mix.
+                let _ = self.out.write_all(format!("{line}\n").as_bytes());
                 let _ = self.out.flush();
             }
         }

@@ -186,6 +186,7 @@ fn a_stale_azure_cli_id_token_is_renewed_through_the_oidc_endpoint() {
     let run = azure_cli_step(&server, &id_token)
         .env("SYSTEM_ACCESSTOKEN", AZP_ACCESS_TOKEN)
         .input("poll-interval", "200ms")
+        .short_tokens()
         .run();
     run.assert_code(0)
         .assert_no_secret(&["signature-ci-", AZP_ACCESS_TOKEN, TOKEN_PREFIX]);
@@ -228,6 +229,7 @@ fn a_stale_azure_cli_id_token_without_system_accesstoken_fails_saying_how_to_ren
     let id_token = azure_cli_jwt(Duration::from_secs(62), 1);
     let run = azure_cli_step(&server, &id_token)
         .input("poll-interval", "200ms")
+        .short_tokens()
         .run();
     run.assert_code(1)
         .assert_no_secret(&["signature-ci-", TOKEN_PREFIX]);

@@ -29,6 +29,7 @@ fn token_file_is_read_again_for_every_exchange() {
     let run = federated_step(&server)
         .env("AZURE_FEDERATED_TOKEN_FILE", &file.display().to_string())
         .input("poll-interval", "200ms")
+        .short_tokens()
         .run();
     run.assert_code(0)
         .assert_no_secret(&["signature-", TOKEN_PREFIX]);

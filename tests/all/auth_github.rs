@@ -78,6 +78,7 @@ fn a_long_wait_refreshes_with_a_new_assertion_each_time() {
     });
     let run = github_oidc_step(&server)
         .input("poll-interval", "200ms")
+        .short_tokens()
         .run();
     run.assert_code(0)
         .assert_no_secret(&[REQUEST_TOKEN, "signature-", TOKEN_PREFIX]);

@@ -46,7 +46,8 @@ fn gitlab_oidc_sends_the_jobs_id_token_at_every_exchange() {
     let id_token = gitlab_jwt();
     let step = gitlab_step(&server)
         .env("GITLAB_OIDC_TOKEN", &id_token)
-        .input("poll-interval", "200ms");
+        .input("poll-interval", "200ms")
+        .short_tokens();
     let run = step.run();
     run.assert_code(0)
         .assert_no_secret(&["signature-ci-", TOKEN_PREFIX]);

@@ -88,6 +88,7 @@ fn tokens_are_refreshed_before_they_expire() {
         .github()
         .against(&server)
         .input("poll-interval", "200ms")
+        .short_tokens()
         .run();
     run.assert_code(0)
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);

@@ -11,9 +11,11 @@
 //! | `go_live`, `cancel`, `status`, `wait` | those commands (and cancel-on-timeout, if-running) on both APIs |
 //! | `retries`, `interrupt` | transient failures and their pacing; signals; the HTTPS proxy |
 //! | `auth_secret`, `auth_github`, `auth_azure`, `auth_gitlab`, `auth_federated` | authentication, one file a way to get a token |
+//! | `token_churn` | an authority handing out short-lived tokens: the floor, one mask a token, the registry's bound |
 //! | `boundary_locations`, `boundary_answers` | hostile URLs and hostile answers from the service |
 //! | `config_errors` | bad input: named, exit 2, no request sent |
 //! | `ci_systems`, `reporting`, `sinks` | output per CI system (snapshots), what reaches it, and the sinks' failures |
+//! | `starved`, `disk_full` | a runner short of file descriptors or disk space: the status still reaches the outputs, and a cut write is never read as a value |
 //! | `sandbox` | the credential-free sandbox |
 //! | `action_install`, `action_run_step`, `gitlab_component`, `packaging`, `release` | the action, the GitLab component, the README tables and the release |
 //!
@@ -47,6 +49,7 @@ mod ci_systems;
 mod component_docs;
 mod config_errors;
 mod cross_runner;
+mod disk_full;
 mod docs;
 mod example_limits;
 mod gitlab_component;
@@ -64,5 +67,7 @@ mod reporting;
 mod retries;
 mod sandbox;
 mod sinks;
+mod starved;
 mod status;
+mod token_churn;
 mod wait;

@@ -140,6 +140,13 @@ impl Step {
         self
     }
 
+    /// Tokens of a few seconds stand for tokens of minutes: the debug build's time scale of 60
+    /// makes the token floor 1 s (a minute) and the refresh margin 5 s (five minutes), so a 2 s
+    /// token is renewed after half its life, as a 2-minute one would be.
+    pub fn short_tokens(self) -> Self {
+        self.env("PUBLISH_OFFER_TEST_TIME_SCALE", "60")
+    }
+
     /// The `wait` command on `url` alone, as a scheduled job runs it: no publisher or offer id.
     pub fn waiting_on(self, url: &str) -> Self {
         self.without("INPUT_PUBLISHER-ID")

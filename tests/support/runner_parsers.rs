@@ -280,3 +280,83 @@ pub fn azure_commands(output: &str) -> Vec<ParsedCommand> {
     }
     commands
 }
+
+/// The GitHub runner's reading of a file command (`GITHUB_OUTPUT`, `GITHUB_ENV`): actions/runner
+/// `src/Runner.Worker/FileCommandManager.cs`, `EnvFileKeyValuePairs.GetEnumerator` and
+/// `ReadLine` (Linux: lines end at `\n` only), at commit
+/// 258d6c857db3519913f7deb6004b60172f8043ae. The runner enumerates lazily: the pairs read before
+/// an error are set, then the error fails the step ("Unable to process file command"). Returns
+/// those pairs and the error, if any.
+pub fn github_file_commands(text: &str) -> (Vec<(String, String)>, Option<String>) {
+    let mut pairs = Vec::new();
+    let mut index = 0;
+    while let Some((line, _)) = read_line(text, &mut index) {
+        if line.is_empty() {
+            continue;
+        }
+        let equals = line.find('=');
+        let heredoc = line.find("<<");
+        match (equals, heredoc) {
+            (Some(equals), heredoc) if heredoc.is_none_or(|heredoc| equals < heredoc) => {
+                pairs.push((line[..equals].to_owned(), line[equals + 1..].to_owned()));
+            }
+            (_, Some(heredoc)) => {
+                let (name, delimiter) = (&line[..heredoc], &line[heredoc + 2..]);
+                if name.is_empty() || delimiter.is_empty() {
+                    return (pairs, Some(format!("Invalid format '{line}'")));
+                }
+                let start = index;
+                let mut end = index;
+                loop {
+                    match read_line(text, &mut index) {
+                        Some((next, _)) if next == delimiter => break,
+                        None => {
+                            let error = format!("Matching delimiter not found '{delimiter}'");
+                            return (pairs, Some(error));
+                        }
+                        Some((_, false)) => {
+                            return (pairs, Some("EOF marker missing new line.".to_owned()));
+                        }
+                        Some((_, true)) => end = index - 1,
+                    }
+                }
+                let value = if end > start { &text[start..end] } else { "" };
+                pairs.push((name.to_owned(), value.to_owned()));
+            }
+            _ => return (pairs, Some(format!("Invalid format '{line}'"))),
+        }
+    }
+    (pairs, None)
+}
+
+/// `EnvFileKeyValuePairs.ReadLine`: the line from `index` and whether a `\n` ended it.
+fn read_line<'t>(text: &'t str, index: &mut usize) -> Option<(&'t str, bool)> {
+    if *index >= text.len() {
+        return None;
+    }
+    let start = *index;
+    match text[start..].find('\n') {
+        Some(offset) => {
+            *index = start + offset + 1;
+            Some((&text[start..start + offset], true))
+        }
+        None => {
+            *index = text.len();
+            Some((&text[start..], false))
+        }
+    }
+}
+
+/// GitLab's reading of a dotenv report: gitlab-org/gitlab
+/// `app/services/ci/parse_dotenv_artifact_service.rb` (`parse!`, `scan_line!`): every line must
+/// match `^(.*?)=(.*)$`, key and value stripped; one line that does not fails the whole report.
+pub fn gitlab_dotenv(text: &str) -> Result<Vec<(String, String)>, String> {
+    text.split_inclusive('\n')
+        .map(|line| {
+            let line = line.strip_suffix('\n').unwrap_or(line);
+            line.split_once('=')
+                .map(|(key, value)| (key.trim().to_owned(), value.trim().to_owned()))
+                .ok_or_else(|| "Invalid Format".to_owned())
+        })
+        .collect()
+}
