@@ -115,6 +115,10 @@ impl CiSink for Plain {
         "plain"
     }
 
+    fn lines_on_stderr(&self) -> bool {
+        true
+    }
+
     fn set_output(&mut self, _name: Output, _value: &str) -> Result<Option<Command>, FileError> {
         Ok(None)
     }

@@ -1,5 +1,5 @@
-//! What the run reports and where: the two doors to stdout (`line` for text, `command` for a
-//! [`Command`]), the outputs, and the end of the run (annotations, summary, result file). The
+//! What the run reports and where: the two doors to the log (`line` for text, `command` for a
+//! [`Command`]; stdout, or stderr in plain mode where there are no commands), the outputs, and the end of the run (annotations, summary, result file). The
 //! progress lines of a wait are in `reporter/progress.rs`.
 
 mod progress;
@@ -25,7 +25,8 @@ use crate::text::inert_whole_line;
 /// even an invalid input is reported the CI system's way.
 pub struct Reporter {
     sink: Box<dyn CiSink>,
-    /// Stdout; the tests of report/ put a buffer here to read back exactly what is written.
+    /// Stdout, or stderr for a sink whose lines go there (plain); the tests of report/ put a
+    /// buffer here to read back exactly what is written.
     pub(super) out: Box<dyn Write>,
     started: Instant,
     /// `contoso/contoso-offer`, or the operation URL for `wait`.
@@ -54,9 +55,14 @@ const ESCAPES: [secret::Escape; 6] = [
 impl Reporter {
     pub fn new(sink: Box<dyn CiSink>, result_file: Option<PathBuf>) -> Self {
         secret::redact_escaped_forms(&ESCAPES);
+        let out: Box<dyn Write> = if sink.lines_on_stderr() {
+            Box::new(io::stderr())
+        } else {
+            Box::new(io::stdout())
+        };
         Reporter {
             sink,
-            out: Box::new(io::stdout()),
+            out,
             started: Instant::now(),
             subject: String::new(),
             command: "publish",

@@ -139,8 +139,8 @@ fn invalid_input_outside_github_prints_plain_error() {
     let run = step().against(&server).input("timeout", "30").run();
     run.assert_code(2);
     assert!(run.commands().is_empty(), "{}", run.dump());
-    run.assert_stdout_has("error: invalid input: timeout (INPUT_TIMEOUT='30')");
-    run.assert_stdout_lacks("input: invalid input");
+    run.assert_stderr_has("error: invalid input: timeout (INPUT_TIMEOUT='30')");
+    run.assert_stderr_lacks("input: invalid input");
     assert!(server.requests().is_empty());
 }
 
@@ -397,8 +397,8 @@ fn an_operation_url_beside_the_ingestion_base_is_not_under_it() {
         .input("operation-url", &beside)
         .run();
     run.assert_code(2);
-    run.assert_stdout_has("operation-url");
-    run.assert_stdout_has("the token is sent only there");
+    run.assert_stderr_has("operation-url");
+    run.assert_stderr_has("the token is sent only there");
     assert!(server.requests().is_empty(), "{}", run.dump());
 }
 

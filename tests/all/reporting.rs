@@ -180,8 +180,8 @@ fn plain_output_has_no_workflow_commands() {
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
     assert!(run.commands().is_empty(), "{}", run.dump());
     run.assert_stdout_lacks("add-mask");
-    run.assert_stdout_has("publish-offer: publish started: operation");
-    run.assert_stdout_has("publish-offer: succeeded after");
+    run.assert_stderr_has("publish-offer: publish started: operation");
+    run.assert_stderr_has("publish-offer: succeeded after");
 }
 
 #[test]
@@ -311,8 +311,14 @@ fn plain_multi_line_messages_cannot_start_commands() {
             "{ci}: {}",
             run.dump()
         );
+        // Plain mode's lines are on stderr, GitLab's on stdout with its sections.
+        let log = if ci == "plain" {
+            &run.stderr
+        } else {
+            &run.stdout
+        };
         assert!(
-            run.stdout.contains("| ::error title=FORGED::from-service"),
+            log.contains("| ::error title=FORGED::from-service"),
             "{ci}: {}",
             run.dump()
         );

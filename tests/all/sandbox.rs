@@ -110,7 +110,7 @@ fn every_readme_sandbox_example_does_what_it_says() {
         if let Some(status) = &example.status {
             assert!(
                 finished
-                    .stdout
+                    .stderr
                     .contains(&format!("publish-offer: {status} after")),
                 "{}\n{}",
                 example.line,
@@ -194,7 +194,7 @@ fn sandbox_list_and_a_misplaced_scenario() {
 fn preview_and_live_links_are_printed_one_plain_url_per_line() {
     let run = step().arg("--sandbox=preview-ready").run();
     run.assert_code(0);
-    let lines: Vec<&str> = run.stdout.lines().collect();
+    let lines: Vec<&str> = run.stderr.lines().collect();
     let heading = lines
         .iter()
         .position(|line| line.starts_with("publish-offer: preview links"))

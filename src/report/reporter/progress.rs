@@ -8,7 +8,6 @@ use std::collections::HashMap;
 
 use super::Reporter;
 use crate::api::model::{Level, OperationState, Step, StepStatus};
-use crate::text::format_elapsed;
 use crate::outcome::Outcome;
 use crate::report::annotations;
 use crate::report::limits::{
@@ -16,6 +15,7 @@ use crate::report::limits::{
     MAX_STEP_LINES_PER_POLL,
 };
 use crate::secret;
+use crate::text::format_elapsed;
 use crate::text::{inert_in_line, inert_whole_line};
 
 /// What the progress lines have shown so far, so that only changes are printed.
