@@ -58,7 +58,7 @@ impl Api {
     ) -> Result<T, ApiError> {
         self.call_unexplained(audience, request, deadline, read)
             .await
-            .map_err(|error| error.with_help(api_help))
+            .map_err(|error| error.with_help(|error| api_help(error, audience.resource)))
     }
 
     async fn call_unexplained<T>(

@@ -46,6 +46,9 @@ impl Scenario {
         Scenario::PreviewReady,
         Scenario::TimeLimit,
     ];
+    /// `--sandbox` alone: what a publish with the default inputs reaches by itself, the ready
+    /// preview; going live is a separate, deliberate run (`command: go-live`).
+    pub const DEFAULT: Scenario = Scenario::PreviewReady;
     pub const NAMES: [&'static str; 4] = ["succeeded", "failed", "preview-ready", "time-limit"];
 
     pub fn name(self) -> &'static str {
@@ -66,14 +69,15 @@ impl Scenario {
     fn description(self) -> &'static str {
         match self {
             Scenario::Succeeded => {
-                "(default) every step completes; status, validate: the offer is live"
+                "every step completes, as if someone went live during the run (CPP, with \
+                 wait-until: complete); status, validate: the offer is live"
             }
             Scenario::Failed => {
                 "certification fails with the portal's kind of messages; go-live: the live step fails"
             }
             Scenario::PreviewReady => {
-                "the publish stops at publisher sign-off (wait-until: preview by default); \
-                 status: the preview is ready"
+                "(default) the publish stops at publisher sign-off, where the run ends \
+                 (wait-until: preview, the default); go-live: goes live; status: the preview is ready"
             }
             Scenario::TimeLimit => {
                 "the operation never ends: the time limit (timeout, 5s unless given) passes; \
@@ -175,18 +179,14 @@ impl Sandbox {
             };
             set(inputs, "timeout", timeout);
         }
-        // The preview stays ready until someone goes live: only a wait until preview ends there.
-        if self.scenario == Scenario::PreviewReady && inputs.get("wait-until").is_none() {
-            set(inputs, "wait-until", "preview");
-        }
     }
 }
 
-/// Whether the run uses the product ingestion API (`auto` finds the offer there too).
+/// Whether the run uses the product ingestion API: `auto`, the default, finds the offer there.
 fn on_ingestion(inputs: &MergedInputs) -> bool {
-    inputs.get("api").is_some_and(|api| {
-        api.value.eq_ignore_ascii_case("ingestion") || api.value.eq_ignore_ascii_case("auto")
-    })
+    inputs
+        .get("api")
+        .is_none_or(|api| !api.value.eq_ignore_ascii_case("cpp"))
 }
 
 /// The operations the offer already has when the run starts, each with how long ago it started.

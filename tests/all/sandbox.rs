@@ -192,7 +192,11 @@ fn sandbox_list_and_a_misplaced_scenario() {
 
 #[test]
 fn preview_and_live_links_are_printed_one_plain_url_per_line() {
-    let run = step().arg("--sandbox=preview-ready").run();
+    // CPP sends preview links at sign-off.
+    let run = step()
+        .env("MARKETPLACE_API", "cpp")
+        .arg("--sandbox=preview-ready")
+        .run();
     run.assert_code(0);
     let lines: Vec<&str> = run.stderr.lines().collect();
     let heading = lines
@@ -206,19 +210,29 @@ fn preview_and_live_links_are_printed_one_plain_url_per_line() {
     );
     // Printed once, though the state is read many times.
     assert_eq!(
-        run.stdout.matches(lines[heading + 1]).count(),
+        run.stderr.matches(lines[heading + 1]).count(),
         1,
         "{}",
         run.dump()
     );
-    let run = step().arg("--sandbox").run();
-    run.assert_stdout_has("publish-offer: live links:\nhttps://");
+    let run = step()
+        .env("MARKETPLACE_API", "cpp")
+        .env("MARKETPLACE_WAIT_UNTIL", "complete")
+        .arg("--sandbox=succeeded")
+        .run();
+    run.assert_stderr_has("publish-offer: live links:\nhttps://");
 }
 
 #[test]
 fn every_command_runs_in_the_sandbox_with_either_api() {
     for api in ["cpp", "ingestion"] {
-        let sandbox = || step().github().input("api", api).arg("--sandbox");
+        let sandbox = || {
+            step()
+                .github()
+                .input("api", api)
+                .input("wait-until", "complete")
+                .arg("--sandbox=succeeded")
+        };
         let started = sandbox().input("timeout", "0").run();
         started.assert_code(0);
         started.assert_output("status", "running");
