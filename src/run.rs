@@ -41,6 +41,9 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
     let configuration = config::read(&inputs, &environment);
     let mut reporter = report::setup(&configuration.reporting, &environment);
     reporter.count_from(started);
+    for warning in &configuration.unknown {
+        tracing::warn!("{warning}");
+    }
     let settings = match configuration.settings {
         Ok(settings) => settings,
         Err(error) => return invalid_input(&mut reporter, &error),

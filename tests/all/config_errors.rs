@@ -149,6 +149,7 @@ fn marketplace_and_azure_fallbacks_and_underscore_inputs() {
     let server = simple_server();
     let run = step()
         .github()
+        .env("MARKETPLACE_API", "cpp")
         .env("INPUT_API_URL", &server.url())
         .env("MARKETPLACE_AUTHORITY_HOST", &server.url())
         .env("MARKETPLACE_PUBLISHER_ID", PUBLISHER)
@@ -529,4 +530,30 @@ fn every_bad_input_is_refused_before_any_request() {
         "requests were sent: {:?}",
         server.requests().len()
     );
+}
+
+#[test]
+fn a_misspelled_variable_is_warned_about_once_in_every_mode_and_never_fails() {
+    for github in [false, true] {
+        let server = simple_server();
+        let mut run = step()
+            .against(&server)
+            .env("MARKETPLACE_TIMOUT", "97m")
+            .env("INPUT_OFER-ID", "x")
+            // Another action's input: not ours, not close to ours.
+            .env("INPUT_GITHUB-TOKEN", "ghs_not_ours");
+        if github {
+            run = run.github();
+        }
+        let run = run.run();
+        run.assert_code(0);
+        for warning in [
+            "MARKETPLACE_TIMOUT is not an input of publish-offer and is ignored; did you mean MARKETPLACE_TIMEOUT?",
+            "INPUT_OFER-ID is not an input of publish-offer and is ignored; did you mean INPUT_OFFER_ID?",
+        ] {
+            assert_eq!(run.stderr.matches(warning).count(), 1, "{}", run.dump());
+        }
+        run.assert_stderr_lacks("GITHUB-TOKEN")
+            .assert_stderr_lacks("97m");
+    }
 }

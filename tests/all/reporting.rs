@@ -216,13 +216,23 @@ fn outputs_are_written_as_soon_as_known() {
 
 #[test]
 fn sandbox_runs_the_whole_flow_without_credentials() {
-    let run = step().github().arg("--sandbox").run();
+    // Every step, up to live: as if someone went live during the run.
+    let run = step()
+        .github()
+        .input("api", "cpp")
+        .input("wait-until", "complete")
+        .arg("--sandbox=succeeded")
+        .run();
     run.assert_code(0);
     run.assert_output("status", "succeeded");
     run.assert_stdout_has("step Certification: complete");
     run.assert_summary_has("| Live | complete |");
 
-    let run = step().github().arg("--sandbox=failed").run();
+    let run = step()
+        .github()
+        .input("api", "cpp")
+        .arg("--sandbox=failed")
+        .run();
     run.assert_code(1);
     run.assert_output("status", "failed");
     run.assert_output("failed-step", "certification");
@@ -231,7 +241,7 @@ fn sandbox_runs_the_whole_flow_without_credentials() {
     );
 
     // As the README runs it: no inputs, and it ends at the ready preview.
-    let run = step().github().arg("--sandbox=preview-ready").run();
+    let run = step().github().arg("--sandbox").run();
     run.assert_code(0);
     run.assert_output("status", "preview-ready");
 }

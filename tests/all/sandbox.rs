@@ -263,3 +263,24 @@ fn every_command_runs_in_the_sandbox_with_either_api() {
         }
     }
 }
+
+#[test]
+fn a_wait_past_signoff_says_once_that_go_live_is_pending() {
+    let run = step()
+        .github()
+        .input("api", "cpp")
+        .input("wait-until", "complete")
+        .input("timeout", "3s")
+        .arg("--sandbox=preview-ready")
+        .run();
+    run.assert_code(0);
+    run.assert_output("status", "running");
+    let told = "the preview is ready; go-live is pending";
+    assert_eq!(run.stdout.matches(told).count(), 1, "{}", run.dump());
+    run.assert_stdout_has("run command: go-live");
+    // With the default wait-until the run ends there instead, and has nothing to say.
+    let run = step().input("api", "cpp").arg("--sandbox").run();
+    run.assert_code(0);
+    run.assert_stderr_has("publish-offer: preview-ready after");
+    run.assert_stderr_lacks(told);
+}
