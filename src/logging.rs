@@ -244,6 +244,9 @@ pub fn init(environment: &Environment) {
         .with_target(false)
         .without_time()
         .with_ansi(false)
+        // The builder stops at INFO unless told otherwise, and the filter below could then
+        // only narrow it: `RUST_LOG=debug` printed nothing more.
+        .with_max_level(tracing::Level::TRACE)
         .finish()
         .with(filter)
         .try_init();

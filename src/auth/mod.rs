@@ -269,6 +269,15 @@ impl Tokens {
         // While the current token is valid, an early refresh is tried once, without retries: if
         // it fails the current token serves, and the next call tries again.
         let fetch_deadline = if stale.is_some() { now } else { deadline };
+        tracing::debug!(
+            "{} a token for {}",
+            if stale.is_some() {
+                "refreshing, early and once,"
+            } else {
+                "requesting"
+            },
+            audience.resource
+        );
 
         match self.source.fetch(http, audience, fetch_deadline).await {
             Ok(fresh) => {
