@@ -160,14 +160,18 @@ impl Sandbox {
         set(inputs, "tenant-id", TENANT);
         set(inputs, "client-id", "00000000-0000-0000-0000-00000000cafe");
         set(inputs, "client-secret", "sandbox-client-secret");
-        // The user's ids when given (a half-given pair is refused as in a real run); the
-        // sandbox's own when none. `wait` needs none: the operation URL says everything.
+        // The user's ids when given, the sandbox's own for any not given (one of the pair
+        // alone is fine: the other is the default). `wait` needs none: the operation URL says
+        // everything.
         let is_wait = inputs
             .get("command")
             .is_some_and(|command| command.value.eq_ignore_ascii_case("wait"));
-        if !is_wait && inputs.get("offer-id").is_none() && inputs.get("publisher-id").is_none() {
-            set(inputs, "publisher-id", PUBLISHER);
-            set(inputs, "offer-id", OFFER);
+        if !is_wait {
+            for (name, default) in [("publisher-id", PUBLISHER), ("offer-id", OFFER)] {
+                if inputs.get(name).is_none() {
+                    set(inputs, name, default);
+                }
+            }
         }
         if inputs.get("poll-interval").is_none() {
             set(inputs, "poll-interval", "500ms");

@@ -284,3 +284,28 @@ fn a_wait_past_signoff_says_once_that_go_live_is_pending() {
     run.assert_stderr_has("publish-offer: preview-ready after");
     run.assert_stderr_lacks(told);
 }
+
+#[test]
+fn one_id_alone_takes_the_sandbox_default_for_the_other() {
+    let run = step()
+        .env("MARKETPLACE_OFFER_ID", "fabrikam-vm")
+        .arg("--sandbox")
+        .run();
+    run.assert_code(0);
+    run.assert_stderr_has("publishing offer contoso/fabrikam-vm");
+    let run = step()
+        .env("MARKETPLACE_PUBLISHER_ID", "fabrikam")
+        .env("MARKETPLACE_API", "cpp")
+        .arg("--sandbox")
+        .run();
+    run.assert_code(0);
+    run.assert_stderr_has("publishing offer fabrikam/contoso-sandbox-vm");
+}
+
+#[test]
+fn a_sandbox_run_given_no_secret_does_not_claim_one() {
+    let run = step().arg("--sandbox").run();
+    run.assert_code(0);
+    run.assert_stderr_has("authenticating with the sandbox's credentials");
+    run.assert_stderr_lacks("authenticating with secret");
+}
