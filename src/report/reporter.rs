@@ -228,6 +228,8 @@ impl Reporter {
         if let Some(live) = self.live.take() {
             live.finish();
         }
+        // The warnings held back happened before the end: told before it is.
+        crate::logging::flush_repeats();
         let values = self.outputs(outcome);
 
         let (annotations, dropped) = annotations::select(outcome);

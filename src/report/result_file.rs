@@ -96,12 +96,12 @@ mod duration_tests {
 
     #[test]
     fn durations_are_rounded_to_the_millisecond() {
-        let elapsed = std::time::Duration::from_nanos(1_504_653_441);
+        let elapsed = Duration::from_nanos(1_504_653_441);
         assert_eq!(
             serde_json::to_string(&json!(seconds_to_the_millisecond(elapsed))).ok(),
             Some("1.505".to_owned())
         );
-        let elapsed = std::time::Duration::from_millis(90_000);
+        let elapsed = Duration::from_millis(90_000);
         assert_eq!(seconds_to_the_millisecond(elapsed), 90.0);
     }
 }
