@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tracing_subscriber::filter::Targets;
@@ -333,6 +333,7 @@ mod tests {
 
     /// The repeats are the process's: the tests that count them take turns.
     static REPEATS_IN_USE: Mutex<()> = Mutex::new(());
+    use std::sync::PoisonError;
 
     #[test]
     fn held_repeats_are_told_before_the_next_warning() {
