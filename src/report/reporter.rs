@@ -243,6 +243,12 @@ impl Reporter {
             self.links(state);
         }
         self.line(&progress::closing_line(outcome, self.elapsed()));
+        if outcome.status == crate::outcome::Status::Running
+            && let Some(url) = outcome.operation.as_ref().and_then(|op| op.url.as_ref())
+            && let Some(command) = self.sink.follow_up(url.as_str())
+        {
+            self.line(&command);
+        }
 
         let markdown = summary::render(
             &summary::Context {

@@ -25,6 +25,13 @@ pub trait CiSink {
         false
     }
 
+    /// How a person follows an operation still running, when the system has no outputs for a
+    /// later step to read: a shell command to run (plain). `None` in CI, where the
+    /// `operation-url` output is what a later step passes on.
+    fn follow_up(&self, _operation_url: &str) -> Option<String> {
+        None
+    }
+
     /// The command that hides `value` in the log from now on, if the system has one.
     fn mask_command(&self, _value: &str) -> Option<Command> {
         None

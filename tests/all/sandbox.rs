@@ -309,3 +309,37 @@ fn a_sandbox_run_given_no_secret_does_not_claim_one() {
     run.assert_stderr_has("authenticating with the sandbox's credentials");
     run.assert_stderr_lacks("authenticating with secret");
 }
+
+#[test]
+fn outside_ci_the_follow_up_is_a_command_to_run() {
+    let run = step()
+        .env("MARKETPLACE_TIMEOUT", "0")
+        .arg("--sandbox")
+        .run();
+    run.assert_code(0);
+    let command = run
+        .stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("publish-offer: to follow it, run: "))
+        .unwrap_or_else(|| panic!("no follow-up command\n{}", run.dump()));
+    let words: Vec<&str> = command.split(' ').collect();
+    assert_eq!(words.len(), 3, "{command}");
+    assert_eq!(words[0], "MARKETPLACE_COMMAND=wait");
+    assert_eq!(words[2], "publish-offer");
+    let url = words[1]
+        .strip_prefix("MARKETPLACE_OPERATION_URL='")
+        .and_then(|rest| rest.strip_suffix('\''))
+        .unwrap_or_else(|| panic!("not one quoted word: {command}"));
+    // Run as printed (in the sandbox, which finds the same operation).
+    let followed = step()
+        .env("MARKETPLACE_COMMAND", "wait")
+        .env("MARKETPLACE_OPERATION_URL", url)
+        .arg("--sandbox")
+        .run();
+    followed.assert_code(0);
+    followed.assert_stderr_has("publish-offer: succeeded after");
+    // In CI the operation-url output is what a later step reads: no shell command.
+    let run = step().github().input("timeout", "0").arg("--sandbox").run();
+    run.assert_code(0);
+    run.assert_stdout_lacks("to follow it, run:");
+}
