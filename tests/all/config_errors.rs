@@ -557,3 +557,18 @@ fn a_misspelled_variable_is_warned_about_once_in_every_mode_and_never_fails() {
             .assert_stderr_lacks("97m");
     }
 }
+
+#[test]
+fn several_bad_inputs_are_listed_one_per_line_in_the_summary() {
+    let server = FakeServer::start();
+    let run = step()
+        .github()
+        .against(&server)
+        .input("timeout", "30")
+        .input("on-timeout", "explode")
+        .run();
+    run.assert_code(2);
+    run.assert_summary_has("**invalid input**:\n\n- timeout (INPUT\\_TIMEOUT='30')")
+        .assert_summary_has("\n- on-timeout (INPUT\\_ON-TIMEOUT='explode')");
+    assert!(server.requests().is_empty());
+}
