@@ -70,7 +70,8 @@ impl Scenario {
         match self {
             Scenario::Succeeded => {
                 "every step completes, as if someone went live during the run (CPP, with \
-                 wait-until: complete); status, validate: the offer is live"
+                 wait-until: complete); status, validate: the offer is live; go-live: refused, \
+                 no preview waits"
             }
             Scenario::Failed => {
                 "certification fails with the portal's kind of messages; go-live: the live step fails"
@@ -206,7 +207,22 @@ fn existing_operations(scenario: Scenario, inputs: &MergedInputs) -> Vec<(Operat
         .and_then(|url| Url::parse(&url.value).ok())
         .and_then(|url| operation_id(&url));
     let id = || given_id.clone().unwrap_or_else(new_id);
+    let live_already = || {
+        if ingestion {
+            let mut live = go_live(new_id(), End::Complete);
+            live.number = 2;
+            vec![
+                (publish(true, new_id(), End::Complete), long_ago),
+                (live, long_ago),
+            ]
+        } else {
+            vec![(publish(false, id(), End::Complete), long_ago)]
+        }
+    };
     match command.as_str() {
+        // With `succeeded` the offer is live already and no preview waits: go-live is refused,
+        // as the service refuses it.
+        "go-live" if scenario == Scenario::Succeeded => live_already(),
         "go-live" => vec![(preview_ready(ingestion, id()), long_ago)],
         "cancel" => {
             let end = match scenario {
@@ -216,14 +232,7 @@ fn existing_operations(scenario: Scenario, inputs: &MergedInputs) -> Vec<(Operat
             vec![(publish(ingestion, id(), end), STEP_TIME * 3 / 2)]
         }
         "status" | "validate" => match scenario {
-            Scenario::Succeeded if ingestion => {
-                let mut live = go_live(new_id(), End::Complete);
-                live.number = 2;
-                vec![
-                    (publish(true, new_id(), End::Complete), long_ago),
-                    (live, long_ago),
-                ]
-            }
+            Scenario::Succeeded => live_already(),
             _ => vec![(
                 publish(ingestion, id(), end_of_publish(scenario, ingestion)),
                 long_ago,

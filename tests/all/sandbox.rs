@@ -238,7 +238,6 @@ fn every_command_runs_in_the_sandbox_with_either_api() {
         started.assert_output("status", "running");
         let url = started.output("operation-url");
         for (command, status) in [
-            ("go-live", "succeeded"),
             ("status", "succeeded"),
             ("validate", "succeeded"),
             ("wait", "succeeded"),
@@ -261,6 +260,20 @@ fn every_command_runs_in_the_sandbox_with_either_api() {
                 run.dump()
             );
         }
+        // Go-live: from the ready preview it goes live; with the offer live already and no
+        // preview waiting, it is refused before anything is started.
+        let run = step()
+            .github()
+            .input("api", api)
+            .input("command", "go-live")
+            .arg("--sandbox")
+            .run();
+        run.assert_code(0);
+        run.assert_output("status", "succeeded");
+        let run = sandbox().input("command", "go-live").run();
+        run.assert_code(1);
+        run.assert_output("status", "rejected");
+        run.assert_stdout_has("go-live is possible once a publish has reached preview-ready");
     }
 }
 
