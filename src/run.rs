@@ -41,9 +41,10 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
     let configuration = config::read(&inputs, &environment);
     let mut reporter = report::setup(&configuration.reporting, &environment);
     reporter.count_from(started);
-    for warning in &configuration.unknown {
-        tracing::warn!("{warning}");
-    }
+    configuration
+        .unknown
+        .iter()
+        .for_each(|warning| tracing::warn!("{warning}"));
     let settings = match configuration.settings {
         Ok(settings) => settings,
         Err(error) => return invalid_input(&mut reporter, &error),
@@ -66,14 +67,8 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
         &mut reporter,
         &environment,
     );
-    let api = Api::new(
-        http,
-        Tokens::new(token_source(
-            &settings,
-            &reporter,
-            running_sandbox.is_some(),
-        )),
-    );
+    let tokens = token_source(&settings, &reporter, running_sandbox.is_some());
+    let api = Api::new(http, Tokens::new(tokens));
     let backend = match interrupt
         .guard(choose_backend(&settings, &api, started))
         .await

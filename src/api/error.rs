@@ -5,9 +5,9 @@ pub use crate::transport::error::{ApiError, service_message};
 
 /// Help for a failed call to the CPP or product ingestion API: chosen here, where those calls are
 /// made, because only here is it known that a 401 means the service principal was refused.
-/// `resource` says which API was called: a 404 from CPP is most often an offer that lives in
+/// `on_cpp`: the call went to the CPP API, where a 404 is most often an offer that lives in
 /// Partner Center only.
-pub fn api_help(error: &ApiError, resource: &str) -> Option<String> {
+pub fn api_help(error: &ApiError, on_cpp: bool) -> Option<String> {
     match error {
         ApiError::Status { status: 401, .. } => Some(
             "the token was refused: check that the client secret (or federated credential) \
@@ -21,7 +21,7 @@ pub fn api_help(error: &ApiError, resource: &str) -> Option<String> {
              role, and check publisher-id"
                 .to_owned(),
         ),
-        ApiError::Status { status: 404, .. } if resource == crate::api::cpp::RESOURCE => Some(
+        ApiError::Status { status: 404, .. } if on_cpp => Some(
             "check publisher-id and offer-id (and api-url); an offer created in Partner Center \
              is not in the Cloud Partner Portal API: use api: ingestion (or auto, the default)"
                 .to_owned(),
