@@ -424,3 +424,34 @@ fn long_service_text_never_makes_a_long_log_line() {
         );
     }
 }
+
+#[test]
+fn plain_mode_writes_every_diagnostic_to_stderr_and_ci_commands_stay_on_stdout() {
+    let failing = || {
+        let server = FakeServer::start();
+        server.tokens().publish_accepted().operation(vec![operation(
+            "failed",
+            json!([{"id": "cert", "stepName": "Certification", "status": "failed",
+                    "messages": [{"messageHtml": "<p>disk full</p>", "level": "error"}]}]),
+        )]);
+        server
+    };
+    // Plain: stdout is left to what a script reads; errors, steps, INFO and the closing line
+    // are on stderr.
+    let server = failing();
+    let run = step().against(&server).run();
+    run.assert_code(1);
+    assert_eq!(run.stdout, "", "{}", run.dump());
+    run.assert_stderr_has("error: Certification: disk full")
+        .assert_stderr_has("  step Certification: failed")
+        .assert_stderr_has(" INFO reporting to plain")
+        .assert_stderr_has("publish-offer: failed after");
+    // GitHub: the runner parses its commands on stdout, with the run's lines between them.
+    let server = failing();
+    let run = step().github().against(&server).run();
+    run.assert_code(1);
+    run.assert_stdout_has("::error title=Certification::disk full")
+        .assert_stdout_has("publish-offer: failed after")
+        .assert_stderr_lacks("::error")
+        .assert_stderr_has(" INFO reporting to GitHub Actions");
+}
