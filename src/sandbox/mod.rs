@@ -102,10 +102,11 @@ pub fn list() -> String {
         "\nEvery command runs against the sandbox; set it as in a real run:\n\
          \x20 MARKETPLACE_COMMAND=status publish-offer --sandbox=preview-ready\n\
          \x20 MARKETPLACE_COMMAND=go-live publish-offer --sandbox\n\
-         \x20 MARKETPLACE_COMMAND=cancel publish-offer --sandbox\n\
+         \x20 MARKETPLACE_API=cpp MARKETPLACE_COMMAND=cancel publish-offer --sandbox\n\
          \x20 MARKETPLACE_COMMAND=wait MARKETPLACE_OPERATION_URL=<operation-url of a sandbox publish> \
          publish-offer --sandbox\n\
-         Add MARKETPLACE_API=ingestion for the product ingestion API. The publisher and offer ids\n\
+         api: auto (the default) finds the offer in the product ingestion API; add\n\
+         MARKETPLACE_API=cpp for the Cloud Partner Portal API. The publisher and offer ids\n\
          are yours (contoso/contoso-sandbox-vm when unset); credentials and URLs are the sandbox's.\n",
     );
     text
