@@ -42,7 +42,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, Str
                     ));
                 }
                 Invocation::Run {
-                    sandbox: Some(Scenario::Succeeded),
+                    sandbox: Some(Scenario::DEFAULT),
                 }
             }
             _ => match arg.strip_prefix("--sandbox=") {

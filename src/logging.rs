@@ -146,7 +146,12 @@ fn event_line(event: &str, now: Instant) -> Option<String> {
     // secret whole that was split before.
     let line = secret::redact(&inert_whole_line(event)).into_owned();
     if line.trim_start().starts_with("WARN") {
-        admit(&line, now)
+        // The repeats held back are told before a new warning, not at the end of the run:
+        // "3 more like it ... retrying in 6s" came after "not retrying: tried 5 times".
+        let line = admit(&line, now)?;
+        let mut lines = held_back();
+        lines.push(line);
+        Some(lines.join("\n"))
     } else {
         Some(line)
     }
@@ -164,8 +169,12 @@ pub fn stderr_line(text: &str) {
     });
 }
 
-/// Tells how many times each warning held back came again. Called once, at the end of the run.
+/// Tells how many times each warning held back came again: before the run's last lines, and at
+/// the very end. Nothing before [`init`] (the unit tests of the reporter share the counts).
 pub fn flush_repeats() {
+    if STDERR_COLOUR.get().is_none() {
+        return;
+    }
     for line in held_back() {
         stderr_line(&line);
     }
@@ -244,6 +253,9 @@ pub fn init(environment: &Environment) {
         .with_target(false)
         .without_time()
         .with_ansi(false)
+        // The builder stops at INFO unless told otherwise, and the filter below could then
+        // only narrow it: `RUST_LOG=debug` printed nothing more.
+        .with_max_level(tracing::Level::TRACE)
         .finish()
         .with(filter)
         .try_init();
@@ -311,6 +323,7 @@ mod tests {
         fn log_lines_hold_no_command(
             event in "( INFO | WARN |ERROR )?([ \\t\u{a0}\u{200b}\n\r]|::|##\\[|##vso\\[|\\]|error|add-mask|task\\.complete|\\PC){0,40}"
         ) {
+            let _turn = REPEATS_IN_USE.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(line) = event_line(&event, Instant::now()) {
                 prop_assert!(runner_parsers::github_commands(&line).is_empty(), "{:?}", line);
                 prop_assert!(runner_parsers::azure_commands(&line).is_empty(), "{:?}", line);
@@ -318,8 +331,38 @@ mod tests {
         }
     }
 
+    /// The repeats are the process's: the tests that count them take turns.
+    static REPEATS_IN_USE: Mutex<()> = Mutex::new(());
+    use std::sync::PoisonError;
+
+    #[test]
+    fn held_repeats_are_told_before_the_next_warning() {
+        let _turn = REPEATS_IN_USE
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let start = Instant::now();
+        let retry = " WARN order-test: HTTP 503; retrying in 1s";
+        assert_eq!(event_line(retry, start).as_deref(), Some(retry));
+        for seconds in 2..=4 {
+            let later = format!(" WARN order-test: HTTP 503; retrying in {seconds}s");
+            assert_eq!(event_line(&later, start), None);
+        }
+        let gave_up = " WARN order-test: HTTP 503; not retrying: tried 5 times";
+        assert_eq!(
+            event_line(gave_up, start).as_deref(),
+            Some(
+                " WARN 3 more like it, not printed; the last: order-test: HTTP 503; retrying in \
+                 4s\n WARN order-test: HTTP 503; not retrying: tried 5 times"
+            )
+        );
+        assert!(held_back().is_empty());
+    }
+
     #[test]
     fn identical_warnings_are_counted_not_repeated() {
+        let _turn = REPEATS_IN_USE
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let start = Instant::now();
         let line = " WARN unit-test warning: service busy; still waiting";
         assert_eq!(admit(line, start).as_deref(), Some(line));

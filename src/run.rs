@@ -23,7 +23,7 @@ use crate::transport::{HttpClient, SetupError};
 pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option<Scenario>) -> u8 {
     let started = Instant::now();
     let mut inputs = merge_inputs(&environment);
-    let _sandbox = match sandbox {
+    let running_sandbox = match sandbox {
         Some(scenario) => match Sandbox::start(scenario, &inputs).await {
             Ok(sandbox) => {
                 sandbox.configure(&mut inputs);
@@ -41,6 +41,10 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
     let configuration = config::read(&inputs, &environment);
     let mut reporter = report::setup(&configuration.reporting, &environment);
     reporter.count_from(started);
+    configuration
+        .unknown
+        .iter()
+        .for_each(|warning| tracing::warn!("{warning}"));
     let settings = match configuration.settings {
         Ok(settings) => settings,
         Err(error) => return invalid_input(&mut reporter, &error),
@@ -63,10 +67,8 @@ pub async fn run(environment: Environment, interrupt: Interrupt, sandbox: Option
         &mut reporter,
         &environment,
     );
-    let api = Api::new(
-        http,
-        token_cache(token_source(&settings, &reporter), &environment),
-    );
+    let tokens = token_source(&settings, &reporter, running_sandbox.is_some());
+    let api = Api::new(http, token_cache(tokens, &environment));
     let backend = match interrupt
         .guard(choose_backend(&settings, &api, started))
         .await
@@ -103,13 +105,18 @@ fn finish(reporter: &mut Reporter, outcome: &Outcome) -> u8 {
 }
 
 /// Where tokens come from, as the log says at the start (with a warning when the wait may
-/// outlive the credential).
-fn token_source(settings: &Settings, reporter: &Reporter) -> TokenSource {
+/// outlive the credential). In the sandbox the credentials are the sandbox's own: a user who
+/// gave no secret is not told of one.
+fn token_source(settings: &Settings, reporter: &Reporter, sandbox: bool) -> TokenSource {
     let source = TokenSource::new(settings.credential.clone(), settings.authority_host.clone());
-    tracing::info!(
-        "reporting to {}; authenticating with {}",
-        reporter.sink_name(),
+    let described = if sandbox {
+        "the sandbox's credentials (no secret of yours is used)".to_owned()
+    } else {
         source.describe()
+    };
+    tracing::info!(
+        "reporting to {}; authenticating with {described}",
+        reporter.sink_name()
     );
     if let Some(warning) = source.lifetime_warning(settings.timeout) {
         tracing::warn!("{warning}");

@@ -59,7 +59,10 @@ impl Api {
     ) -> Result<T, ApiError> {
         self.call_unexplained(audience, request, deadline, read)
             .await
-            .map_err(|error| error.with_help(api_help))
+            .map_err(|error| {
+                let on_cpp = audience.resource == cpp::RESOURCE;
+                error.with_help(|error| api_help(error, on_cpp))
+            })
     }
 
     async fn call_unexplained<T>(

@@ -303,8 +303,29 @@ impl Tokens {
         // While the current token is valid, an early refresh is tried once, without retries: if
         // it fails the current token serves, and the next call tries again.
         let fetch_deadline = if stale.is_some() { now } else { deadline };
+        tracing::debug!(
+            "{} a token for {}",
+            if stale.is_some() {
+                "refreshing, early and once,"
+            } else {
+                "requesting"
+            },
+            audience.resource
+        );
 
-        match self.source.fetch(http, audience, fetch_deadline).await {
+        let fetched = self.source.fetch(http, audience, fetch_deadline).await;
+        self.take(audience, stale, fetched)
+    }
+
+    /// What a fetch comes to: the fresh token (cached), or the current one while it is valid
+    /// when the fetch failed or brought a token too short-lived to use.
+    fn take(
+        &self,
+        audience: &Audience,
+        stale: Option<(Secret, Option<Instant>)>,
+        fetched: Result<AccessToken, ApiError>,
+    ) -> Result<Secret, ApiError> {
+        match fetched {
             Ok(fresh)
                 if fresh
                     .expires_in

@@ -12,7 +12,7 @@ use crate::config::{Command, Settings};
 use crate::interrupt::Interrupt;
 use crate::outcome::{ExitPolicy, Outcome, Status};
 use crate::report::Reporter;
-use crate::wait::{Ended, Plan, wait};
+use crate::wait::{Ended, Plan, WaitUntil, wait};
 
 /// Calls that start or prepare an operation retry at least this long, even with `timeout: 0`.
 const MIN_CALL_BUDGET: Duration = Duration::from_secs(60);
@@ -77,8 +77,15 @@ impl Context<'_> {
             record,
             ..
         } = self;
+        // A go-live's own operation is past sign-off already: only a publish (or a wait on
+        // one) can stop there for a person.
+        let past_signoff = plan.wait_until == WaitUntil::Complete
+            && matches!(self.settings.command, Command::Publish | Command::Wait);
         wait(backend, handle, plan, &mut |state| {
             record.read(reporter, state);
+            if past_signoff {
+                record.past_signoff(reporter, state);
+            }
         })
         .await
     }

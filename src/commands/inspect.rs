@@ -48,8 +48,15 @@ pub async fn status(context: &mut Context<'_>) -> Outcome {
     };
     context.record.read(context.reporter, &state);
     let status = offer_status(&state);
+    // CPP says `running` for an operation that waits at sign-off: the note says what the
+    // status means, not a word that contradicts it.
+    let note = if status == Status::PreviewReady {
+        "the preview is ready and go-live is pending; go live with command: go-live".to_owned()
+    } else {
+        format!("the offer's status is {}", state.status_text)
+    };
     Outcome {
-        note: Some(format!("the offer's status is {}", state.status_text)),
+        note: Some(note),
         offer_status: Some(state.status_text.clone()),
         state: Some(state),
         ..context.outcome(status)

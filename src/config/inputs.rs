@@ -231,9 +231,9 @@ pub const INPUTS: &[InputSpec] = &[
         kind: Kind::Choice(&WAIT_UNTIL),
         ..input(
             "wait-until",
-            Some("complete"),
+            Some("preview"),
             "",
-            "complete: until the operation ends; preview: succeed as soon as the preview is ready (go-live pending)",
+            "preview: succeed as soon as the preview is ready (what a publish reaches by itself; go-live pending); complete: until the operation ends, which for a publish needs someone to go live",
         )
     },
     InputSpec {
@@ -285,9 +285,9 @@ pub const INPUTS: &[InputSpec] = &[
         kind: Kind::Choice(&APIS),
         ..input(
             "api",
-            Some("cpp"),
+            Some("auto"),
             "",
-            "cpp (Cloud Partner Portal), ingestion (Partner Center product ingestion) or auto",
+            "auto: look the offer up in the product ingestion API (one request) and use it when found, CPP otherwise; cpp (Cloud Partner Portal, offers integrated before Partner Center) or ingestion (Partner Center product ingestion)",
         )
     },
     InputSpec {

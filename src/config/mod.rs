@@ -17,6 +17,7 @@ mod reporting;
 mod settings;
 #[cfg(test)]
 mod tests;
+mod unknown;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -197,6 +198,9 @@ impl Settings {
 pub struct Configuration {
     pub reporting: Reporting,
     pub settings: Result<Settings, ConfigError>,
+    /// A warning for each variable that looks like an input and is not one (a misspelling):
+    /// told, never a failure.
+    pub unknown: Vec<String>,
 }
 
 /// The one stage that checks every input: the reporting inputs (`ci`, `result-file`,
@@ -213,5 +217,6 @@ pub fn read(inputs: &MergedInputs, environment: &Environment) -> Configuration {
     Configuration {
         reporting,
         settings,
+        unknown: unknown::unknown_variables(environment),
     }
 }

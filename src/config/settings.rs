@@ -370,7 +370,7 @@ fn check_combinations(
     if api == ApiChoice::Auto && matches!(credential, Credential::AccessToken(_)) {
         check.record(check.invalid(
             "api",
-            "auto needs tokens for both APIs, and an access-token is for one: set api to cpp or ingestion",
+            "auto (the default) needs tokens for both APIs, and an access-token is for one: set api to cpp or ingestion",
         ));
     }
     let cancels = waiting.cancel_on_timeout || waiting.cancel_on_interrupt;

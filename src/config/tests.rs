@@ -39,7 +39,9 @@ fn defaults() {
     assert_eq!(settings.command, Command::Publish);
     assert_eq!(settings.timeout, Duration::from_secs(3600));
     assert_eq!(settings.poll_interval, Duration::from_secs(30));
-    assert_eq!(settings.wait_until, WaitUntil::Complete);
+    // What a publish reaches by itself, on whichever API the offer is found.
+    assert_eq!(settings.wait_until, WaitUntil::Preview);
+    assert_eq!(settings.api, ApiChoice::Auto);
     assert_eq!(settings.on_timeout, OnTimeout::Warn);
     assert_eq!(settings.api_url.as_str(), "https://cloudpartner.azure.com/");
     assert_eq!(
@@ -58,6 +60,7 @@ fn defaults() {
 fn debug_of_settings_hides_credentials() {
     let mut pairs = base();
     pairs.push(("INPUT_ACCESS-TOKEN", "token-value-that-is-secret"));
+    pairs.push(("INPUT_API", "cpp"));
     let settings = settings_from(&pairs).expect("valid");
     let debug = format!("{settings:?}");
     assert!(!debug.contains("token-value-that-is-secret"), "{debug}");
@@ -177,6 +180,7 @@ fn missing_credentials_say_what_to_set() {
 fn access_token_wins_and_bearer_prefix_is_dropped() {
     let mut pairs = base();
     pairs.push(("INPUT_ACCESS-TOKEN", "Bearer abc.def.ghi"));
+    pairs.push(("INPUT_API", "cpp"));
     let settings = settings_from(&pairs).expect("valid");
     match settings.credential {
         Credential::AccessToken(token) => assert_eq!(token.expose(), "abc.def.ghi"),

@@ -1,6 +1,6 @@
 //! A live display for someone running the binary by hand in a terminal: a spinner with the
 //! current step, the time elapsed and the time left, redrawn while the run waits. Never in CI
-//! logs, where it would be noise: it is used only when stdout is a terminal and no CI system is
+//! logs, where it would be noise: it is used only when stderr is a terminal and no CI system is
 //! detected.
 //!
 //! While it shows, every other line goes above it: the run's own lines through [`Live::println`],
@@ -21,9 +21,10 @@ pub struct Live {
 }
 
 impl Live {
-    /// Whether a person is watching: stdout is a terminal and no CI system says it runs this.
+    /// Whether a person is watching: stderr, where the plain mode's lines go, is a terminal and
+    /// no CI system says it runs this.
     pub fn wanted(environment: &Environment) -> bool {
-        std::io::stdout().is_terminal()
+        std::io::stderr().is_terminal()
             && !environment.is_true("CI")
             && environment.get("TERM") != Some("dumb")
     }
@@ -47,7 +48,7 @@ impl Live {
         .with_key("remaining", remaining)
         .with_key("elapsed_human", elapsed);
         let target = ProgressDrawTarget::term_like_with_hz(
-            Box::new(ShortOfTheEdge::new(console::Term::stdout())),
+            Box::new(ShortOfTheEdge::new(console::Term::stderr())),
             20,
         );
         let bar = ProgressBar::with_draw_target(None, target).with_style(style);
@@ -64,7 +65,7 @@ impl Live {
 
     /// What the run is doing, cut so that the display stays shorter than the terminal is wide.
     pub fn set_status(&self, status: String) {
-        let room = usize::from(console::Term::stdout().size().1)
+        let room = usize::from(console::Term::stderr().size().1)
             .saturating_sub(40)
             .max(10);
         let status = if status.chars().count() > room {

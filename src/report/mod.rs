@@ -4,7 +4,7 @@
 //!
 //! The files: [`sink`] (the trait each CI system implements) and the sinks ([`github`],
 //! [`azure`], [`gitlab`], [`plain`]); [`output`] (the step outputs and their values); [`reporter`]
-//! (what is said, and the two doors to stdout); [`setup()`] (choosing the sink from the inputs);
+//! (what is said, and the two doors to the log); [`setup()`] (choosing the sink from the inputs);
 //! [`command`] and [`escape`] (the runners' command lines), `annotations`, [`summary`],
 //! [`result_file`], [`files`], [`live`] and [`last_words`] (after a panic).
 //!

@@ -82,6 +82,12 @@ pub fn colourise(line: &str) -> Cow<'_, str> {
     Cow::Borrowed(line)
 }
 
+/// `text` as one POSIX shell word: in single quotes, each `'` written `'\''`. Nothing inside
+/// single quotes is special to the shell, so a URL from the service runs as data only.
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
 /// `error: title: first line`, further lines marked `  | `; every line made inert.
 pub fn plain_annotation(annotation: &Annotation) -> String {
     let label = match annotation.severity {
@@ -113,6 +119,17 @@ pub fn plain_annotation(annotation: &Annotation) -> String {
 impl CiSink for Plain {
     fn name(&self) -> &'static str {
         "plain"
+    }
+
+    fn lines_on_stderr(&self) -> bool {
+        true
+    }
+
+    fn follow_up(&self, operation_url: &str) -> Option<String> {
+        Some(format!(
+            "publish-offer: to follow it, run: MARKETPLACE_COMMAND=wait MARKETPLACE_OPERATION_URL={} publish-offer",
+            shell_quote(operation_url)
+        ))
     }
 
     fn set_output(&mut self, _name: Output, _value: &str) -> Result<Option<Command>, FileError> {
@@ -195,6 +212,15 @@ mod tests {
             annotation("Certification", "Certificationless disk"),
             "error: Certification: Certificationless disk"
         );
+    }
+
+    #[test]
+    fn a_follow_up_url_is_one_shell_word() {
+        assert_eq!(
+            shell_quote("https://api.example/op?a=1&b=$(rm -rf ~)`x`"),
+            "'https://api.example/op?a=1&b=$(rm -rf ~)`x`'"
+        );
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! What the run reports and where: the two doors to stdout (`line` for text, `command` for a
-//! [`Command`]), the outputs, and the end of the run (annotations, summary, result file). The
+//! What the run reports and where: the two doors to the log (`line` for text, `command` for a
+//! [`Command`]; stdout, or stderr in plain mode where there are no commands), the outputs, and the end of the run (annotations, summary, result file). The
 //! progress lines of a wait are in `reporter/progress.rs`.
 
 mod progress;
@@ -25,7 +25,8 @@ use crate::text::inert_whole_line;
 /// even an invalid input is reported the CI system's way.
 pub struct Reporter {
     sink: Box<dyn CiSink>,
-    /// Stdout; the tests of report/ put a buffer here to read back exactly what is written.
+    /// Stdout, or stderr for a sink whose lines go there (plain); the tests of report/ put a
+    /// buffer here to read back exactly what is written.
     pub(super) out: Box<dyn Write>,
     started: Instant,
     /// `contoso/contoso-offer`, or the operation URL for `wait`.
@@ -54,9 +55,14 @@ const ESCAPES: [secret::Escape; 6] = [
 impl Reporter {
     pub fn new(sink: Box<dyn CiSink>, result_file: Option<PathBuf>) -> Self {
         secret::redact_escaped_forms(&ESCAPES);
+        let out: Box<dyn Write> = if sink.lines_on_stderr() {
+            Box::new(io::stderr())
+        } else {
+            Box::new(io::stdout())
+        };
         Reporter {
             sink,
-            out: Box::new(io::stdout()),
+            out,
             started: Instant::now(),
             subject: String::new(),
             command: "publish",
@@ -225,6 +231,8 @@ impl Reporter {
         if let Some(live) = self.live.take() {
             live.finish();
         }
+        // The warnings held back happened before the end: told before it is.
+        crate::logging::flush_repeats();
         let values = self.outputs(outcome);
 
         let (annotations, dropped) = annotations::select(outcome);
@@ -238,6 +246,12 @@ impl Reporter {
             self.links(state);
         }
         self.line(&progress::closing_line(outcome, self.elapsed()));
+        if outcome.status == crate::outcome::Status::Running
+            && let Some(url) = outcome.operation.as_ref().and_then(|op| op.url.as_ref())
+            && let Some(command) = self.sink.follow_up(url.as_str())
+        {
+            self.line(&command);
+        }
 
         let markdown = summary::render(
             &summary::Context {

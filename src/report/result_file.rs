@@ -76,9 +76,32 @@ pub fn render(outcome: &Outcome, outputs: &[(Output, String)], elapsed: Duration
             "help": problem.help,
         })),
         "note": outcome.note,
-        "durationSeconds": elapsed.as_secs_f64(),
+        "durationSeconds": seconds_to_the_millisecond(elapsed),
     });
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_else(|_| "{}".to_owned());
     text.push('\n');
     text
+}
+
+/// Seconds rounded to the millisecond: `1.505`, not `1.5046534409999999`, which only says how
+/// floating point spells a nanosecond count.
+fn seconds_to_the_millisecond(elapsed: Duration) -> f64 {
+    let millis = (elapsed.as_secs_f64() * 1000.0).round();
+    millis / 1000.0
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_rounded_to_the_millisecond() {
+        let elapsed = Duration::from_nanos(1_504_653_441);
+        assert_eq!(
+            serde_json::to_string(&json!(seconds_to_the_millisecond(elapsed))).ok(),
+            Some("1.505".to_owned())
+        );
+        let elapsed = Duration::from_millis(90_000);
+        assert_eq!(seconds_to_the_millisecond(elapsed), 90.0);
+    }
 }

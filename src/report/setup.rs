@@ -39,7 +39,7 @@ pub fn setup(reporting: &Reporting, environment: &Environment) -> Reporter {
         CiSystem::GitLab => Box::new(gitlab::GitLab::new(reporting.dotenv_file.clone())),
         CiSystem::Plain => Box::new(plain::Plain::new(crate::environment::colour_wanted(
             environment,
-            io::stdout().is_terminal(),
+            io::stderr().is_terminal(),
         ))),
     };
     Reporter::new(sink, reporting.result_file.clone())

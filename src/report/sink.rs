@@ -17,6 +17,21 @@ pub trait CiSink {
     /// The system's name, for the log.
     fn name(&self) -> &'static str;
 
+    /// Whether the run's lines go to stderr: a system with no commands (plain) keeps stdout
+    /// for what a script reads, so every diagnostic goes to stderr. A CI system's lines stay on
+    /// stdout with its commands, which its runner parses there and which must stay in order
+    /// with them (a GitLab section, a GitHub group).
+    fn lines_on_stderr(&self) -> bool {
+        false
+    }
+
+    /// How a person follows an operation still running, when the system has no outputs for a
+    /// later step to read: a shell command to run (plain). `None` in CI, where the
+    /// `operation-url` output is what a later step passes on.
+    fn follow_up(&self, _operation_url: &str) -> Option<String> {
+        None
+    }
+
     /// The command that hides `value` in the log from now on, if the system has one.
     fn mask_command(&self, _value: &str) -> Option<Command> {
         None

@@ -122,7 +122,9 @@ fn explanation(md: &mut String, outcome: &Outcome) {
     if let Some(note) = &outcome.note {
         let _ = writeln!(md, "{}\n", markdown(note));
     }
-    if let Some(problem) = &outcome.problem {
+    if let Some(problem) = &outcome.problem
+        && !several_problems(md, problem)
+    {
         // The call is said once: bold where the message already names it.
         let _ = match crate::text::after_title(&problem.message, &problem.title) {
             Some(rest) => {
@@ -155,6 +157,28 @@ fn explanation(md: &mut String, outcome: &Outcome) {
             signal.name()
         );
     }
+}
+
+/// Several problems in one message (every bad input at once): one a line, as a list, not run
+/// together in a paragraph. False when the message is one line.
+fn several_problems(md: &mut String, problem: &crate::outcome::Problem) -> bool {
+    let lines: Vec<&str> = problem
+        .message
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    if lines.len() < 2 {
+        return false;
+    }
+    let _ = writeln!(md, "**{}**:\n", markdown(&problem.title));
+    for line in lines {
+        let _ = writeln!(md, "- {}", markdown(line));
+    }
+    md.push('\n');
+    if let Some(help) = &problem.help {
+        let _ = writeln!(md, "help: {}\n", markdown(help));
+    }
+    true
 }
 
 fn steps(md: &mut String, state: &OperationState) {

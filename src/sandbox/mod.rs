@@ -46,6 +46,9 @@ impl Scenario {
         Scenario::PreviewReady,
         Scenario::TimeLimit,
     ];
+    /// `--sandbox` alone: what a publish with the default inputs reaches by itself, the ready
+    /// preview; going live is a separate, deliberate run (`command: go-live`).
+    pub const DEFAULT: Scenario = Scenario::PreviewReady;
     pub const NAMES: [&'static str; 4] = ["succeeded", "failed", "preview-ready", "time-limit"];
 
     pub fn name(self) -> &'static str {
@@ -66,14 +69,16 @@ impl Scenario {
     fn description(self) -> &'static str {
         match self {
             Scenario::Succeeded => {
-                "(default) every step completes; status, validate: the offer is live"
+                "every step completes, as if someone went live during the run (CPP, with \
+                 wait-until: complete); status, validate: the offer is live; go-live: refused, \
+                 no preview waits"
             }
             Scenario::Failed => {
                 "certification fails with the portal's kind of messages; go-live: the live step fails"
             }
             Scenario::PreviewReady => {
-                "the publish stops at publisher sign-off (wait-until: preview by default); \
-                 status: the preview is ready"
+                "(default) the publish stops at publisher sign-off, where the run ends \
+                 (wait-until: preview, the default); go-live: goes live; status: the preview is ready"
             }
             Scenario::TimeLimit => {
                 "the operation never ends: the time limit (timeout, 5s unless given) passes; \
@@ -97,10 +102,11 @@ pub fn list() -> String {
         "\nEvery command runs against the sandbox; set it as in a real run:\n\
          \x20 MARKETPLACE_COMMAND=status publish-offer --sandbox=preview-ready\n\
          \x20 MARKETPLACE_COMMAND=go-live publish-offer --sandbox\n\
-         \x20 MARKETPLACE_COMMAND=cancel publish-offer --sandbox\n\
+         \x20 MARKETPLACE_API=cpp MARKETPLACE_COMMAND=cancel publish-offer --sandbox\n\
          \x20 MARKETPLACE_COMMAND=wait MARKETPLACE_OPERATION_URL=<operation-url of a sandbox publish> \
          publish-offer --sandbox\n\
-         Add MARKETPLACE_API=ingestion for the product ingestion API. The publisher and offer ids\n\
+         api: auto (the default) finds the offer in the product ingestion API; add\n\
+         MARKETPLACE_API=cpp for the Cloud Partner Portal API. The publisher and offer ids\n\
          are yours (contoso/contoso-sandbox-vm when unset); credentials and URLs are the sandbox's.\n",
     );
     text
@@ -156,19 +162,19 @@ impl Sandbox {
         set(inputs, "tenant-id", TENANT);
         set(inputs, "client-id", "00000000-0000-0000-0000-00000000cafe");
         set(inputs, "client-secret", "sandbox-client-secret");
-        // The user's ids when given (a half-given pair is refused as in a real run); the
-        // sandbox's own when none. `wait` on an operation URL needs none: the URL says
-        // everything; `wait` without one follows the offer's current operation.
+        // The user's ids when given, the sandbox's own for any not given (one of the pair
+        // alone is fine: the other is the default). `wait` on an operation URL needs none: the
+        // URL says everything; `wait` without one follows the offer's current operation.
         let is_wait_on_url = inputs.get("operation-url").is_some()
             && inputs
                 .get("command")
                 .is_some_and(|command| command.value.eq_ignore_ascii_case("wait"));
-        if !is_wait_on_url
-            && inputs.get("offer-id").is_none()
-            && inputs.get("publisher-id").is_none()
-        {
-            set(inputs, "publisher-id", PUBLISHER);
-            set(inputs, "offer-id", OFFER);
+        if !is_wait_on_url {
+            for (name, default) in [("publisher-id", PUBLISHER), ("offer-id", OFFER)] {
+                if inputs.get(name).is_none() {
+                    set(inputs, name, default);
+                }
+            }
         }
         if inputs.get("poll-interval").is_none() {
             set(inputs, "poll-interval", "500ms");
@@ -180,18 +186,14 @@ impl Sandbox {
             };
             set(inputs, "timeout", timeout);
         }
-        // The preview stays ready until someone goes live: only a wait until preview ends there.
-        if self.scenario == Scenario::PreviewReady && inputs.get("wait-until").is_none() {
-            set(inputs, "wait-until", "preview");
-        }
     }
 }
 
-/// Whether the run uses the product ingestion API (`auto` finds the offer there too).
+/// Whether the run uses the product ingestion API: `auto`, the default, finds the offer there.
 fn on_ingestion(inputs: &MergedInputs) -> bool {
-    inputs.get("api").is_some_and(|api| {
-        api.value.eq_ignore_ascii_case("ingestion") || api.value.eq_ignore_ascii_case("auto")
-    })
+    inputs
+        .get("api")
+        .is_none_or(|api| !api.value.eq_ignore_ascii_case("cpp"))
 }
 
 /// The operations the offer already has when the run starts, each with how long ago it started.
@@ -207,7 +209,22 @@ fn existing_operations(scenario: Scenario, inputs: &MergedInputs) -> Vec<(Operat
         .and_then(|url| Url::parse(&url.value).ok())
         .and_then(|url| operation_id(&url));
     let id = || given_id.clone().unwrap_or_else(new_id);
+    let live_already = || {
+        if ingestion {
+            let mut live = go_live(new_id(), End::Complete);
+            live.number = 2;
+            vec![
+                (publish(true, new_id(), End::Complete), long_ago),
+                (live, long_ago),
+            ]
+        } else {
+            vec![(publish(false, id(), End::Complete), long_ago)]
+        }
+    };
     match command.as_str() {
+        // With `succeeded` the offer is live already and no preview waits: go-live is refused,
+        // as the service refuses it.
+        "go-live" if scenario == Scenario::Succeeded => live_already(),
         "go-live" => vec![(preview_ready(ingestion, id()), long_ago)],
         "cancel" => {
             let end = match scenario {
@@ -217,14 +234,7 @@ fn existing_operations(scenario: Scenario, inputs: &MergedInputs) -> Vec<(Operat
             vec![(publish(ingestion, id(), end), STEP_TIME * 3 / 2)]
         }
         "status" | "validate" => match scenario {
-            Scenario::Succeeded if ingestion => {
-                let mut live = go_live(new_id(), End::Complete);
-                live.number = 2;
-                vec![
-                    (publish(true, new_id(), End::Complete), long_ago),
-                    (live, long_ago),
-                ]
-            }
+            Scenario::Succeeded => live_already(),
             _ => vec![(
                 publish(ingestion, id(), end_of_publish(scenario, ingestion)),
                 long_ago,

@@ -9,6 +9,7 @@ pub mod error;
 pub mod json;
 pub mod redirect;
 pub mod retry;
+mod trace;
 
 use std::error::Error;
 use std::path::Path;
@@ -306,8 +307,23 @@ impl HttpClient {
         };
 
         let transport = |error| transport_error(request.call, &error);
-        let mut response = builder.send().await.map_err(transport)?;
+        let sent = std::time::Instant::now();
+        let mut response = match builder.send().await {
+            Ok(response) => response,
+            Err(error) => {
+                let error = transport(error);
+                trace::failed(request, &error, sent.elapsed());
+                return Err(error);
+            }
+        };
         let status = response.status().as_u16();
+        trace::answered(
+            request,
+            response.url(),
+            status,
+            response.headers(),
+            sent.elapsed(),
+        );
         let headers = std::mem::take(response.headers_mut());
         if response
             .content_length()

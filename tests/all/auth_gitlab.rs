@@ -101,7 +101,7 @@ fn gitlab_oidc_is_chosen_by_auto_only_under_gitlab() {
         .env("GITLAB_OIDC_TOKEN", &gitlab_jwt())
         .run();
     run.assert_code(2);
-    run.assert_stdout_has("credentials are missing");
+    run.assert_stderr_has("credentials are missing");
     // Asked for by name, it works anywhere.
     serve_v2_tokens(&server, 3599);
     serve_publish(&server, vec![operation("complete", json!([]))]);

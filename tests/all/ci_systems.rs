@@ -141,7 +141,11 @@ fn plain_with_result_file() {
     let server = scenario();
     let (run, step) = run_as(step(), &server);
     let result = std::fs::read_to_string(step.dir().join("result.json")).expect("result file");
-    let snapshot = format!("--- stdout\n{}--- result.json\n{result}", run.stdout);
+    // Plain mode: stdout is left to what a script reads; every line of the run is on stderr.
+    let snapshot = format!(
+        "--- stdout\n{}--- stderr\n{}--- result.json\n{result}",
+        run.stdout, run.stderr
+    );
     expect_file!["../snapshots/plain.txt"].assert_eq(&normalise(&snapshot, &step));
     let parsed: serde_json::Value = serde_json::from_str(&result).expect("JSON");
     assert_eq!(parsed["status"], "failed");
@@ -299,5 +303,5 @@ fn no_escape_codes_when_piped() {
         .arg("--sandbox=failed")
         .env("CLICOLOR_FORCE", "1")
         .run();
-    run.assert_stdout_has("\x1b[1;31merror:");
+    run.assert_stderr_has("\x1b[1;31merror:");
 }

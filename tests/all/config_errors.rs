@@ -139,8 +139,8 @@ fn invalid_input_outside_github_prints_plain_error() {
     let run = step().against(&server).input("timeout", "30").run();
     run.assert_code(2);
     assert!(run.commands().is_empty(), "{}", run.dump());
-    run.assert_stdout_has("error: invalid input: timeout (INPUT_TIMEOUT='30')");
-    run.assert_stdout_lacks("input: invalid input");
+    run.assert_stderr_has("error: invalid input: timeout (INPUT_TIMEOUT='30')");
+    run.assert_stderr_lacks("input: invalid input");
     assert!(server.requests().is_empty());
 }
 
@@ -149,6 +149,7 @@ fn marketplace_and_azure_fallbacks_and_underscore_inputs() {
     let server = simple_server();
     let run = step()
         .github()
+        .env("MARKETPLACE_API", "cpp")
         .env("INPUT_API_URL", &server.url())
         .env("MARKETPLACE_AUTHORITY_HOST", &server.url())
         .env("MARKETPLACE_PUBLISHER_ID", PUBLISHER)
@@ -397,8 +398,8 @@ fn an_operation_url_beside_the_ingestion_base_is_not_under_it() {
         .input("operation-url", &beside)
         .run();
     run.assert_code(2);
-    run.assert_stdout_has("operation-url");
-    run.assert_stdout_has("the token is sent only there");
+    run.assert_stderr_has("operation-url");
+    run.assert_stderr_has("the token is sent only there");
     assert!(server.requests().is_empty(), "{}", run.dump());
 }
 
@@ -529,4 +530,45 @@ fn every_bad_input_is_refused_before_any_request() {
         "requests were sent: {:?}",
         server.requests().len()
     );
+}
+
+#[test]
+fn a_misspelled_variable_is_warned_about_once_in_every_mode_and_never_fails() {
+    for github in [false, true] {
+        let server = simple_server();
+        let mut run = step()
+            .against(&server)
+            .env("MARKETPLACE_TIMOUT", "97m")
+            .env("INPUT_OFER-ID", "x")
+            // Another action's input: not ours, not close to ours.
+            .env("INPUT_GITHUB-TOKEN", "ghs_not_ours");
+        if github {
+            run = run.github();
+        }
+        let run = run.run();
+        run.assert_code(0);
+        for warning in [
+            "MARKETPLACE_TIMOUT is not an input of publish-offer and is ignored; did you mean MARKETPLACE_TIMEOUT?",
+            "INPUT_OFER-ID is not an input of publish-offer and is ignored; did you mean INPUT_OFFER_ID?",
+        ] {
+            assert_eq!(run.stderr.matches(warning).count(), 1, "{}", run.dump());
+        }
+        run.assert_stderr_lacks("GITHUB-TOKEN")
+            .assert_stderr_lacks("97m");
+    }
+}
+
+#[test]
+fn several_bad_inputs_are_listed_one_per_line_in_the_summary() {
+    let server = FakeServer::start();
+    let run = step()
+        .github()
+        .against(&server)
+        .input("timeout", "30")
+        .input("on-timeout", "explode")
+        .run();
+    run.assert_code(2);
+    run.assert_summary_has("**invalid input**:\n\n- timeout (INPUT\\_TIMEOUT='30')")
+        .assert_summary_has("\n- on-timeout (INPUT\\_ON-TIMEOUT='explode')");
+    assert!(server.requests().is_empty());
 }

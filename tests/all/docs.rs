@@ -295,7 +295,7 @@ fn newcomer_the_readmes_first_two_commands_work_as_written() {
         );
         if let Some(status) = &command.status {
             assert!(
-                stdout.contains(&format!("publish-offer: {status} after")),
+                stderr.contains(&format!("publish-offer: {status} after")),
                 "{} promises {status}\nstdout:\n{stdout}\nstderr:\n{stderr}",
                 command.line
             );

@@ -241,6 +241,7 @@ fn the_job_runs_as_gitlab_runs_it_on_its_id_token() {
     for (key, value) in job_environment(&[
         ("publisher-id", PUBLISHER),
         ("offer-id", OFFER),
+        ("api", "cpp"),
         ("api-url", &url),
         ("authority-host", &url),
         ("poll-interval", "100ms"),

@@ -367,6 +367,9 @@ fn sandbox_links_name_the_offer_of_the_run() {
         .github()
         .input("publisher-id", "fabrikam")
         .input("offer-id", "fabrikam-vm")
+        // The links come from CPP's offer status (the default api, auto, finds the sandbox's
+        // product in the ingestion API, whose answers carry no links).
+        .input("api", "cpp")
         .arg("--sandbox=preview-ready")
         .run();
     run.assert_code(0);

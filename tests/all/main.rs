@@ -10,6 +10,7 @@
 //! | `attach` | a publish refused or lost while one runs attaches instead of publishing again |
 //! | `go_live`, `cancel`, `status`, `wait` | those commands (and cancel-on-timeout, if-running) on both APIs |
 //! | `retries`, `interrupt` | transient failures and their pacing; signals; the HTTPS proxy |
+//! | `trace` | the debug trace of each request: the service's ids, never a secret |
 //! | `auth_secret`, `auth_github`, `auth_azure`, `auth_gitlab`, `auth_federated` | authentication, one file a way to get a token |
 //! | `token_churn` | an authority handing out short-lived tokens: the floor, one mask a token, the registry's bound |
 //! | `boundary_locations`, `boundary_answers` | hostile URLs and hostile answers from the service |
@@ -70,4 +71,5 @@ mod sinks;
 mod starved;
 mod status;
 mod token_churn;
+mod trace;
 mod wait;

@@ -545,3 +545,16 @@ fn gzip_answers_are_decoded() {
     run.assert_code(0);
     run.assert_output("status", "succeeded");
 }
+
+#[test]
+fn a_cpp_404_names_api_ingestion() {
+    let server = FakeServer::start();
+    server.tokens();
+    server.publish_answers(vec![Reply::json(
+        404,
+        serde_json::json!({"error": {"code": "NotFound", "message": "offer not found"}}),
+    )]);
+    let run = step().github().against(&server).run();
+    run.assert_code(1);
+    run.assert_stdout_has("use api: ingestion");
+}

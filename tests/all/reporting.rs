@@ -180,8 +180,8 @@ fn plain_output_has_no_workflow_commands() {
         .assert_no_secret(&[CLIENT_SECRET, TOKEN_PREFIX]);
     assert!(run.commands().is_empty(), "{}", run.dump());
     run.assert_stdout_lacks("add-mask");
-    run.assert_stdout_has("publish-offer: publish started: operation");
-    run.assert_stdout_has("publish-offer: succeeded after");
+    run.assert_stderr_has("publish-offer: publish started: operation");
+    run.assert_stderr_has("publish-offer: succeeded after");
 }
 
 #[test]
@@ -216,13 +216,23 @@ fn outputs_are_written_as_soon_as_known() {
 
 #[test]
 fn sandbox_runs_the_whole_flow_without_credentials() {
-    let run = step().github().arg("--sandbox").run();
+    // Every step, up to live: as if someone went live during the run.
+    let run = step()
+        .github()
+        .input("api", "cpp")
+        .input("wait-until", "complete")
+        .arg("--sandbox=succeeded")
+        .run();
     run.assert_code(0);
     run.assert_output("status", "succeeded");
     run.assert_stdout_has("step Certification: complete");
     run.assert_summary_has("| Live | complete |");
 
-    let run = step().github().arg("--sandbox=failed").run();
+    let run = step()
+        .github()
+        .input("api", "cpp")
+        .arg("--sandbox=failed")
+        .run();
     run.assert_code(1);
     run.assert_output("status", "failed");
     run.assert_output("failed-step", "certification");
@@ -231,7 +241,7 @@ fn sandbox_runs_the_whole_flow_without_credentials() {
     );
 
     // As the README runs it: no inputs, and it ends at the ready preview.
-    let run = step().github().arg("--sandbox=preview-ready").run();
+    let run = step().github().arg("--sandbox").run();
     run.assert_code(0);
     run.assert_output("status", "preview-ready");
 }
@@ -311,8 +321,14 @@ fn plain_multi_line_messages_cannot_start_commands() {
             "{ci}: {}",
             run.dump()
         );
+        // Plain mode's lines are on stderr, GitLab's on stdout with its sections.
+        let log = if ci == "plain" {
+            &run.stderr
+        } else {
+            &run.stdout
+        };
         assert!(
-            run.stdout.contains("| ::error title=FORGED::from-service"),
+            log.contains("| ::error title=FORGED::from-service"),
             "{ci}: {}",
             run.dump()
         );
@@ -407,4 +423,35 @@ fn long_service_text_never_makes_a_long_log_line() {
                 .join("\n")
         );
     }
+}
+
+#[test]
+fn plain_mode_writes_every_diagnostic_to_stderr_and_ci_commands_stay_on_stdout() {
+    let failing = || {
+        let server = FakeServer::start();
+        server.tokens().publish_accepted().operation(vec![operation(
+            "failed",
+            json!([{"id": "cert", "stepName": "Certification", "status": "failed",
+                    "messages": [{"messageHtml": "<p>disk full</p>", "level": "error"}]}]),
+        )]);
+        server
+    };
+    // Plain: stdout is left to what a script reads; errors, steps, INFO and the closing line
+    // are on stderr.
+    let server = failing();
+    let run = step().against(&server).run();
+    run.assert_code(1);
+    assert_eq!(run.stdout, "", "{}", run.dump());
+    run.assert_stderr_has("error: Certification: disk full")
+        .assert_stderr_has("  step Certification: failed")
+        .assert_stderr_has(" INFO reporting to plain")
+        .assert_stderr_has("publish-offer: failed after");
+    // GitHub: the runner parses its commands on stdout, with the run's lines between them.
+    let server = failing();
+    let run = step().github().against(&server).run();
+    run.assert_code(1);
+    run.assert_stdout_has("::error title=Certification::disk full")
+        .assert_stdout_has("publish-offer: failed after")
+        .assert_stderr_lacks("::error")
+        .assert_stderr_has(" INFO reporting to GitHub Actions");
 }

@@ -88,6 +88,7 @@ fn refused_connection_is_retried_until_the_service_comes_up() {
     let url = format!("http://127.0.0.1:{port}");
     let step = step()
         .github()
+        .input("api", "cpp")
         .input("api-url", &url)
         .input("authority-host", &url)
         .input("publisher-id", PUBLISHER)

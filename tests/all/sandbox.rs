@@ -110,7 +110,7 @@ fn every_readme_sandbox_example_does_what_it_says() {
         if let Some(status) = &example.status {
             assert!(
                 finished
-                    .stdout
+                    .stderr
                     .contains(&format!("publish-offer: {status} after")),
                 "{}\n{}",
                 example.line,
@@ -151,16 +151,16 @@ fn sandbox_keeps_the_ids_given_and_refuses_what_a_real_run_refuses() {
     run.assert_code(2);
     run.assert_output("status", "invalid-input");
 
-    // wait with neither an operation URL nor the whole offer, as in a real run.
+    // wait with one id: the sandbox's default stands in for the other (as for every command),
+    // and the wait follows that offer.
     let run = step()
         .github()
         .input("command", "wait")
         .input("publisher-id", "fabrikam")
         .arg("--sandbox")
         .run();
-    run.assert_code(2);
-    run.assert_stdout_has("command wait needs operation-url");
-    run.assert_stdout_has("offer-id is missing");
+    run.assert_code(0);
+    run.assert_summary_has("`fabrikam/");
 }
 
 #[test]
@@ -194,9 +194,13 @@ fn sandbox_list_and_a_misplaced_scenario() {
 
 #[test]
 fn preview_and_live_links_are_printed_one_plain_url_per_line() {
-    let run = step().arg("--sandbox=preview-ready").run();
+    // CPP sends preview links at sign-off.
+    let run = step()
+        .env("MARKETPLACE_API", "cpp")
+        .arg("--sandbox=preview-ready")
+        .run();
     run.assert_code(0);
-    let lines: Vec<&str> = run.stdout.lines().collect();
+    let lines: Vec<&str> = run.stderr.lines().collect();
     let heading = lines
         .iter()
         .position(|line| line.starts_with("publish-offer: preview links"))
@@ -208,25 +212,34 @@ fn preview_and_live_links_are_printed_one_plain_url_per_line() {
     );
     // Printed once, though the state is read many times.
     assert_eq!(
-        run.stdout.matches(lines[heading + 1]).count(),
+        run.stderr.matches(lines[heading + 1]).count(),
         1,
         "{}",
         run.dump()
     );
-    let run = step().arg("--sandbox").run();
-    run.assert_stdout_has("publish-offer: live links:\nhttps://");
+    let run = step()
+        .env("MARKETPLACE_API", "cpp")
+        .env("MARKETPLACE_WAIT_UNTIL", "complete")
+        .arg("--sandbox=succeeded")
+        .run();
+    run.assert_stderr_has("publish-offer: live links:\nhttps://");
 }
 
 #[test]
 fn every_command_runs_in_the_sandbox_with_either_api() {
     for api in ["cpp", "ingestion"] {
-        let sandbox = || step().github().input("api", api).arg("--sandbox");
+        let sandbox = || {
+            step()
+                .github()
+                .input("api", api)
+                .input("wait-until", "complete")
+                .arg("--sandbox=succeeded")
+        };
         let started = sandbox().input("timeout", "0").run();
         started.assert_code(0);
         started.assert_output("status", "running");
         let url = started.output("operation-url");
         for (command, status) in [
-            ("go-live", "succeeded"),
             ("status", "succeeded"),
             ("validate", "succeeded"),
             ("wait", "succeeded"),
@@ -249,5 +262,99 @@ fn every_command_runs_in_the_sandbox_with_either_api() {
                 run.dump()
             );
         }
+        // Go-live: from the ready preview it goes live; with the offer live already and no
+        // preview waiting, it is refused before anything is started.
+        let run = step()
+            .github()
+            .input("api", api)
+            .input("command", "go-live")
+            .arg("--sandbox")
+            .run();
+        run.assert_code(0);
+        run.assert_output("status", "succeeded");
+        let run = sandbox().input("command", "go-live").run();
+        run.assert_code(1);
+        run.assert_output("status", "rejected");
+        run.assert_stdout_has("go-live is possible once a publish has reached preview-ready");
     }
+}
+
+#[test]
+fn a_wait_past_signoff_says_once_that_go_live_is_pending() {
+    let run = step()
+        .github()
+        .input("api", "cpp")
+        .input("wait-until", "complete")
+        .input("timeout", "3s")
+        .arg("--sandbox=preview-ready")
+        .run();
+    run.assert_code(0);
+    run.assert_output("status", "running");
+    let told = "the preview is ready; go-live is pending";
+    assert_eq!(run.stdout.matches(told).count(), 1, "{}", run.dump());
+    run.assert_stdout_has("run command: go-live");
+    // With the default wait-until the run ends there instead, and has nothing to say.
+    let run = step().input("api", "cpp").arg("--sandbox").run();
+    run.assert_code(0);
+    run.assert_stderr_has("publish-offer: preview-ready after");
+    run.assert_stderr_lacks(told);
+}
+
+#[test]
+fn one_id_alone_takes_the_sandbox_default_for_the_other() {
+    let run = step()
+        .env("MARKETPLACE_OFFER_ID", "fabrikam-vm")
+        .arg("--sandbox")
+        .run();
+    run.assert_code(0);
+    run.assert_stderr_has("publishing offer contoso/fabrikam-vm");
+    let run = step()
+        .env("MARKETPLACE_PUBLISHER_ID", "fabrikam")
+        .env("MARKETPLACE_API", "cpp")
+        .arg("--sandbox")
+        .run();
+    run.assert_code(0);
+    run.assert_stderr_has("publishing offer fabrikam/contoso-sandbox-vm");
+}
+
+#[test]
+fn a_sandbox_run_given_no_secret_does_not_claim_one() {
+    let run = step().arg("--sandbox").run();
+    run.assert_code(0);
+    run.assert_stderr_has("authenticating with the sandbox's credentials");
+    run.assert_stderr_lacks("authenticating with secret");
+}
+
+#[test]
+fn outside_ci_the_follow_up_is_a_command_to_run() {
+    let run = step()
+        .env("MARKETPLACE_TIMEOUT", "0")
+        .arg("--sandbox")
+        .run();
+    run.assert_code(0);
+    let command = run
+        .stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("publish-offer: to follow it, run: "))
+        .unwrap_or_else(|| panic!("no follow-up command\n{}", run.dump()));
+    let words: Vec<&str> = command.split(' ').collect();
+    assert_eq!(words.len(), 3, "{command}");
+    assert_eq!(words[0], "MARKETPLACE_COMMAND=wait");
+    assert_eq!(words[2], "publish-offer");
+    let url = words[1]
+        .strip_prefix("MARKETPLACE_OPERATION_URL='")
+        .and_then(|rest| rest.strip_suffix('\''))
+        .unwrap_or_else(|| panic!("not one quoted word: {command}"));
+    // Run as printed (in the sandbox, which finds the same operation).
+    let followed = step()
+        .env("MARKETPLACE_COMMAND", "wait")
+        .env("MARKETPLACE_OPERATION_URL", url)
+        .arg("--sandbox")
+        .run();
+    followed.assert_code(0);
+    followed.assert_stderr_has("publish-offer: succeeded after");
+    // In CI the operation-url output is what a later step reads: no shell command.
+    let run = step().github().input("timeout", "0").arg("--sandbox").run();
+    run.assert_code(0);
+    run.assert_stdout_lacks("to follow it, run:");
 }

@@ -48,6 +48,37 @@ fn status_reports_every_state_and_exits_0() {
 }
 
 #[test]
+fn status_of_a_failed_offer_warns_and_does_not_raise_errors() {
+    let server = FakeServer::start();
+    server.tokens();
+    server.offer_status(json!({"status": "Failed", "steps": [{"id": "cert", "stepName": "Certification", "status": "failed",
+        "messages": [{"messageHtml": "<p>the disk is full</p>", "level": "error"}]}]}));
+    let run = step()
+        .github()
+        .against(&server)
+        .input("command", "status")
+        .run();
+    // Exit 0, as status always does when it can read the state: so warnings, not errors.
+    run.assert_code(0);
+    run.assert_output("status", "failed");
+    assert!(
+        run.commands()
+            .iter()
+            .any(|line| line.starts_with("::warning title=Certification::")
+                && line.contains("the disk is full")),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        !run.commands()
+            .iter()
+            .any(|line| line.starts_with("::error")),
+        "{}",
+        run.dump()
+    );
+}
+
+#[test]
 fn validate_proves_credentials_and_offer_without_publishing() {
     let server = FakeServer::start();
     server.tokens();

@@ -161,9 +161,13 @@ impl Step {
     }
 
     /// The inputs of a publish against `server`: URLs, ids, service-principal credentials, quick
-    /// polls.
+    /// polls; the CPP API and a wait to the end, named, so that a test of CPP sends only the
+    /// requests it serves (the defaults, `api: auto` and `wait-until: preview`, are tested by
+    /// taking these away: `.without("INPUT_API")`).
     pub fn against(self, server: &FakeServer) -> Self {
-        self.input("api-url", &server.url())
+        self.input("api", "cpp")
+            .input("wait-until", "complete")
+            .input("api-url", &server.url())
             .input("authority-host", &server.url())
             .input("publisher-id", PUBLISHER)
             .input("offer-id", OFFER)
