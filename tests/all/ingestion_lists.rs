@@ -379,3 +379,48 @@ fn sandbox_links_name_the_offer_of_the_run() {
     );
     assert!(!run.stdout.contains("contoso"), "{}", run.dump());
 }
+
+#[test]
+fn a_product_list_cut_by_the_reader_is_not_taken_as_complete() {
+    // A page longer than the JSON reader keeps (1000 items per array), the offer's product
+    // after the cut: it is not "not found", and `api: auto` does not fall back to CPP.
+    let mut value: Vec<Value> = (0..1000)
+        .map(|n| {
+            json!({
+                "id": format!("product/{:08x}-0000-4000-8000-000000000000", n),
+                "identity": {"externalId": format!("other-offer-{n}")},
+            })
+        })
+        .collect();
+    value.push(json!({"id": PRODUCT, "identity": {"externalId": "contoso-offer"}}));
+    let cpp = simple_server();
+    let graph = FakeServer::start();
+    graph.route(
+        "GET",
+        &path("product"),
+        vec![Reply::json(200, json!({ "value": value }))],
+    );
+    let run = step()
+        .github()
+        .against(&cpp)
+        .input("api", "auto")
+        .input(
+            "ingestion-url",
+            &format!("{}/rp/product-ingestion", graph.url()),
+        )
+        .run();
+    assert!(
+        cpp.requests_to("POST", "/api/").is_empty(),
+        "published through CPP an offer whose product the list holds\n{}",
+        run.dump()
+    );
+    run.assert_code(1);
+    assert_eq!(run.output("status"), "error", "{}", run.dump());
+    let error = run.command_starting("::error");
+    assert!(error.contains("more than 1000"), "{}", run.dump());
+    assert!(
+        !error.contains("no product with external id"),
+        "{}",
+        run.dump()
+    );
+}
