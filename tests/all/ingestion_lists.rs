@@ -424,3 +424,39 @@ fn a_product_list_cut_by_the_reader_is_not_taken_as_complete() {
         run.dump()
     );
 }
+
+#[test]
+fn wait_on_a_succeeded_job_whose_detail_is_unreadable_ends_as_the_job_says() {
+    // The job's status says completed/succeeded; its detail (where it published) is a document
+    // without `resources`, every time. The job's own result stands, as for a detail refused.
+    let server = server_with_tokens();
+    server.route(
+        "GET",
+        &path(&format!("configure/{JOB}/status")),
+        vec![answer(&server, 200, "job-succeeded.json")],
+    );
+    server.route(
+        "GET",
+        &path(&format!("configure/{JOB}")),
+        vec![Reply::json(200, json!({"jobId": JOB}))],
+    );
+    let url = format!(
+        "{}{}?%24version=2022-03-01-preview2",
+        server.url(),
+        path(&format!("configure/{JOB}/status"))
+    );
+    let run = ingestion_step(&server)
+        .input("command", "wait")
+        .input("operation-url", &url)
+        .input("timeout", "4s")
+        .input("poll-interval", "1s")
+        .run();
+    run.assert_code(0);
+    assert_eq!(run.output("status"), "succeeded", "{}", run.dump());
+    assert_eq!(run.output("timed-out"), "false", "{}", run.dump());
+    assert!(
+        run.dump().contains("where it published is not known"),
+        "{}",
+        run.dump()
+    );
+}
