@@ -460,3 +460,26 @@ fn wait_on_a_succeeded_job_whose_detail_is_unreadable_ends_as_the_job_says() {
         run.dump()
     );
 }
+
+#[test]
+fn a_page_that_names_itself_as_the_next_is_read_once() {
+    let server = server_with_tokens();
+    let mut page = fixture_json("product-list-page-1.json");
+    // The very URL the lookup asked for.
+    page["@nextLink"] = format!(
+        "{}{}?%24version=2022-03-01-preview2&externalId=contoso-offer",
+        server.url(),
+        path("product")
+    )
+    .into();
+    server.route("GET", &path("product"), vec![Reply::json(200, page)]);
+    let run = ingestion_step(&server).run();
+    run.assert_code(1);
+    assert!(run.stdout.contains("a page already read"), "{}", run.dump());
+    assert_eq!(
+        server.requests_to("GET", &path("product")).len(),
+        1,
+        "{}",
+        run.dump()
+    );
+}
