@@ -89,7 +89,7 @@ if ((Test-Path -LiteralPath "$archDir.complete" -PathType Leaf) -and (Test-Path 
 }
 
 $url = "$downloadUrl/$asset"
-if ($url -notmatch '^https://' -and $url -notmatch '^http://(127\.0\.0\.1|localhost|\[::1\])[:/]') { Fail "action/release.env: download_url must be https ($url)" }
+if ($url -notmatch '^https://' -and $url -notmatch '^http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?(/|$)') { Fail "action/release.env: download_url must be https ($url)" }
 New-Item -ItemType Directory -Force -Path $archDir | Out-Null
 $partial = Join-Path $archDir ".download.$PID"
 try {

@@ -91,8 +91,15 @@ fi
 
 url="$download_url/$asset"
 # Only https leaves the machine; plain http is for a loopback server (the tests).
+# The host must end at a port or the path: in http://127.0.0.1:1@elsewhere/ it is elsewhere.
 protocols='=https'
-[[ "$url" =~ ^http://(127\.0\.0\.1|localhost|\[::1\])[:/] ]] && protocols='=http'
+if [[ "$url" =~ ^http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?(/|$) ]]; then
+    protocols='=http'
+elif [[ ! "$url" =~ ^https:// ]]; then
+    # Refused here, as install.ps1 does: curl would refuse it too, but --retry-all-errors retries
+    # that refusal for minutes.
+    fail "action/release.env: download_url must be https ($url)"
+fi
 mkdir -p "$arch_dir"
 partial="$(mktemp "$arch_dir/.download.XXXXXX")"
 trap 'rm -f "$partial"' EXIT

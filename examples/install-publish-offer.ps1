@@ -21,7 +21,7 @@ if ($Version -notmatch '^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$') {
 }
 $base = if ($env:PUBLISH_OFFER_DOWNLOAD_URL) { $env:PUBLISH_OFFER_DOWNLOAD_URL } else { "https://github.com/OWNER/publish-offer/releases/download/v$Version" }
 $base = $base.TrimEnd('/')
-if ($base -notmatch '^https://' -and $base -notmatch '^http://(127\.0\.0\.1|localhost|\[::1\])[:/]') {
+if ($base -notmatch '^https://' -and $base -notmatch '^http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?(/|$)') {
     [Console]::Error.WriteLine("install-publish-offer: PUBLISH_OFFER_DOWNLOAD_URL must be https ($base)")
     exit 2
 }

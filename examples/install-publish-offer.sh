@@ -34,8 +34,14 @@ esac
 asset="publish-offer-$target"
 
 # Only https leaves the machine; plain http is for a loopback server.
+# The host must end at a port or the path: in http://127.0.0.1:1@elsewhere/ it is elsewhere.
 protocols='=https'
-[[ "$base" =~ ^http://(127\.0\.0\.1|localhost|\[::1\])[:/] ]] && protocols='=http'
+if [[ "$base" =~ ^http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?(/|$) ]]; then
+    protocols='=http'
+elif [[ ! "$base" =~ ^https:// ]]; then
+    echo "install-publish-offer: PUBLISH_OFFER_DOWNLOAD_URL must be https ($base)" >&2
+    exit 2
+fi
 fetch() {
     curl --fail --silent --show-error --location --proto "$protocols" --proto-redir "$protocols" \
         --connect-timeout 20 --max-time 300 --retry 10 --retry-max-time 300 \

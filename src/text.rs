@@ -198,7 +198,7 @@ fn without_ignorable(text: &str) -> String {
 /// C0 and C1 controls are in the list too, though [`single_line`] turns them into spaces first.
 fn is_collation_ignorable(c: char) -> bool {
     matches!(c as u32,
-        0x1..=0x8 | 0xE..=0x1F | 0x7F..=0x84 | 0x86..=0x9F | 0xAD | 0x34F | 0x488..=0x489
+        0x0..=0x8 | 0xE..=0x1F | 0x7F..=0x84 | 0x86..=0x9F | 0xAD | 0x34F | 0x488..=0x489
         | 0x591..=0x5AF | 0x5BD | 0x5C4..=0x5C5 | 0x600..=0x605 | 0x610..=0x61A | 0x61C
         | 0x640 | 0x6D6..=0x6DD | 0x6DF..=0x6E4 | 0x6E7..=0x6E8 | 0x6EA..=0x6ED | 0x70F
         | 0x740 | 0x743..=0x744 | 0x747..=0x74A | 0x7FA | 0x890..=0x891 | 0x898..=0x89D
@@ -527,6 +527,19 @@ mod tests {
         assert_eq!(
             inert_keeping_breaks("x #\u{200b}#vso[a.b]\ny"),
             "x #\u{200b}# vso[a.b]\ny"
+        );
+    }
+
+    /// U+0000 weighs nothing in ICU's root collation (DUCET: `0000 ; [.0000.0000.0000]`), like
+    /// the other C0 controls but tab to carriage return: a NUL between the `#`s hides a marker
+    /// from a comparison that does not skip it.
+    #[test]
+    fn a_nul_cannot_hide_a_marker() {
+        let value = inert_command_value("a ##\0vso[task.complete] #\0#[error]");
+        let seen = value.replace('\0', "");
+        assert!(
+            !seen.contains("##vso[") && !seen.contains("##["),
+            "{value:?}"
         );
     }
 

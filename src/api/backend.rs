@@ -257,8 +257,10 @@ impl Backend<'_> {
 }
 
 /// Where a job resumed from its URL published (`Some(true)`: live), from its detail. An error
-/// that may pass is returned (the wait reads again); any other leaves the target unknown, and
-/// the job's own result stands.
+/// that may pass (no answer, a transient status) is returned (the wait reads again); any other
+/// leaves the target unknown, and the job's own result stands. A detail that is not the
+/// document it should be is not one that may pass: the transport has read it again already,
+/// and reading it until the time limit would report a finished job as unknown.
 async fn resumed_job_target(
     ingestion: &Ingestion<'_>,
     id: &str,
@@ -266,7 +268,7 @@ async fn resumed_job_target(
 ) -> Result<Option<bool>, ApiError> {
     match ingestion.job_targets_live(id, deadline).await {
         Ok(live) => Ok(live),
-        Err(error @ (ApiError::Transport { .. } | ApiError::UnexpectedBody { .. })) => Err(error),
+        Err(error @ ApiError::Transport { .. }) => Err(error),
         Err(error)
             if error
                 .status()

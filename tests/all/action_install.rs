@@ -31,6 +31,8 @@ struct Runner {
     arch: &'static str,
     tool_cache_name: &'static str,
     repository: &'static str,
+    /// `http_proxy` for the install, when set.
+    proxy: Option<String>,
 }
 
 struct Installed {
@@ -54,6 +56,7 @@ impl Runner {
             arch: "X64",
             tool_cache_name: "tool-cache",
             repository: "Octo-Org/publish-offer",
+            proxy: None,
         }
     }
 
@@ -90,7 +93,8 @@ impl Runner {
     fn install(&self) -> Installed {
         let output_file = self.dir.path().join("github_output");
         let _ = std::fs::remove_file(&output_file);
-        let output = Command::new("bash")
+        let mut command = Command::new("bash");
+        command
             .args(["--noprofile", "--norc", "-eo", "pipefail"])
             .arg(self.dir.path().join("action/install.sh"))
             .env_clear()
@@ -101,9 +105,11 @@ impl Runner {
             .env("RUNNER_TEMP", self.dir.path())
             .env("GITHUB_OUTPUT", &output_file)
             .env("GITHUB_ACTION_REPOSITORY", self.repository)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run install.sh");
+            .stdin(Stdio::null());
+        if let Some(proxy) = &self.proxy {
+            command.env("http_proxy", proxy);
+        }
+        let output = command.output().expect("run install.sh");
         let outputs = std::fs::read_to_string(&output_file).unwrap_or_default();
         Installed {
             code: output.status.code().unwrap_or(-1),
@@ -429,4 +435,28 @@ fn install_picks_the_asset_of_each_runner() {
             "{path}"
         );
     }
+}
+
+#[test]
+fn install_sends_plain_http_only_to_loopback_even_behind_userinfo() {
+    // The host of `http://127.0.0.1:1@mirror.example/...` is mirror.example: plain http must
+    // not go there. The loopback server stands in as the proxy the request would go through.
+    let proxy = FileServer::start();
+    let release_env =
+        format!("version={VERSION}\ndownload_url=http://127.0.0.1:1@mirror.example/download\n");
+    let mut runner = Runner::new(&release_env, &linux_x64_sums());
+    runner.proxy = Some(proxy.url(""));
+    let installed = runner.install();
+    assert_eq!(installed.code, 1, "{}", installed.stdout);
+    assert!(
+        installed.stdout.contains("download_url must be https"),
+        "{}",
+        installed.stdout
+    );
+    assert_eq!(
+        proxy.requests(),
+        Vec::<String>::new(),
+        "plain http went to another host\n{}",
+        installed.stdout
+    );
 }

@@ -382,3 +382,107 @@ fn sandbox_links_name_the_offer_of_the_run() {
     );
     assert!(!run.stdout.contains("contoso"), "{}", run.dump());
 }
+
+#[test]
+fn a_product_list_cut_by_the_reader_is_not_taken_as_complete() {
+    // A page longer than the JSON reader keeps (1000 items per array), the offer's product
+    // after the cut: it is not "not found", and `api: auto` does not fall back to CPP.
+    let mut value: Vec<Value> = (0..1000)
+        .map(|n| {
+            json!({
+                "id": format!("product/{:08x}-0000-4000-8000-000000000000", n),
+                "identity": {"externalId": format!("other-offer-{n}")},
+            })
+        })
+        .collect();
+    value.push(json!({"id": PRODUCT, "identity": {"externalId": "contoso-offer"}}));
+    let cpp = simple_server();
+    let graph = FakeServer::start();
+    graph.route(
+        "GET",
+        &path("product"),
+        vec![Reply::json(200, json!({ "value": value }))],
+    );
+    let run = step()
+        .github()
+        .against(&cpp)
+        .input("api", "auto")
+        .input(
+            "ingestion-url",
+            &format!("{}/rp/product-ingestion", graph.url()),
+        )
+        .run();
+    assert!(
+        cpp.requests_to("POST", "/api/").is_empty(),
+        "published through CPP an offer whose product the list holds\n{}",
+        run.dump()
+    );
+    run.assert_code(1);
+    assert_eq!(run.output("status"), "error", "{}", run.dump());
+    let error = run.command_starting("::error");
+    assert!(error.contains("more than 1000"), "{}", run.dump());
+    assert!(
+        !error.contains("no product with external id"),
+        "{}",
+        run.dump()
+    );
+}
+
+#[test]
+fn wait_on_a_succeeded_job_whose_detail_is_unreadable_ends_as_the_job_says() {
+    // The job's status says completed/succeeded; its detail (where it published) is a document
+    // without `resources`, every time. The job's own result stands, as for a detail refused.
+    let server = server_with_tokens();
+    server.route(
+        "GET",
+        &path(&format!("configure/{JOB}/status")),
+        vec![answer(&server, 200, "job-succeeded.json")],
+    );
+    server.route(
+        "GET",
+        &path(&format!("configure/{JOB}")),
+        vec![Reply::json(200, json!({"jobId": JOB}))],
+    );
+    let url = format!(
+        "{}{}?%24version=2022-03-01-preview2",
+        server.url(),
+        path(&format!("configure/{JOB}/status"))
+    );
+    let run = ingestion_step(&server)
+        .input("command", "wait")
+        .input("operation-url", &url)
+        .input("timeout", "4s")
+        .input("poll-interval", "1s")
+        .run();
+    run.assert_code(0);
+    assert_eq!(run.output("status"), "succeeded", "{}", run.dump());
+    assert_eq!(run.output("timed-out"), "false", "{}", run.dump());
+    assert!(
+        run.dump().contains("where it published is not known"),
+        "{}",
+        run.dump()
+    );
+}
+
+#[test]
+fn a_page_that_names_itself_as_the_next_is_read_once() {
+    let server = server_with_tokens();
+    let mut page = fixture_json("product-list-page-1.json");
+    // The very URL the lookup asked for.
+    page["@nextLink"] = format!(
+        "{}{}?%24version=2022-03-01-preview2&externalId=contoso-offer",
+        server.url(),
+        path("product")
+    )
+    .into();
+    server.route("GET", &path("product"), vec![Reply::json(200, page)]);
+    let run = ingestion_step(&server).run();
+    run.assert_code(1);
+    assert!(run.stdout.contains("a page already read"), "{}", run.dump());
+    assert_eq!(
+        server.requests_to("GET", &path("product")).len(),
+        1,
+        "{}",
+        run.dump()
+    );
+}

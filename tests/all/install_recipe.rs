@@ -188,3 +188,35 @@ fn the_recipe_refuses_a_release_without_a_checksum_for_the_machine() {
         vec![format!("/download/v{VERSION}/SHA256SUMS")]
     );
 }
+
+#[test]
+fn the_recipe_sends_plain_http_only_to_loopback_even_behind_userinfo() {
+    // `http://127.0.0.1:1@mirror.example/...` starts like a loopback URL, but its host is
+    // mirror.example (127.0.0.1:1 is userinfo): plain http must not leave the machine for it.
+    // The loopback server stands in as the proxy such a request would go through.
+    let proxy = FileServer::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = install(
+        &proxy,
+        dir.path(),
+        &[
+            (
+                "PUBLISH_OFFER_DOWNLOAD_URL",
+                "http://127.0.0.1:1@mirror.example/download",
+            ),
+            ("http_proxy", &proxy.url("")),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(
+        text(&output).contains("PUBLISH_OFFER_DOWNLOAD_URL must be https"),
+        "{}",
+        text(&output)
+    );
+    assert_eq!(
+        proxy.requests(),
+        Vec::<String>::new(),
+        "plain http went to another host\n{}",
+        text(&output)
+    );
+}

@@ -79,6 +79,24 @@ pub(super) fn next_page(
     Ok(url)
 }
 
+/// The items of one page (`value`), all of them. The JSON reader keeps the first
+/// [`crate::transport::json::MAX_ITEMS`] of an array and counts the rest: a page it cut is not
+/// read as if it were whole, since the item that matters (the offer's product, the newest
+/// submission) may be among those dropped, and "not found" would then be a guess.
+pub(super) fn page_items<'v>(value: &'v Value, what: &str) -> Result<&'v [Value], ParseError> {
+    let items = value
+        .get("value")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ParseError(format!("no \"value\" list of {what}")))?;
+    match crate::transport::json::take_more(items) {
+        (kept, 0) => Ok(kept),
+        (kept, more) => Err(ParseError(format!(
+            "the page lists more than {} {what} ({more} more), more than can be read whole",
+            kept.len()
+        ))),
+    }
+}
+
 /// The error when a list goes on past [`MAX_PAGES`].
 pub(super) fn too_many_pages(call: &'static str) -> ApiError {
     ApiError::UnexpectedBody {
@@ -105,11 +123,7 @@ impl ProductSearch {
     /// Adds one page's products. A product with the offer's external id must have an id of the
     /// documented shape; the others are only counted and named.
     pub fn read_page(&mut self, value: &Value, offer: &str) -> Result<(), ParseError> {
-        let items = value
-            .get("value")
-            .and_then(Value::as_array)
-            .ok_or_else(|| ParseError("no \"value\" list".to_owned()))?;
-        for item in items {
+        for item in page_items(value, "products")? {
             let external = item
                 .get("identity")
                 .and_then(|identity| identity.get("externalId"))
@@ -246,6 +260,25 @@ mod tests {
         assert_eq!(search.seen.len(), MAX_SEEN_NAMED);
         assert!(search.seen_text().ends_with(" and 40 more"));
         assert!(!search.seen_text().contains('\u{1b}'));
+    }
+
+    #[test]
+    fn a_page_the_reader_cut_is_refused_not_read_as_whole() {
+        let mut items: Vec<Value> = (0..1000).map(|n| product(A, &format!("x{n}"))).collect();
+        items.push(product(B, "o"));
+        let body = serde_json::to_vec(&json!({ "value": items })).expect("json");
+        let value = crate::transport::json::parse(&body).expect("bounded parse");
+        let error = ProductSearch::default()
+            .read_page(&value, "o")
+            .expect_err("the offer's product is past the cut");
+        assert!(
+            error.0.contains("more than 1000 products (1 more)"),
+            "{}",
+            error.0
+        );
+        assert!(super::super::submissions::parse_submissions(&value).is_err());
+        let whole = crate::transport::json::parse(br#"{"value": []}"#).expect("json");
+        assert_eq!(page_items(&whole, "products").expect("whole").len(), 0);
     }
 
     #[test]

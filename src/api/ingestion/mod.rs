@@ -156,8 +156,9 @@ impl<'a> Ingestion<'a> {
             if results.len() >= lists::MAX_PAGES {
                 return Err(lists::too_many_pages(call));
             }
-            let next = lists::next_page(call, &url, &self.base, &link, &read_urls)?;
-            read_urls.push(std::mem::replace(&mut url, next));
+            // The page just read counts as read: a link back to it is a loop too.
+            read_urls.push(url.clone());
+            url = lists::next_page(call, &url, &self.base, &link, &read_urls)?;
         }
     }
 

@@ -36,12 +36,8 @@ pub(super) struct Submission {
 /// `GET submission/{product}`: the submissions, without the draft entry. A submission whose id
 /// or target is not of the documented shape makes the whole answer malformed.
 pub(super) fn parse_submissions(value: &Value) -> Result<Vec<Submission>, ParseError> {
-    let items = value
-        .get("value")
-        .and_then(Value::as_array)
-        .ok_or_else(|| ParseError("no \"value\" list of submissions".to_owned()))?;
     let mut submissions = Vec::new();
-    for item in items {
+    for item in super::lists::page_items(value, "submissions")? {
         if let Some(submission) = Submission::parse(item)? {
             submissions.push(submission);
         }
