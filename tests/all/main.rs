@@ -14,6 +14,7 @@
 //! | `boundary_locations`, `boundary_answers` | hostile URLs and hostile answers from the service |
 //! | `config_errors` | bad input: named, exit 2, no request sent |
 //! | `ci_systems`, `reporting`, `sinks` | output per CI system (snapshots), what reaches it, and the sinks' failures |
+//! | `ship_image_cpp` | the image inputs on CPP: a version put into a plan's draft (ETag, 412, read-back), then published |
 //! | `sandbox` | the credential-free sandbox |
 //! | `action_install`, `action_run_step`, `gitlab_component`, `packaging`, `release` | the action, the GitLab component, the README tables and the release |
 //!
@@ -63,6 +64,7 @@ mod release;
 mod reporting;
 mod retries;
 mod sandbox;
+mod ship_image_cpp;
 mod sinks;
 mod status;
 mod wait;
