@@ -56,14 +56,15 @@ impl Cpp<'_> {
         // shows this run's change.
         let mut may_have_written = false;
         loop {
-            let read = self.read_offer(deadline).await?;
-            let changed =
-                match vm::cpp::apply(&read.document, image).map_err(DraftError::Refused)? {
-                    Change::AlreadyPresent if may_have_written => return Ok(DraftOutcome::Changed),
-                    Change::AlreadyPresent => return Ok(DraftOutcome::Unchanged),
-                    Change::Changed(document) => document,
-                };
-            let etag = read.etag.ok_or_else(no_etag)?;
+            let ReadOffer { document, etag } = self.read_offer(deadline).await?;
+            let changed = match vm::cpp::apply(&document, image).map_err(DraftError::Refused)? {
+                Change::AlreadyPresent if may_have_written => return Ok(DraftOutcome::Changed),
+                Change::AlreadyPresent => return Ok(DraftOutcome::Unchanged),
+                Change::Changed(changed) => changed,
+            };
+            // Only the changed copy is needed from here: a large offer is held once, not twice.
+            drop(document);
+            let etag = etag.ok_or_else(no_etag)?;
             writes += 1;
             match self.write_offer(&changed, &etag, deadline).await? {
                 Written::Taken(answer) => {
