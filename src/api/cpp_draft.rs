@@ -103,7 +103,7 @@ impl Cpp<'_> {
                         etag: etag(response, &document),
                         document,
                     }),
-                    Err(error) => unreadable(READ_OFFER_CALL, response, error),
+                    Err(error) => unreadable(READ_OFFER_CALL, response, &error),
                 },
             )
             .await
@@ -189,7 +189,7 @@ fn no_etag() -> DraftError {
 
 /// A body that is not the offer: a proxy's page is retried (the read is safe); a document past
 /// the cap cannot come here (the transport refuses it first), but is refused the same way.
-fn unreadable<T>(call: &'static str, response: &Response, error: DocumentError) -> Read<T> {
+fn unreadable<T>(call: &'static str, response: &Response, error: &DocumentError) -> Read<T> {
     match error {
         DocumentError::NotJson { .. } => Read::Unexpected(error.to_string()),
         DocumentError::TooLarge { .. } => Read::Fail(ApiError::UnexpectedBody {
