@@ -361,3 +361,36 @@ fn a_sas_uri_is_masked_and_redacted_everywhere() {
     assert!(result.contains("Invalid osVhdUrl ***"), "{result}");
     assert_eq!(publishes(&server), 0);
 }
+
+/// The core VM type with its Gen2 copy under `diskGenerations` (azure-img-utils' test offer):
+/// one line per image type, each written where that generation keeps its versions.
+#[test]
+fn a_plan_with_a_gen2_copy_takes_one_source_per_generation() {
+    const GEN2: &str = "draft-update/cpp-offer-corevm-diskgenerations.azure-img-utils-test.json";
+    const GEN2_MAP: &str =
+        "/definition/plans/0/diskGenerations/0/microsoft-azure-corevm.vmImagesPublicAzure";
+    let server = simple_server();
+    server.cpp_offer(offer(GEN2), vec![OfferWrite::Store]);
+    let run = ship(&server)
+        .input("plan-id", "gen1")
+        .input(
+            "image-source",
+            &format!("x64Gen1={SAS}\nx64Gen2={SAS_OTHER}"),
+        )
+        .run();
+    run.assert_code(0);
+    run.assert_output("draft-changed", "true");
+    let mut expected = offer(GEN2);
+    for (map, sas) in [(CORE_MAP, SAS), (GEN2_MAP, SAS_OTHER)] {
+        expected
+            .pointer_mut(map)
+            .and_then(Value::as_object_mut)
+            .expect("a version map")
+            .insert(VERSION.to_owned(), entry(CORE_MAP, sas));
+    }
+    let puts = puts(&server);
+    assert_eq!(puts.len(), 1, "{}", run.dump());
+    assert_eq!(puts[0].json(), expected);
+    assert_eq!(publishes(&server), 1);
+    run.assert_no_secret(&[SAS, SAS_OTHER, SIG, "OtherSignature55"]);
+}
