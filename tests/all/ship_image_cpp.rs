@@ -394,3 +394,52 @@ fn a_plan_with_a_gen2_copy_takes_one_source_per_generation() {
     assert_eq!(publishes(&server), 1);
     run.assert_no_secret(&[SAS, SAS_OTHER, SIG, "OtherSignature55"]);
 }
+
+/// An offer with this many versions in the plan, each `{"osVhdUrl": ...}` (no signature).
+fn large_offer(versions: usize) -> Value {
+    let mut document = offer(VM);
+    let map = document
+        .pointer_mut(VM_MAP)
+        .and_then(Value::as_object_mut)
+        .expect("the plan's version map");
+    for n in 0..versions {
+        map.insert(
+            format!("1.0.{n}"),
+            json!({"osVhdUrl": format!("https://acct1.blob.core.windows.net/vhds/daily-build-number-{n:08}-of-the-long-running-image-series.vhd")}),
+        );
+    }
+    document
+}
+
+/// Past the 8 MiB cap of status answers and within the 16 MiB of a document: read whole, every
+/// version sent back. Past 16 MiB: refused, nothing written, nothing published.
+#[test]
+fn a_large_offer_is_read_whole_and_one_past_the_cap_is_refused_not_cut() {
+    let server = simple_server();
+    let large = large_offer(80_000);
+    let size = serde_json::to_vec(&large).expect("serialises").len();
+    assert!(size > 9 * 1024 * 1024 && size < 16 * 1024 * 1024, "{size}");
+    server.cpp_offer(large.clone(), vec![OfferWrite::Store]);
+    let run = ship(&server).input("command", "update").run();
+    run.assert_code(0);
+    let written = puts(&server);
+    assert_eq!(written.len(), 1, "{}", run.dump());
+    let mut expected = large;
+    expected
+        .pointer_mut(VM_MAP)
+        .and_then(Value::as_object_mut)
+        .expect("the map")
+        .insert(VERSION.to_owned(), entry(VM_MAP, SAS));
+    assert!(written[0].json() == expected, "every version is sent back");
+
+    let server = simple_server();
+    let too_large = large_offer(140_000);
+    assert!(serde_json::to_vec(&too_large).expect("serialises").len() > 16 * 1024 * 1024);
+    server.cpp_offer(too_large, vec![OfferWrite::Store]);
+    let run = ship(&server).run();
+    run.assert_code(1);
+    run.assert_output("status", "error");
+    run.assert_stdout_has("larger than 16 MiB");
+    assert!(puts(&server).is_empty());
+    assert_eq!(publishes(&server), 0);
+}
