@@ -443,3 +443,55 @@ fn a_large_offer_is_read_whole_and_one_past_the_cap_is_refused_not_cut() {
     assert!(puts(&server).is_empty());
     assert_eq!(publishes(&server), 0);
 }
+
+/// Azure Pipelines and GitLab: the SAS URI is masked the way each runner is told
+/// (`##vso[task.setsecret]`; GitLab has no mask command, so redaction alone), and no spelling
+/// of it reaches the log or the outputs.
+#[test]
+fn a_sas_uri_is_masked_on_azure_pipelines_and_redacted_on_gitlab() {
+    let secrets = [SAS, SIG, "Ship+Sig/Value=9"];
+    for (variable, mask) in [
+        ("TF_BUILD", Some("##vso[task.setsecret]")),
+        ("GITLAB_CI", None),
+    ] {
+        let server = simple_server();
+        let echoed = format!("Invalid osVhdUrl {SAS}");
+        let refusal = Reply::json(
+            400,
+            json!({"error": {"code": "BadRequest", "message": echoed}}),
+        );
+        server.cpp_offer(offer(VM), vec![OfferWrite::Answer(refusal)]);
+        let step = step()
+            .against(&server)
+            .env(
+                variable,
+                if variable == "TF_BUILD" {
+                    "True"
+                } else {
+                    "true"
+                },
+            )
+            .input("plan-id", PLAN)
+            .input("image-version", VERSION)
+            .input("image-source", SAS);
+        let run = step.run();
+        run.assert_code(1);
+        if let Some(mask) = mask {
+            assert!(
+                run.stdout
+                    .lines()
+                    .any(|line| line.starts_with(mask) && line.contains("build-42.vhd")),
+                "{variable}: the SAS URI is masked\n{}",
+                run.dump()
+            );
+        }
+        let log: Vec<&str> = run
+            .stdout
+            .lines()
+            .filter(|line| !line.starts_with("##vso[task.setsecret]"))
+            .collect();
+        assert_no_secret_in(variable, &log.join("\n"), &secrets, &run.dump());
+        assert_no_secret_in(variable, &run.stderr, &secrets, &run.dump());
+        run.assert_stdout_has("Invalid osVhdUrl ***");
+    }
+}
