@@ -4,6 +4,7 @@
 
 use crate::api::backend::OperationRef;
 use crate::api::model::OperationState;
+use crate::outcome::DraftReport;
 use crate::report::Reporter;
 
 #[derive(Debug, Default)]
@@ -14,6 +15,8 @@ pub struct Record {
     state: Option<OperationState>,
     /// Whether the run said that it waits past publisher sign-off: said once a run.
     told_go_live_pending: bool,
+    /// The draft change, once it is known what it came to.
+    draft: Option<DraftReport>,
 }
 
 impl Record {
@@ -26,6 +29,15 @@ impl Record {
         self.operation
             .as_ref()
             .is_some_and(|(_, attached)| *attached)
+    }
+
+    pub fn draft(&self) -> Option<&DraftReport> {
+        self.draft.as_ref()
+    }
+
+    /// What the draft change came to, for every outcome from here on.
+    pub fn drafted(&mut self, draft: DraftReport) {
+        self.draft = Some(draft);
     }
 
     pub fn state(&self) -> Option<&OperationState> {

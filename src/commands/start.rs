@@ -279,6 +279,7 @@ pub(super) fn failure_status(error: &ApiError) -> Status {
         cpp::PUBLISH_CALL,
         cpp::GO_LIVE_CALL,
         cpp::CANCEL_CALL,
+        crate::api::cpp_draft::UPDATE_OFFER_CALL,
         ingestion::CONFIGURE_CALL,
         ingestion::CANCEL_JOB_CALL,
     ];

@@ -5,6 +5,7 @@
 //! compressed to seconds. What the offer looks like when the run starts depends on the command
 //! (an operation waiting at sign-off for go-live, one running for cancel...).
 
+mod draft;
 mod service;
 mod simulation;
 
@@ -37,19 +38,36 @@ pub enum Scenario {
     PreviewReady,
     /// The operation never ends: the run's time limit passes while it runs.
     TimeLimit,
+    /// With the image inputs: the draft already has the version from the same blob.
+    ImagePresent,
+    /// With the image inputs: the draft has the version from another blob.
+    ImageConflict,
+    /// With the image inputs: another writer changes the offer between the read and the write.
+    EtagConflict,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 4] = [
+    pub const ALL: [Scenario; 7] = [
         Scenario::Succeeded,
         Scenario::Failed,
         Scenario::PreviewReady,
         Scenario::TimeLimit,
+        Scenario::ImagePresent,
+        Scenario::ImageConflict,
+        Scenario::EtagConflict,
+    ];
+    pub const NAMES: [&'static str; 7] = [
+        "succeeded",
+        "failed",
+        "preview-ready",
+        "time-limit",
+        "image-present",
+        "image-conflict",
+        "etag-conflict",
     ];
     /// `--sandbox` alone: what a publish with the default inputs reaches by itself, the ready
     /// preview; going live is a separate, deliberate run (`command: go-live`).
     pub const DEFAULT: Scenario = Scenario::PreviewReady;
-    pub const NAMES: [&'static str; 4] = ["succeeded", "failed", "preview-ready", "time-limit"];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -57,6 +75,9 @@ impl Scenario {
             Scenario::Failed => "failed",
             Scenario::PreviewReady => "preview-ready",
             Scenario::TimeLimit => "time-limit",
+            Scenario::ImagePresent => "image-present",
+            Scenario::ImageConflict => "image-conflict",
+            Scenario::EtagConflict => "etag-conflict",
         }
     }
 
@@ -84,6 +105,18 @@ impl Scenario {
                 "the operation never ends: the time limit (timeout, 5s unless given) passes; \
                  try cancel-on-timeout: true"
             }
+            Scenario::ImagePresent => {
+                "with the image inputs: the draft already has image-version from the same blob \
+                 (nothing is written, draft-changed=false), then the publish"
+            }
+            Scenario::ImageConflict => {
+                "with the image inputs: the draft has image-version from another blob: rejected \
+                 before any write, nothing published"
+            }
+            Scenario::EtagConflict => {
+                "with the image inputs (CPP): another writer changes the offer first; the write \
+                 gets 412, the offer is read again and written with the new ETag"
+            }
         }
     }
 }
@@ -103,6 +136,9 @@ pub fn list() -> String {
          \x20 MARKETPLACE_COMMAND=status publish-offer --sandbox=preview-ready\n\
          \x20 MARKETPLACE_COMMAND=go-live publish-offer --sandbox\n\
          \x20 MARKETPLACE_API=cpp MARKETPLACE_COMMAND=cancel publish-offer --sandbox\n\
+         \x20 MARKETPLACE_PLAN_ID=sandbox-plan MARKETPLACE_IMAGE_VERSION=1.1.0 \\\n\
+         \x20   MARKETPLACE_IMAGE_SOURCE='https://acct.blob.core.windows.net/vhds/os.vhd?sv=2022-11-02&sig=x' \\\n\
+         \x20   publish-offer --sandbox=image-present\n\
          \x20 MARKETPLACE_COMMAND=wait MARKETPLACE_OPERATION_URL=<operation-url of a sandbox publish> \
          publish-offer --sandbox\n\
          api: auto (the default) finds the offer in the product ingestion API; add\n\
@@ -122,7 +158,11 @@ impl Sandbox {
     pub async fn start(scenario: Scenario, inputs: &MergedInputs) -> std::io::Result<Sandbox> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let address = listener.local_addr()?;
-        let world = World::new(scenario, existing_operations(scenario, inputs));
+        let world = World::new(
+            scenario,
+            existing_operations(scenario, inputs),
+            draft::HeldOffer::new(scenario, inputs),
+        );
         service::serve(listener, Arc::new(Mutex::new(world)));
         Ok(Sandbox { address, scenario })
     }
@@ -252,7 +292,10 @@ fn existing_operations(scenario: Scenario, inputs: &MergedInputs) -> Vec<(Operat
 /// preview, and the job completes once the preview is ready.
 fn end_of_publish(scenario: Scenario, ingestion: bool) -> End {
     match scenario {
-        Scenario::Succeeded => End::Complete,
+        Scenario::Succeeded
+        | Scenario::ImagePresent
+        | Scenario::ImageConflict
+        | Scenario::EtagConflict => End::Complete,
         Scenario::Failed => End::FailAt(CERTIFICATION),
         Scenario::PreviewReady if ingestion => End::Complete,
         Scenario::PreviewReady => End::WaitAt(SIGNOFF),
@@ -264,7 +307,11 @@ fn end_of_go_live(scenario: Scenario) -> End {
     match scenario {
         Scenario::Failed => End::FailAt(LIVE),
         Scenario::TimeLimit => End::HangAt(LIVE),
-        Scenario::Succeeded | Scenario::PreviewReady => End::Complete,
+        Scenario::Succeeded
+        | Scenario::PreviewReady
+        | Scenario::ImagePresent
+        | Scenario::ImageConflict
+        | Scenario::EtagConflict => End::Complete,
     }
 }
 

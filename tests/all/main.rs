@@ -17,6 +17,7 @@
 //! | `config_errors` | bad input: named, exit 2, no request sent |
 //! | `ci_systems`, `reporting`, `sinks` | output per CI system (snapshots), what reaches it, and the sinks' failures |
 //! | `starved`, `disk_full` | a runner short of file descriptors or disk space: the status still reaches the outputs, and a cut write is never read as a value |
+//! | `ship_image_cpp` | the image inputs on CPP: a version put into a plan's draft (ETag, 412, read-back), then published |
 //! | `sandbox` | the credential-free sandbox |
 //! | `action_install`, `action_run_step`, `gitlab_component`, `packaging`, `release` | the action, the GitLab component, the README tables and the release |
 //!
@@ -67,6 +68,7 @@ mod release;
 mod reporting;
 mod retries;
 mod sandbox;
+mod ship_image_cpp;
 mod sinks;
 mod starved;
 mod status;
