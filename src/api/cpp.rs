@@ -157,6 +157,7 @@ impl<'a> Cpp<'a> {
             headers: &[],
             body: body.map_or(Body::Empty, Body::Json),
             replay: Replay::OnlyIfNotReceived,
+            max_body: crate::transport::MAX_BODY,
         };
         self.api
             .call(
@@ -245,6 +246,7 @@ impl<'a> Cpp<'a> {
             headers: &[],
             body: Body::Empty,
             replay: Replay::Safe,
+            max_body: crate::transport::MAX_BODY,
         };
         self.api
             .call(&self.audience, request, deadline, read_state)
@@ -267,6 +269,7 @@ impl<'a> Cpp<'a> {
             headers: &[],
             body: Body::Empty,
             replay: Replay::Safe,
+            max_body: crate::transport::MAX_BODY,
         };
         let listed =
             self.api

@@ -84,6 +84,7 @@ async fn request_token(
         headers: &[],
         body: Body::Form(form),
         replay: Replay::Safe,
+        max_body: crate::transport::MAX_BODY,
     };
     http.send(&request, deadline, |response| parse_token(&response.body))
         .await

@@ -44,6 +44,7 @@ pub async fn assertion(
                 headers: &[],
                 body: Body::Empty,
                 replay: Replay::Safe,
+                max_body: crate::transport::MAX_BODY,
             };
             http.send(&request, deadline, |response| {
                 jwt_field(&response.body, "value")
@@ -150,6 +151,7 @@ async fn azure_pipelines_token(
         body: Body::Empty,
         // Issuing a token has no lasting effect: safe to ask twice.
         replay: Replay::Safe,
+        max_body: crate::transport::MAX_BODY,
     };
     http.send(&request, deadline, |response| {
         jwt_field(&response.body, "oidcToken")

@@ -31,8 +31,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// A request close to the time limit still gets this long to answer.
 const MIN_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// Bodies are small JSON documents; anything this large is not one.
-const MAX_BODY: usize = 8 * 1024 * 1024;
+/// Status answers are small JSON documents; anything this large is not one. A document read to
+/// be changed and sent back (an offer, a technical configuration) is read whole up to its own,
+/// larger cap instead ([`Request::max_body`], `draft::document::DOCUMENT_CAP`): cutting it would
+/// lose what was cut when it is written back.
+pub const MAX_BODY: usize = 8 * 1024 * 1024;
 
 /// Whether a request may be sent again after a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +78,9 @@ pub struct Request<'a> {
     pub headers: &'a [(&'static str, &'a str)],
     pub body: Body<'a>,
     pub replay: Replay,
+    /// The largest answer body read: [`MAX_BODY`], or a document's own cap. A larger one is
+    /// refused, never cut.
+    pub max_body: usize,
 }
 
 /// A response read whole.
@@ -309,24 +315,25 @@ impl HttpClient {
         let mut response = builder.send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
+        let too_large = || ApiError::UnexpectedBody {
+            call: request.call,
+            status,
+            detail: format!(
+                "the body is larger than {} MiB, the most this call reads; it was not read (and \
+                 nothing read was cut)",
+                request.max_body / (1024 * 1024)
+            ),
+        };
         if response
             .content_length()
-            .is_some_and(|len| len > MAX_BODY as u64)
+            .is_some_and(|len| len > request.max_body as u64)
         {
-            return Err(ApiError::UnexpectedBody {
-                call: request.call,
-                status,
-                detail: "the body is larger than 8 MiB".to_owned(),
-            });
+            return Err(too_large());
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(transport)? {
-            if body.len() + chunk.len() > MAX_BODY {
-                return Err(ApiError::UnexpectedBody {
-                    call: request.call,
-                    status,
-                    detail: "the body is larger than 8 MiB".to_owned(),
-                });
+            if body.len() + chunk.len() > request.max_body {
+                return Err(too_large());
             }
             body.extend_from_slice(&chunk);
         }

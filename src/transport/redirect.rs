@@ -109,6 +109,7 @@ mod tests {
             headers: &[],
             body: Body::Empty,
             replay,
+            max_body: crate::transport::MAX_BODY,
         }
     }
 

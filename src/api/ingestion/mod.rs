@@ -14,6 +14,7 @@
 //! answer and which product is the offer's, `submissions` the offer's state from its
 //! submissions.
 
+mod draft;
 mod ids;
 mod jobs;
 mod lists;
@@ -372,5 +373,6 @@ fn request<'r>(
         bearer: None,
         headers: &[],
         body: body.map_or(Body::Empty, Body::Json),
+        max_body: crate::transport::MAX_BODY,
     }
 }
