@@ -5,6 +5,7 @@
 //! compressed to seconds. What the offer looks like when the run starts depends on the command
 //! (an operation waiting at sign-off for go-live, one running for cancel...).
 
+mod draft_ingestion;
 mod service;
 mod simulation;
 
@@ -37,16 +38,36 @@ pub enum Scenario {
     PreviewReady,
     /// The operation never ends: the run's time limit passes while it runs.
     TimeLimit,
+    /// With the image inputs: the draft already holds the version with these sources, so the
+    /// draft is not changed and the publish goes on.
+    AlreadyPresent,
+    /// With the image inputs: the draft holds the version with another source: refused, nothing
+    /// written or published.
+    ConflictingSource,
+    /// With the image inputs (ingestion): the configure job that changes the draft fails with
+    /// nested messages; nothing is published.
+    ConfigureFailed,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 4] = [
+    pub const ALL: [Scenario; 7] = [
         Scenario::Succeeded,
         Scenario::Failed,
         Scenario::PreviewReady,
         Scenario::TimeLimit,
+        Scenario::AlreadyPresent,
+        Scenario::ConflictingSource,
+        Scenario::ConfigureFailed,
     ];
-    pub const NAMES: [&'static str; 4] = ["succeeded", "failed", "preview-ready", "time-limit"];
+    pub const NAMES: [&'static str; 7] = [
+        "succeeded",
+        "failed",
+        "preview-ready",
+        "time-limit",
+        "already-present",
+        "conflicting-source",
+        "configure-failed",
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -54,6 +75,9 @@ impl Scenario {
             Scenario::Failed => "failed",
             Scenario::PreviewReady => "preview-ready",
             Scenario::TimeLimit => "time-limit",
+            Scenario::AlreadyPresent => "already-present",
+            Scenario::ConflictingSource => "conflicting-source",
+            Scenario::ConfigureFailed => "configure-failed",
         }
     }
 
@@ -79,6 +103,18 @@ impl Scenario {
                 "the operation never ends: the time limit (timeout, 5s unless given) passes; \
                  try cancel-on-timeout: true"
             }
+            Scenario::AlreadyPresent => {
+                "image inputs: the draft already has image-version with these sources: \
+                 draft-changed=false, then the publish"
+            }
+            Scenario::ConflictingSource => {
+                "image inputs: the draft has image-version with another source: rejected, \
+                 nothing written"
+            }
+            Scenario::ConfigureFailed => {
+                "image inputs, api: ingestion: the configure job that changes the draft fails; \
+                 nothing is published"
+            }
         }
     }
 }
@@ -101,7 +137,12 @@ pub fn list() -> String {
          \x20 MARKETPLACE_COMMAND=wait MARKETPLACE_OPERATION_URL=<operation-url of a sandbox publish> \
          publish-offer --sandbox\n\
          Add MARKETPLACE_API=ingestion for the product ingestion API. The publisher and offer ids\n\
-         are yours (contoso/contoso-sandbox-vm when unset); credentials and URLs are the sandbox's.\n",
+         are yours (contoso/contoso-sandbox-vm when unset); credentials and URLs are the sandbox's.\n\
+         \nShip an image version (the draft changes, then the publish; MARKETPLACE_COMMAND=update stops\n\
+         after the change):\n\
+         \x20 MARKETPLACE_API=ingestion MARKETPLACE_PLAN_ID=gen2 MARKETPLACE_IMAGE_VERSION=1.2.3 \\\n\
+         \x20 MARKETPLACE_IMAGE_SOURCE='https://contoso.blob.core.windows.net/vhds/os.vhd?sv=2022-11-02&sig=x' \\\n\
+         \x20 publish-offer --sandbox=already-present\n",
     );
     text
 }
@@ -116,7 +157,8 @@ impl Sandbox {
     pub async fn start(scenario: Scenario, inputs: &MergedInputs) -> std::io::Result<Sandbox> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let address = listener.local_addr()?;
-        let world = World::new(scenario, existing_operations(scenario, inputs));
+        let draft = draft_ingestion::Draft::new(scenario, inputs, service::PRODUCT);
+        let world = World::new(scenario, existing_operations(scenario, inputs), draft);
         service::serve(listener, Arc::new(Mutex::new(world)));
         Ok(Sandbox { address, scenario })
     }
@@ -237,7 +279,10 @@ fn existing_operations(scenario: Scenario, inputs: &MergedInputs) -> Vec<(Operat
 /// preview, and the job completes once the preview is ready.
 fn end_of_publish(scenario: Scenario, ingestion: bool) -> End {
     match scenario {
-        Scenario::Succeeded => End::Complete,
+        Scenario::Succeeded
+        | Scenario::AlreadyPresent
+        | Scenario::ConflictingSource
+        | Scenario::ConfigureFailed => End::Complete,
         Scenario::Failed => End::FailAt(CERTIFICATION),
         Scenario::PreviewReady if ingestion => End::Complete,
         Scenario::PreviewReady => End::WaitAt(SIGNOFF),
@@ -249,7 +294,11 @@ fn end_of_go_live(scenario: Scenario) -> End {
     match scenario {
         Scenario::Failed => End::FailAt(LIVE),
         Scenario::TimeLimit => End::HangAt(LIVE),
-        Scenario::Succeeded | Scenario::PreviewReady => End::Complete,
+        Scenario::Succeeded
+        | Scenario::PreviewReady
+        | Scenario::AlreadyPresent
+        | Scenario::ConflictingSource
+        | Scenario::ConfigureFailed => End::Complete,
     }
 }
 

@@ -15,11 +15,12 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::time::Instant;
 
+use super::draft_ingestion::Draft;
 use super::simulation::{Operation, Phase};
 use super::{INGESTION_PATH, Scenario, end_of_go_live, end_of_publish, go_live, new_id, publish};
 
 /// The sandbox's one product in the ingestion API: it has the external id it is looked up by.
-const PRODUCT: &str = "5a1d5a1d-0000-4000-8000-5a1d5a1d0001";
+pub const PRODUCT: &str = "5a1d5a1d-0000-4000-8000-5a1d5a1d0001";
 
 struct Tracked {
     operation: Operation,
@@ -43,10 +44,12 @@ pub struct World {
     token: String,
     /// Oldest first; the last is the offer's current or latest operation.
     operations: Vec<Tracked>,
+    /// The VM plan's draft in the product ingestion API.
+    draft: Draft,
 }
 
 impl World {
-    pub fn new(scenario: Scenario, existing: Vec<(Operation, Duration)>) -> World {
+    pub fn new(scenario: Scenario, existing: Vec<(Operation, Duration)>, draft: Draft) -> World {
         let now = Instant::now();
         World {
             scenario,
@@ -59,6 +62,7 @@ impl World {
                     head_start,
                 })
                 .collect(),
+            draft,
         }
     }
 
@@ -294,6 +298,20 @@ fn ingestion(
                 "type": "azureVirtualMachine",
             }] }),
         ),
+        (&Method::GET, ["plan"]) => reply(StatusCode::OK, &Draft::plans(PRODUCT, external_id)),
+        (
+            &Method::GET,
+            [
+                "virtual-machine-plan-technical-configuration",
+                product,
+                plan,
+            ],
+        ) if *product == PRODUCT && *plan == super::draft_ingestion::PLAN_GUID => {
+            reply(StatusCode::OK, world.draft.tech())
+        }
+        (&Method::POST, ["configure"]) if Draft::is_draft_change(body) => {
+            reply(StatusCode::ACCEPTED, &world.draft.configure(body, new_id()))
+        }
         (&Method::POST, ["configure"]) => {
             if world.running().is_some() {
                 return in_progress();
@@ -309,6 +327,10 @@ fn ingestion(
                 StatusCode::ACCEPTED,
                 &json!({ "jobId": id, "jobStatus": "notStarted", "jobResult": "pending", "errors": [] }),
             )
+        }
+        (&Method::GET, ["configure", id, "status"]) if world.draft.job(id).is_some() => {
+            let job = world.draft.job(id).unwrap_or_default();
+            reply(StatusCode::OK, &job)
         }
         (&Method::GET, ["configure", id, "status"]) => match world.find(id) {
             Some(tracked) => reply(StatusCode::OK, &tracked.operation.job_json(tracked.phase())),
