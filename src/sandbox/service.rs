@@ -289,6 +289,9 @@ fn ingestion(
 ) -> Response<Full<Bytes>> {
     let scenario = world.scenario;
     let segments: Vec<&str> = tail.split('/').collect();
+    if let Some(answer) = draft(world, method, &segments, body, external_id) {
+        return answer;
+    }
     match (method, segments.as_slice()) {
         (&Method::GET, ["product"]) => reply(
             StatusCode::OK,
@@ -298,20 +301,6 @@ fn ingestion(
                 "type": "azureVirtualMachine",
             }] }),
         ),
-        (&Method::GET, ["plan"]) => reply(StatusCode::OK, &Draft::plans(PRODUCT, external_id)),
-        (
-            &Method::GET,
-            [
-                "virtual-machine-plan-technical-configuration",
-                product,
-                plan,
-            ],
-        ) if *product == PRODUCT && *plan == super::draft_ingestion::PLAN_GUID => {
-            reply(StatusCode::OK, world.draft.tech())
-        }
-        (&Method::POST, ["configure"]) if Draft::is_draft_change(body) => {
-            reply(StatusCode::ACCEPTED, &world.draft.configure(body, new_id()))
-        }
         (&Method::POST, ["configure"]) => {
             if world.running().is_some() {
                 return in_progress();
@@ -327,10 +316,6 @@ fn ingestion(
                 StatusCode::ACCEPTED,
                 &json!({ "jobId": id, "jobStatus": "notStarted", "jobResult": "pending", "errors": [] }),
             )
-        }
-        (&Method::GET, ["configure", id, "status"]) if world.draft.job(id).is_some() => {
-            let job = world.draft.job(id).unwrap_or_default();
-            reply(StatusCode::OK, &job)
         }
         (&Method::GET, ["configure", id, "status"]) => match world.find(id) {
             Some(tracked) => reply(StatusCode::OK, &tracked.operation.job_json(tracked.phase())),
@@ -368,4 +353,29 @@ fn ingestion(
             "no such product ingestion resource in the sandbox",
         ),
     }
+}
+
+/// The VM plan draft's endpoints (issue 21): the plan, its technical configuration, and the
+/// configure jobs that change it. `None` for any other request.
+fn draft(
+    world: &mut World,
+    method: &Method,
+    segments: &[&str],
+    body: &Value,
+    external_id: &str,
+) -> Option<Response<Full<Bytes>>> {
+    const TECH_CONFIG: &str = "virtual-machine-plan-technical-configuration";
+    Some(match (method, segments) {
+        (&Method::GET, ["plan"]) => reply(StatusCode::OK, &Draft::plans(PRODUCT, external_id)),
+        (&Method::GET, [TECH_CONFIG, product, plan])
+            if *product == PRODUCT && *plan == super::draft_ingestion::PLAN_GUID =>
+        {
+            reply(StatusCode::OK, world.draft.tech())
+        }
+        (&Method::POST, ["configure"]) if Draft::is_draft_change(body) => {
+            reply(StatusCode::ACCEPTED, &world.draft.configure(body, new_id()))
+        }
+        (&Method::GET, ["configure", id, "status"]) => reply(StatusCode::OK, &world.draft.job(id)?),
+        _ => return None,
+    })
 }

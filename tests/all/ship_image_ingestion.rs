@@ -401,3 +401,45 @@ fn ingestion_contract_the_documented_technical_configuration_gets_the_documented
         json!(sas);
     assert_eq!(draft_configures(&server), vec![expected]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The sandbox's ingestion draft.
+
+fn sandbox_ship(scenario: &str) -> Finished {
+    step()
+        .github()
+        .input("api", "ingestion")
+        .input("plan-id", "gen2")
+        .input("image-version", "1.2.3")
+        .input("image-source", SAS)
+        .arg(&format!("--sandbox={scenario}"))
+        .run()
+}
+
+#[test]
+fn sandbox_ingestion_ships_an_image_version_in_each_scenario() {
+    let run = sandbox_ship("succeeded");
+    run.assert_code(0).assert_no_secret(&[SIGNATURE]);
+    run.assert_output("draft-changed", "true")
+        .assert_output("image-version", "1.2.3");
+
+    let run = sandbox_ship("already-present");
+    run.assert_code(0).assert_output("draft-changed", "false");
+
+    let run = sandbox_ship("conflicting-source");
+    run.assert_code(1)
+        .assert_output("status", "rejected")
+        .assert_stdout_has("another-build-1.2.3.vhd")
+        .assert_no_secret(&[SIGNATURE, "YW5vdGhlciBidWlsZA"]);
+
+    let run = sandbox_ship("configure-failed");
+    assert_ne!(run.code, 0, "{}", run.dump());
+    run.assert_stdout_has("could not be read")
+        .assert_no_secret(&[SIGNATURE]);
+    run.assert_stdout_lacks("preview links");
+
+    let run = step().arg("--sandbox=list").run();
+    for name in ["already-present", "conflicting-source", "configure-failed"] {
+        run.assert_stdout_has(name);
+    }
+}
