@@ -95,6 +95,8 @@ pub fn help() -> String {
          Values are trimmed; an empty value counts as unset.\n\n\
          COMMANDS (input command):\n\
          \x20 publish   start a publish and wait for it      needs publisher-id, offer-id, credentials\n\
+         \x20 update    put an image version into a plan's draft needs plan-id, image-version, image-source\n\
+         \x20           (publish with them: the same change first, then the publish)\n\
          \x20 go-live   go live once the preview is ready      needs publisher-id, offer-id, credentials\n\
          \x20 cancel    cancel the running operation           needs publisher-id, offer-id, credentials\n\
          \x20 status    report the offer's state (exit 0)      needs publisher-id, offer-id, credentials\n\

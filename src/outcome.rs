@@ -179,7 +179,18 @@ pub struct Outcome {
     pub note: Option<String>,
     /// The offer's status as the service spelled it, for the commands that read it.
     pub offer_status: Option<String>,
+    /// What the draft change asked by the image inputs came to, when one was asked.
+    pub draft: Option<DraftReport>,
     pub policy: ExitPolicy,
+}
+
+/// The draft change of a run, for the outputs `image-version` and `draft-changed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftReport {
+    /// As the input gave it (validated `X.Y.Z`).
+    pub image_version: String,
+    /// The draft was written and the read-back shows the change.
+    pub changed: bool,
 }
 
 impl Outcome {
@@ -193,6 +204,7 @@ impl Outcome {
             problem: None,
             note: None,
             offer_status: None,
+            draft: None,
             policy,
         }
     }

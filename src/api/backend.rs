@@ -7,6 +7,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::cpp::{self, Canceled, Cpp, Polled};
+use super::draft::{DraftError, DraftOutcome, DraftRequest};
 use super::error::ApiError;
 use super::ingestion::{self, Ingestion};
 use super::model::{OperationState, OperationStatus};
@@ -77,6 +78,18 @@ pub enum Backend<'a> {
 }
 
 impl Backend<'_> {
+    /// Puts the image version the inputs name into the draft (see [`super::draft`]).
+    pub async fn change_draft(
+        &self,
+        request: &DraftRequest,
+        deadline: Instant,
+    ) -> Result<DraftOutcome, DraftError> {
+        match self {
+            Backend::Cpp(cpp) => cpp.change_draft(request, deadline).await,
+            Backend::Ingestion(ingestion) => ingestion.change_draft(request, deadline).await,
+        }
+    }
+
     pub fn api_name(&self) -> &'static str {
         match self {
             Backend::Cpp(_) => "Cloud Partner Portal",

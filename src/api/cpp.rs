@@ -81,6 +81,23 @@ impl<'a> Cpp<'a> {
         Ok(url)
     }
 
+    /// `{base}/api/publishers/{p}/offers/{o}?api-version=...`: the offer document itself, read
+    /// and written whole by a draft change ([`super::cpp_draft`]).
+    pub(super) fn offer_document_url(&self, call: &'static str) -> Result<Url, ApiError> {
+        let mut url = self.offer_url(call, "")?;
+        let path = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&path);
+        Ok(url)
+    }
+
+    pub(super) fn api(&self) -> &Api {
+        self.api
+    }
+
+    pub(super) fn audience(&self) -> &Audience {
+        &self.audience
+    }
+
     /// The operation a `Location` (or `Operation-Location`) names, as a URL rebuilt from checked
     /// parts: never passed through. Relative or absolute, it must be on the API origin (the token
     /// goes nowhere else) and have one of the two operation shapes; see

@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod cpp;
+pub mod cpp_draft;
 pub mod draft;
 pub mod error;
 pub mod ingestion;

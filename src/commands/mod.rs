@@ -3,6 +3,8 @@
 //!
 //! - `publish` / `go-live` (`start`): start the operation (or attach to the running one) and
 //!   follow it.
+//! - `update` (`update`): change the draft as the image inputs ask, and stop; `publish` makes
+//!   the same change first when they are given, and publishes only once it is read back.
 //! - `wait`: follow an operation started earlier, from its URL.
 //! - `cancel`: ask the service to cancel, and follow the cancellation.
 //! - `status` / `validate` (`inspect`): read the offer's state without starting anything.
@@ -15,6 +17,7 @@ mod follow;
 mod inspect;
 mod record;
 mod start;
+mod update;
 
 use std::time::Duration;
 
@@ -37,7 +40,12 @@ const CANCEL_ON_INTERRUPT_BUDGET: Duration = Duration::from_secs(5);
 pub async fn run(context: &mut Context<'_>) -> Outcome {
     let interrupt = context.interrupt.clone();
     let signal = match interrupt.guard(dispatch(context)).await {
-        Ok(outcome) => return outcome,
+        Ok(outcome) => {
+            return Outcome {
+                draft: context.record.draft().cloned(),
+                ..outcome
+            };
+        }
         Err(signal) => signal,
     };
     let operation = context.record.operation().cloned();
@@ -55,6 +63,7 @@ pub async fn run(context: &mut Context<'_>) -> Outcome {
         operation,
         attached: context.record.attached(),
         note: Some(note),
+        draft: context.record.draft().cloned(),
         ..context.outcome(Status::Interrupted(signal))
     };
     if context.settings.cancel_on_interrupt {
@@ -68,6 +77,7 @@ pub async fn run(context: &mut Context<'_>) -> Outcome {
 async fn dispatch(context: &mut Context<'_>) -> Outcome {
     match context.settings.command {
         Command::Publish => start::publish(context).await,
+        Command::Update => update::update(context).await,
         Command::GoLive => start::go_live(context).await,
         Command::Wait => resume(context).await,
         Command::Cancel => cancel(context).await,

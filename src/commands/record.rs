@@ -4,6 +4,7 @@
 
 use crate::api::backend::OperationRef;
 use crate::api::model::OperationState;
+use crate::outcome::DraftReport;
 use crate::report::Reporter;
 
 #[derive(Debug, Default)]
@@ -12,6 +13,8 @@ pub struct Record {
     operation: Option<(OperationRef, bool)>,
     /// The last state read.
     state: Option<OperationState>,
+    /// The draft change, once it is known what it came to.
+    draft: Option<DraftReport>,
 }
 
 impl Record {
@@ -24,6 +27,15 @@ impl Record {
         self.operation
             .as_ref()
             .is_some_and(|(_, attached)| *attached)
+    }
+
+    pub fn draft(&self) -> Option<&DraftReport> {
+        self.draft.as_ref()
+    }
+
+    /// What the draft change came to, for every outcome from here on.
+    pub fn drafted(&mut self, draft: DraftReport) {
+        self.draft = Some(draft);
     }
 
     pub fn state(&self) -> Option<&OperationState> {

@@ -21,6 +21,9 @@ use crate::wait::WaitUntil;
 use crate::wait::{Ended, Plan};
 
 pub async fn publish(context: &mut Context<'_>) -> Outcome {
+    if let Err(outcome) = super::update::change_draft(context).await {
+        return *outcome;
+    }
     context.reporter.line(&format!(
         "publish-offer: publishing offer {} through the {} API",
         context.reporter.subject(),
@@ -299,6 +302,7 @@ pub(super) fn failure_status(error: &ApiError) -> Status {
         cpp::PUBLISH_CALL,
         cpp::GO_LIVE_CALL,
         cpp::CANCEL_CALL,
+        crate::api::cpp_draft::UPDATE_OFFER_CALL,
         ingestion::CONFIGURE_CALL,
         ingestion::CANCEL_JOB_CALL,
     ];

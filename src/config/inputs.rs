@@ -40,7 +40,7 @@ pub const fn names<T: Copy, const N: usize>(all: &[(&'static str, T); N]) -> [&'
     names
 }
 
-const COMMANDS: [&str; 6] = names(&Command::ALL);
+const COMMANDS: [&str; 7] = names(&Command::ALL);
 const APIS: [&str; 3] = names(&ApiChoice::ALL);
 const WAIT_UNTIL: [&str; 2] = names(&WaitUntil::ALL);
 const ON_TIMEOUT: [&str; 2] = names(&OnTimeout::ALL);
@@ -108,7 +108,7 @@ pub const INPUTS: &[InputSpec] = &[
             "command",
             Some("publish"),
             "",
-            "what to do: publish, go-live, cancel, status, validate or wait",
+            "what to do: publish, update (change the draft and stop), go-live, cancel, status, validate or wait",
         )
     },
     InputSpec {
@@ -129,6 +129,57 @@ pub const INPUTS: &[InputSpec] = &[
             "offer identifier: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100 characters",
         )
     },
+    input(
+        "plan-id",
+        None,
+        "required with image-version",
+        "the plan whose image versions change, as the publisher named it (CPP planId; ingestion: the plan's externalId)",
+    ),
+    input(
+        "image-version",
+        None,
+        "with image-source: update, or publish after changing the draft",
+        "image version to put into the plan's draft: X.Y.Z, three numbers of digits (e.g. 2026.12.6)",
+    ),
+    InputSpec {
+        details: "Each SOURCE is an https SAS URI of a VHD (with its sig=) or an Azure Compute Gallery image version id (/subscriptions/S/resourceGroups/R/providers/Microsoft.Compute/galleries/G/images/I/versions/V). SAS URIs are masked and redacted from the moment they are read; logs name them by account/container/blob.",
+        ..input(
+            "image-source",
+            None,
+            "required with image-version",
+            "the OS disk of the new version, one line per image type: SOURCE, or IMAGE_TYPE=SOURCE (x64Gen1, x64Gen2, arm64Gen2, ...) when the plan has several",
+        )
+    },
+    input(
+        "gallery-tenant-id",
+        None,
+        "",
+        "tenant (GUID) owning the Azure Compute Gallery of gallery sources; defaults to tenant-id",
+    ),
+    input(
+        "deprecate-image-versions",
+        None,
+        "",
+        "ingestion only: earlier versions of the plan to deprecate in the same change, separated by commas or lines",
+    ),
+    input(
+        "deprecation-reason",
+        None,
+        "",
+        "ingestion: the deprecation schedule's reason for deprecate-image-versions: criticalSecurityIssue, endOfSupport or other",
+    ),
+    input(
+        "deprecation-date-offset",
+        None,
+        "",
+        "ingestion: when deprecated versions stop being offered, as an ISO 8601 duration (P90D, P3M)",
+    ),
+    input(
+        "ingestion-configure-schema",
+        Some(crate::draft::schema::DEFAULT_CONFIGURE_VERSION),
+        "",
+        "ingestion: schema version of the configure request that changes the draft (schema.mp.microsoft.com/schema/configure/VERSION); set it when the service says a schema could not be accessed",
+    ),
     input(
         "notification-emails",
         None,

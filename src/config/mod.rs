@@ -9,6 +9,7 @@
 
 mod check;
 mod credentials;
+mod draft;
 pub mod duration;
 pub mod env;
 mod error;
@@ -25,6 +26,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::api::OfferRef;
+use crate::api::draft::DraftRequest;
 use crate::auth::Credential;
 use crate::outcome::OnTimeout;
 use crate::report::Reporting;
@@ -76,6 +78,8 @@ impl<'a> RawInputs<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
     Publish,
+    /// Change the draft (the image inputs) and stop.
+    Update,
     GoLive,
     Cancel,
     Status,
@@ -84,8 +88,9 @@ pub enum Command {
 }
 
 impl Command {
-    pub const ALL: [(&'static str, Command); 6] = [
+    pub const ALL: [(&'static str, Command); 7] = [
         ("publish", Command::Publish),
+        ("update", Command::Update),
         ("go-live", Command::GoLive),
         ("cancel", Command::Cancel),
         ("status", Command::Status),
@@ -178,6 +183,8 @@ pub struct Settings {
     pub api_version: String,
     /// Extra trusted roots (PEM) from `SSL_CERT_FILE`, for TLS-inspecting proxies.
     pub extra_root_certificates: Option<PathBuf>,
+    /// The draft change the image inputs ask for (`command: update`, or `publish` with them).
+    pub draft: Option<DraftRequest>,
 }
 
 impl Settings {

@@ -68,6 +68,13 @@ fn check_all(
     let waiting = check_waiting(check, raw);
     let api_version = check.keep(api_version(check, raw.text("api-version")));
     let credential = check.keep(credential(check, raw, environment));
+    let draft = super::draft::check_draft(
+        check,
+        raw,
+        command,
+        api,
+        waiting.as_ref().map(|waiting| waiting.if_running),
+    );
     if let (Some(target), Some(waiting), Some(credential)) = (&target, &waiting, &credential) {
         check_combinations(check, target, waiting, credential, &offer);
     }
@@ -76,7 +83,7 @@ fn check_all(
         OfferCheck::Unnamed => None,
         OfferCheck::Invalid => return None,
     };
-    let (target, waiting) = (target?, waiting?);
+    let (target, waiting, draft) = (target?, waiting?, draft.ok()?);
     Some(Settings {
         command: target.command,
         offer,
@@ -96,6 +103,7 @@ fn check_all(
         authority_host: target.authority_host,
         api_version: api_version?,
         extra_root_certificates: environment.get("SSL_CERT_FILE").map(PathBuf::from),
+        draft,
     })
 }
 

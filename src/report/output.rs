@@ -16,10 +16,12 @@ pub enum Output {
     LiveLinks,
     Attached,
     OfferStatus,
+    ImageVersion,
+    DraftChanged,
 }
 
 impl Output {
-    pub const ALL: [Output; 10] = [
+    pub const ALL: [Output; 12] = [
         Output::Status,
         Output::OperationId,
         Output::OperationUrl,
@@ -30,6 +32,8 @@ impl Output {
         Output::LiveLinks,
         Output::Attached,
         Output::OfferStatus,
+        Output::ImageVersion,
+        Output::DraftChanged,
     ];
 
     /// The GitHub name: `operation-id`.
@@ -45,14 +49,21 @@ impl Output {
             Output::LiveLinks => "live-links",
             Output::Attached => "attached",
             Output::OfferStatus => "offer-status",
+            Output::ImageVersion => "image-version",
+            Output::DraftChanged => "draft-changed",
         }
     }
 
     /// What this output holds when its value comes from the service; `None` for the values the
-    /// program makes itself (status, timed-out, attached).
+    /// program makes itself (status, timed-out, attached, draft-changed) or takes from the
+    /// checked inputs (image-version, an `X.Y.Z` of digits).
     pub fn kind(self) -> Option<ValueKind> {
         match self {
-            Output::Status | Output::TimedOut | Output::Attached => None,
+            Output::Status
+            | Output::TimedOut
+            | Output::Attached
+            | Output::ImageVersion
+            | Output::DraftChanged => None,
             Output::OperationId => Some(ValueKind::OperationId),
             Output::OperationUrl => Some(ValueKind::OperationUrl),
             Output::FailedStep => Some(ValueKind::StepLabel),
@@ -102,6 +113,12 @@ impl Output {
             Output::OfferStatus => {
                 "the offer's status as the service reports it (command: status or validate)"
             }
+            Output::ImageVersion => {
+                "the image version put into the plan's draft (image inputs), else empty"
+            }
+            Output::DraftChanged => {
+                "true when the run wrote the image version into the draft; false when it was already there or no change was made"
+            }
         }
     }
 }
@@ -148,6 +165,16 @@ pub fn output_values(outcome: &Outcome) -> Vec<(Output, String)> {
                 Output::LiveLinks => lines(state.map(|s| &s.live_links)),
                 Output::Attached => outcome.attached.to_string(),
                 Output::OfferStatus => outcome.offer_status.clone().unwrap_or_default(),
+                Output::ImageVersion => outcome
+                    .draft
+                    .as_ref()
+                    .map(|draft| draft.image_version.clone())
+                    .unwrap_or_default(),
+                Output::DraftChanged => outcome
+                    .draft
+                    .as_ref()
+                    .is_some_and(|draft| draft.changed)
+                    .to_string(),
             };
             (*name, name.confine(&value))
         })

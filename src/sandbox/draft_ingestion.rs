@@ -195,8 +195,7 @@ impl Draft {
                 "message": "The technical configuration is not valid.",
                 "details": [{
                     "code": "InvalidVirtualMachineImage",
-                    "message": format!("Image version {newest}: the OS disk VHD could not be read: check that its SAS grants read access, has not expired and names a fixed-size VHD."),
-                    "details": [{"code": "SandboxScenario", "message": "configure-failed: the sandbox fails every configure job that changes the draft."}],
+                    "message": format!("Image version {newest}: the OS disk VHD could not be read: check that its SAS grants read access, has not expired and names a fixed-size VHD (sandbox scenario configure-failed)."),
                 }],
             }]}),
         )

@@ -84,7 +84,7 @@ fn each_configuration_error_names_the_input() {
             "deploy",
             vec![
                 "command",
-                "publish, go-live, cancel, status, validate, wait",
+                "publish, update, go-live, cancel, status, validate, wait",
             ],
         ),
     ];

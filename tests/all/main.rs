@@ -15,6 +15,7 @@
 //! | `config_errors` | bad input: named, exit 2, no request sent |
 //! | `ci_systems`, `reporting`, `sinks` | output per CI system (snapshots), what reaches it, and the sinks' failures |
 //! | `sandbox` | the credential-free sandbox |
+//! | `ship_image_cpp` | the image inputs on CPP: a version put into a plan's draft (ETag, 412, read-back), then published |
 //! | `ship_image_ingestion` | a new VM image version put into a plan's draft on the product ingestion API, then published |
 //! | `action_install`, `action_run_step`, `gitlab_component`, `packaging`, `release` | the action, the GitLab component, the README tables and the release |
 //!
@@ -64,6 +65,7 @@ mod release;
 mod reporting;
 mod retries;
 mod sandbox;
+mod ship_image_cpp;
 mod ship_image_ingestion;
 mod sinks;
 mod status;

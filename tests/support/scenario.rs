@@ -9,12 +9,15 @@
 //! A route that is the point of one test (a hostile Location, a refusal) stays written out in the
 //! test with [`FakeServer::route`]; a route that several tests share belongs here.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Value, json};
 
-use super::{FakeServer, OPERATION_ID, Reply, TENANT, TOKEN_PREFIX, offer_path, operation_path};
+use super::{
+    FakeServer, OFFER, OPERATION_ID, PUBLISHER, Reply, TENANT, TOKEN_PREFIX, offer_path,
+    operation_path,
+};
 
 impl FakeServer {
     /// Entra's v1 token endpoint for the service principal: a new token each time, valid an hour.
@@ -236,4 +239,84 @@ pub fn complete() -> Value {
 /// How many publish requests `server` received.
 pub fn publishes(server: &FakeServer) -> usize {
     server.requests_to("POST", &offer_path("publish")).len()
+}
+
+/// The path of the CPP offer document itself (`GET`/`PUT .../offers/{offer}`).
+pub fn offer_document_path() -> String {
+    format!("/api/publishers/{PUBLISHER}/offers/{OFFER}")
+}
+
+/// What the fake CPP does with one `PUT` of the offer.
+#[derive(Debug, Clone)]
+pub enum OfferWrite {
+    /// As the service: stored when `If-Match` is the current ETag (200 with the offer as
+    /// stored, a new ETag), else 412.
+    Store,
+    /// Another writer came first: the ETag moves on and the write gets 412.
+    ChangedByAnother,
+    /// This answer, and the offer stays as it was (a 500 "internal conflict", a 200 whose
+    /// read-back lacks the change).
+    Answer(Reply),
+}
+
+/// The CPP offer document the fake holds, served whole with an `ETag` (`"etag-N"`), written by
+/// `PUT` as [`OfferWrite`] says for each write in turn (the last repeats).
+pub struct HeldOffer {
+    pub document: Value,
+    pub version: usize,
+}
+
+impl FakeServer {
+    /// `GET`/`PUT` of the offer document `document`, each write as `writes` says.
+    pub fn cpp_offer(&self, document: Value, writes: Vec<OfferWrite>) -> Arc<Mutex<HeldOffer>> {
+        assert!(!writes.is_empty(), "say what the writes do");
+        let held = Arc::new(Mutex::new(HeldOffer {
+            document,
+            version: 1,
+        }));
+        let reader = Arc::clone(&held);
+        self.route_fn("GET", &offer_document_path(), move |_, _| {
+            let held = reader.lock().unwrap_or_else(PoisonError::into_inner);
+            Reply::json(200, held.document.clone())
+                .header("ETag", &format!("\"etag-{}\"", held.version))
+        });
+        let writer = Arc::clone(&held);
+        self.route_fn("PUT", &offer_document_path(), move |request, call| {
+            let mut held = writer.lock().unwrap_or_else(PoisonError::into_inner);
+            match writes[call.min(writes.len() - 1)].clone() {
+                OfferWrite::Answer(reply) => reply,
+                OfferWrite::ChangedByAnother => {
+                    held.version += 1;
+                    precondition_failed()
+                }
+                OfferWrite::Store => {
+                    let current = format!("\"etag-{}\"", held.version);
+                    if request.header("if-match") != Some(current.as_str()) {
+                        return precondition_failed();
+                    }
+                    held.document = request.json();
+                    held.version += 1;
+                    Reply::json(200, held.document.clone())
+                        .header("ETag", &format!("\"etag-{}\"", held.version))
+                }
+            }
+        });
+        held
+    }
+}
+
+/// CPP's answer to a write whose `If-Match` is not the offer's ETag.
+pub fn precondition_failed() -> Reply {
+    Reply::json(
+        412,
+        json!({"error": {"code": "PreconditionFailed", "message": "The offer has been modified since it was read (ETag mismatch)."}}),
+    )
+}
+
+/// The documented 500 of a write that raced inside the service (devigned/pub issue 28).
+pub fn internal_conflict() -> Reply {
+    Reply::json(
+        500,
+        json!({"Variant": {"serviceName": "Variant", "error": "snapshot() resulted in an internal conflict! Retry is OK.\r\n[\r\n  \"azure-sku [variantId: ..., configuration.externalId: ...] -- mismatch(1)\"\r\n]"}}),
+    )
 }

@@ -148,8 +148,9 @@ struct Prepared<'r> {
     assigned: Vec<(ImageType, &'r ImageSource)>,
 }
 
-/// Finds the plan and assigns the sources; refuses what CPP cannot take.
-fn prepare<'r>(document: &Value, request: &'r ImageRequest) -> Result<Prepared<'r>, Refusal> {
+/// What CPP cannot take whatever the document holds: known before anything is read, so the
+/// configuration refuses it (exit 2, no request) when the API is known to be CPP.
+pub fn unsupported(request: &ImageRequest) -> Result<(), Refusal> {
     if !request.deprecate.is_empty() {
         return Err(Refusal::NotSupported(
             "deprecate-image-versions: the Cloud Partner Portal API has no documented way to \
@@ -163,6 +164,12 @@ fn prepare<'r>(document: &Value, request: &'r ImageRequest) -> Result<Prepared<'
              gallery image version needs the product ingestion API (api: ingestion)",
         ));
     }
+    Ok(())
+}
+
+/// Finds the plan and assigns the sources; refuses what CPP cannot take.
+fn prepare<'r>(document: &Value, request: &'r ImageRequest) -> Result<Prepared<'r>, Refusal> {
+    unsupported(request)?;
     let (index, offer_type) = find_plan(document, &request.plan_id)?;
     let plan = &document["definition"]["plans"][index];
     let slots = slots(plan, index, offer_type)?;
