@@ -212,7 +212,15 @@ fn ingestion_a_submission_in_progress_is_refused_with_if_running_fail() {
     );
     let run = ship(&server).input("if-running", "fail").run();
     assert_ne!(run.code, 0, "{}", run.dump());
-    run.assert_stdout_has("in progress");
+    // Refused at once, not after waiting out the time limit.
+    run.assert_stdout_has("preview submission 1 (submission/")
+        .assert_stdout_has("is in progress; the draft is not changed while it runs");
+    assert_eq!(
+        server
+            .requests_to("GET", &ingestion_path(&format!("submission/{guid}")))
+            .len(),
+        1
+    );
     assert!(
         server
             .requests_to("POST", &ingestion_path("configure"))
