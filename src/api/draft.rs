@@ -44,7 +44,7 @@ pub enum DraftError {
     /// Ingestion: the configure job that changes the draft ended without succeeding; its
     /// steps carry the service's messages (nested `errors[].details[]`, e.g. "Cannot delete
     /// image ... already published"), reported as a failed operation's are. `error`.
-    JobFailed(crate::api::model::OperationState),
+    JobFailed(Box<crate::api::model::OperationState>),
 }
 
 impl From<ApiError> for DraftError {

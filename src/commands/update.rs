@@ -108,7 +108,7 @@ fn failed(context: &Context<'_>, error: &DraftError) -> Outcome {
                  say why",
                 crate::text::single_line(&state.status_text)
             ))),
-            state: Some(state.clone()),
+            state: Some(state.as_ref().clone()),
             ..context.outcome(Status::Failed)
         },
         DraftError::Api(error) => Outcome {

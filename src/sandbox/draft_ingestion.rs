@@ -63,7 +63,7 @@ fn image(image_type: &str, source: &str) -> Value {
     json!({"imageType": image_type, "source": source})
 }
 
-fn version(number: &str, images: Vec<Value>) -> Value {
+fn version(number: &str, images: &[Value]) -> Value {
     json!({"versionNumber": number, "vmImages": images, "lifecycleState": "generallyAvailable"})
 }
 
@@ -83,28 +83,28 @@ impl Draft {
             .map(|kind| json!({"imageType": kind, "skuId": format!("{plan}-{}", kind.to_ascii_lowercase())}))
             .collect();
         let typed = |kind: &Option<String>| kind.clone().unwrap_or_else(|| types[0].clone());
-        let earlier = types
+        let earlier: Vec<Value> = types
             .iter()
             .map(|kind| image(kind, &format!("https://contososandbox.blob.core.windows.net/vhds/image-1.0.0-{kind}.vhd?sv=2022-11-02&sr=b&sp=r&sig=c2FuZGJveCBvbmx5")))
             .collect();
-        let mut versions = vec![version("1.0.0", earlier)];
+        let mut versions = vec![version("1.0.0", &earlier)];
         let asked = inputs
             .get("image-version")
             .map(|given| given.value.trim().to_owned());
         match (scenario, asked) {
             (Scenario::AlreadyPresent, Some(asked)) => {
-                let images = lines
+                let images: Vec<Value> = lines
                     .iter()
                     .map(|(kind, source)| image(&typed(kind), source))
                     .collect();
-                versions.push(version(&asked, images));
+                versions.push(version(&asked, &images));
             }
             (Scenario::ConflictingSource, Some(asked)) => {
-                let images = lines
+                let images: Vec<Value> = lines
                     .iter()
                     .map(|(kind, _)| image(&typed(kind), &format!("https://contososandbox.blob.core.windows.net/vhds/another-build-{asked}.vhd?sv=2022-11-02&sr=b&sp=r&sig=YW5vdGhlciBidWlsZA")))
                     .collect();
-                versions.push(version(&asked, images));
+                versions.push(version(&asked, &images));
             }
             _ => {}
         }
@@ -150,14 +150,16 @@ impl Draft {
 
     /// `POST configure` of a technical configuration: a job that changes the draft when it ends.
     pub fn configure(&mut self, body: &Value, id: String) -> Value {
+        let answer =
+            json!({"jobId": id, "jobStatus": "notStarted", "jobResult": "pending", "errors": []});
         self.jobs.push(Job {
-            id: id.clone(),
+            id,
             started: Instant::now(),
             resource: body["resources"][0].clone(),
             fails: self.fails,
             applied: false,
         });
-        json!({"jobId": id, "jobStatus": "notStarted", "jobResult": "pending", "errors": []})
+        answer
     }
 
     /// Applies what ended well; once, as the service does.

@@ -271,7 +271,7 @@ impl Ingestion<'_> {
 fn job_end(state: OperationState) -> Result<(), DraftError> {
     match state.status {
         OperationStatus::Succeeded => Ok(()),
-        _ => Err(DraftError::JobFailed(state)),
+        _ => Err(DraftError::JobFailed(Box::new(state))),
     }
 }
 
