@@ -1,7 +1,7 @@
 //! The sandbox's VM plan draft on the product ingestion API (issue 21): the plan the user names,
 //! its technical configuration, and the configure jobs that change it. What the draft holds when
 //! the run starts depends on the scenario: the version asked for already there with the same
-//! sources (`already-present`), with another source (`conflicting-source`), or not yet there;
+//! sources (`image-present`: the same blob under a renewed signature), with another blob (`image-conflict`), or not yet there;
 //! with `configure-failed` the job that changes it fails with nested messages as the service's
 //! validation does. Pure apart from the clock: requests' JSON in, JSON out.
 
@@ -53,6 +53,17 @@ fn source_lines(inputs: &MergedInputs) -> Vec<(Option<String>, String)> {
         .collect()
 }
 
+/// A SAS source under another signature (the same blob, so the same image); a gallery id as
+/// it is.
+fn renewed(source: &str) -> String {
+    match source.split_once('?') {
+        Some((blob, _)) if !source.starts_with('/') => {
+            format!("{blob}?sv=2024-01-01&sr=b&sp=r&sig=sandboxRenewedSignature")
+        }
+        _ => source.to_owned(),
+    }
+}
+
 fn image(image_type: &str, source: &str) -> Value {
     let source = if source.starts_with('/') {
         json!({"sourceType": "sharedImageGallery",
@@ -92,14 +103,14 @@ impl Draft {
             .get("image-version")
             .map(|given| given.value.trim().to_owned());
         match (scenario, asked) {
-            (Scenario::AlreadyPresent, Some(asked)) => {
+            (Scenario::ImagePresent, Some(asked)) => {
                 let images: Vec<Value> = lines
                     .iter()
-                    .map(|(kind, source)| image(&typed(kind), source))
+                    .map(|(kind, source)| image(&typed(kind), &renewed(source)))
                     .collect();
                 versions.push(version(&asked, &images));
             }
-            (Scenario::ConflictingSource, Some(asked)) => {
+            (Scenario::ImageConflict, Some(asked)) => {
                 let images: Vec<Value> = lines
                     .iter()
                     .map(|(kind, _)| image(&typed(kind), &format!("https://contososandbox.blob.core.windows.net/vhds/another-build-{asked}.vhd?sv=2022-11-02&sr=b&sp=r&sig=YW5vdGhlciBidWlsZA")))
@@ -230,18 +241,18 @@ mod tests {
         let tech = draft.tech().clone();
         assert_eq!(tech["skus"].as_array().map(Vec::len), Some(2));
         assert_eq!(tech["vmImageVersions"].as_array().map(Vec::len), Some(1));
-        let mut present = Draft::new(Scenario::AlreadyPresent, &given, "p");
+        let mut present = Draft::new(Scenario::ImagePresent, &given, "p");
         let entry = present.tech()["vmImageVersions"][1].clone();
         assert_eq!(entry["versionNumber"], "1.2.3");
         assert_eq!(
             entry["vmImages"][0]["source"]["osDisk"]["uri"],
-            "https://a.blob.core.windows.net/c/b.vhd?sig=S"
+            "https://a.blob.core.windows.net/c/b.vhd?sv=2024-01-01&sr=b&sp=r&sig=sandboxRenewedSignature"
         );
         assert_eq!(
             entry["vmImages"][1]["source"]["sharedImage"]["resourceId"],
             "/subscriptions/s/x"
         );
-        let mut conflicting = Draft::new(Scenario::ConflictingSource, &given, "p");
+        let mut conflicting = Draft::new(Scenario::ImageConflict, &given, "p");
         let uri =
             conflicting.tech()["vmImageVersions"][1]["vmImages"][0]["source"]["osDisk"]["uri"]
                 .clone();

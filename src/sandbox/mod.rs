@@ -5,6 +5,7 @@
 //! compressed to seconds. What the offer looks like when the run starts depends on the command
 //! (an operation waiting at sign-off for go-live, one running for cancel...).
 
+mod draft;
 mod draft_ingestion;
 mod service;
 mod simulation;
@@ -38,34 +39,36 @@ pub enum Scenario {
     PreviewReady,
     /// The operation never ends: the run's time limit passes while it runs.
     TimeLimit,
-    /// With the image inputs: the draft already holds the version with these sources, so the
-    /// draft is not changed and the publish goes on.
-    AlreadyPresent,
-    /// With the image inputs: the draft holds the version with another source: refused, nothing
-    /// written or published.
-    ConflictingSource,
+    /// With the image inputs: the draft already has the version from the same blob.
+    ImagePresent,
+    /// With the image inputs: the draft has the version from another blob.
+    ImageConflict,
+    /// With the image inputs: another writer changes the offer between the read and the write.
+    EtagConflict,
     /// With the image inputs (ingestion): the configure job that changes the draft fails with
     /// nested messages; nothing is published.
     ConfigureFailed,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::Succeeded,
         Scenario::Failed,
         Scenario::PreviewReady,
         Scenario::TimeLimit,
-        Scenario::AlreadyPresent,
-        Scenario::ConflictingSource,
+        Scenario::ImagePresent,
+        Scenario::ImageConflict,
+        Scenario::EtagConflict,
         Scenario::ConfigureFailed,
     ];
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 8] = [
         "succeeded",
         "failed",
         "preview-ready",
         "time-limit",
-        "already-present",
-        "conflicting-source",
+        "image-present",
+        "image-conflict",
+        "etag-conflict",
         "configure-failed",
     ];
 
@@ -75,8 +78,9 @@ impl Scenario {
             Scenario::Failed => "failed",
             Scenario::PreviewReady => "preview-ready",
             Scenario::TimeLimit => "time-limit",
-            Scenario::AlreadyPresent => "already-present",
-            Scenario::ConflictingSource => "conflicting-source",
+            Scenario::ImagePresent => "image-present",
+            Scenario::ImageConflict => "image-conflict",
+            Scenario::EtagConflict => "etag-conflict",
             Scenario::ConfigureFailed => "configure-failed",
         }
     }
@@ -103,17 +107,21 @@ impl Scenario {
                 "the operation never ends: the time limit (timeout, 5s unless given) passes; \
                  try cancel-on-timeout: true"
             }
-            Scenario::AlreadyPresent => {
-                "image inputs: the draft already has image-version with these sources: \
-                 draft-changed=false, then the publish"
+            Scenario::ImagePresent => {
+                "with the image inputs: the draft already has image-version from the same blob \
+                 (nothing is written, draft-changed=false), then the publish"
             }
-            Scenario::ConflictingSource => {
-                "image inputs: the draft has image-version with another source: rejected, \
-                 nothing written"
+            Scenario::ImageConflict => {
+                "with the image inputs: the draft has image-version from another blob: rejected \
+                 before any write, nothing published"
+            }
+            Scenario::EtagConflict => {
+                "with the image inputs (CPP): another writer changes the offer first; the write \
+                 gets 412, the offer is read again and written with the new ETag"
             }
             Scenario::ConfigureFailed => {
-                "image inputs, api: ingestion: the configure job that changes the draft fails; \
-                 nothing is published"
+                "with the image inputs (ingestion): the configure job that changes the draft \
+                 fails with the service's kind of messages; nothing is published"
             }
         }
     }
@@ -134,15 +142,15 @@ pub fn list() -> String {
          \x20 MARKETPLACE_COMMAND=status publish-offer --sandbox=preview-ready\n\
          \x20 MARKETPLACE_COMMAND=go-live publish-offer --sandbox\n\
          \x20 MARKETPLACE_COMMAND=cancel publish-offer --sandbox\n\
+         \x20 MARKETPLACE_PLAN_ID=sandbox-plan MARKETPLACE_IMAGE_VERSION=1.1.0 \\\n\
+         \x20   MARKETPLACE_IMAGE_SOURCE='https://acct.blob.core.windows.net/vhds/os.vhd?sv=2022-11-02&sig=x' \\\n\
+         \x20   publish-offer --sandbox=image-present\n\
          \x20 MARKETPLACE_COMMAND=wait MARKETPLACE_OPERATION_URL=<operation-url of a sandbox publish> \
          publish-offer --sandbox\n\
          Add MARKETPLACE_API=ingestion for the product ingestion API. The publisher and offer ids\n\
          are yours (contoso/contoso-sandbox-vm when unset); credentials and URLs are the sandbox's.\n\
-         \nShip an image version (the draft changes, then the publish; MARKETPLACE_COMMAND=update stops\n\
-         after the change):\n\
-         \x20 MARKETPLACE_API=ingestion MARKETPLACE_PLAN_ID=gen2 MARKETPLACE_IMAGE_VERSION=1.2.3 \\\n\
-         \x20 MARKETPLACE_IMAGE_SOURCE='https://contoso.blob.core.windows.net/vhds/os.vhd?sv=2022-11-02&sig=x' \\\n\
-         \x20 publish-offer --sandbox=already-present\n",
+         With the image inputs, MARKETPLACE_COMMAND=update changes the draft and stops; with\n\
+         MARKETPLACE_API=ingestion, --sandbox=configure-failed shows a failed draft change.\n",
     );
     text
 }
@@ -157,8 +165,12 @@ impl Sandbox {
     pub async fn start(scenario: Scenario, inputs: &MergedInputs) -> std::io::Result<Sandbox> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let address = listener.local_addr()?;
-        let draft = draft_ingestion::Draft::new(scenario, inputs, service::PRODUCT);
-        let world = World::new(scenario, existing_operations(scenario, inputs), draft);
+        let world = World::new(
+            scenario,
+            existing_operations(scenario, inputs),
+            draft::HeldOffer::new(scenario, inputs),
+            draft_ingestion::Draft::new(scenario, inputs, service::PRODUCT),
+        );
         service::serve(listener, Arc::new(Mutex::new(world)));
         Ok(Sandbox { address, scenario })
     }
@@ -280,8 +292,9 @@ fn existing_operations(scenario: Scenario, inputs: &MergedInputs) -> Vec<(Operat
 fn end_of_publish(scenario: Scenario, ingestion: bool) -> End {
     match scenario {
         Scenario::Succeeded
-        | Scenario::AlreadyPresent
-        | Scenario::ConflictingSource
+        | Scenario::ImagePresent
+        | Scenario::ImageConflict
+        | Scenario::EtagConflict
         | Scenario::ConfigureFailed => End::Complete,
         Scenario::Failed => End::FailAt(CERTIFICATION),
         Scenario::PreviewReady if ingestion => End::Complete,
@@ -296,8 +309,9 @@ fn end_of_go_live(scenario: Scenario) -> End {
         Scenario::TimeLimit => End::HangAt(LIVE),
         Scenario::Succeeded
         | Scenario::PreviewReady
-        | Scenario::AlreadyPresent
-        | Scenario::ConflictingSource
+        | Scenario::ImagePresent
+        | Scenario::ImageConflict
+        | Scenario::EtagConflict
         | Scenario::ConfigureFailed => End::Complete,
     }
 }

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::time::Instant;
 
+use super::draft::{HeldOffer, Written};
 use super::draft_ingestion::Draft;
 use super::simulation::{Operation, Phase};
 use super::{INGESTION_PATH, Scenario, end_of_go_live, end_of_publish, go_live, new_id, publish};
@@ -44,12 +45,19 @@ pub struct World {
     token: String,
     /// Oldest first; the last is the offer's current or latest operation.
     operations: Vec<Tracked>,
+    /// The CPP offer document, read and written by a run with the image inputs.
+    offer: HeldOffer,
     /// The VM plan's draft in the product ingestion API.
     draft: Draft,
 }
 
 impl World {
-    pub fn new(scenario: Scenario, existing: Vec<(Operation, Duration)>, draft: Draft) -> World {
+    pub fn new(
+        scenario: Scenario,
+        existing: Vec<(Operation, Duration)>,
+        offer: HeldOffer,
+        draft: Draft,
+    ) -> World {
         let now = Instant::now();
         World {
             scenario,
@@ -62,6 +70,7 @@ impl World {
                     head_start,
                 })
                 .collect(),
+            offer,
             draft,
         }
     }
@@ -166,6 +175,13 @@ async fn handle(world: &Mutex<World>, request: Request<Incoming>) -> Response<Fu
         return ingestion(&mut world, &method, tail, &body, &external_id);
     }
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    if let ["api", "publishers", _, "offers", _] = segments.as_slice() {
+        let if_match = parts
+            .headers
+            .get(hyper::header::IF_MATCH)
+            .and_then(|value| value.to_str().ok());
+        return offer_document(&mut world.offer, &method, if_match, body);
+    }
     match segments.as_slice() {
         ["api", "publishers", publisher, "offers", offer, tail @ ..] => {
             cpp(&mut world, &method, (publisher, offer), tail)
@@ -256,6 +272,40 @@ fn cpp(
             "no such offer resource in the sandbox",
         ),
     }
+}
+
+/// `GET`/`PUT` of the offer document itself, with its ETag.
+fn offer_document(
+    offer: &mut HeldOffer,
+    method: &Method,
+    if_match: Option<&str>,
+    body: Value,
+) -> Response<Full<Bytes>> {
+    let (document, etag) = match *method {
+        Method::GET => offer.read(),
+        Method::PUT => match offer.write(if_match, body) {
+            Written::Stored(document, etag) => (document, etag),
+            Written::Stale => {
+                return error(
+                    StatusCode::PRECONDITION_FAILED,
+                    "PreconditionFailed",
+                    "the offer was changed since it was read (ETag mismatch): read it again",
+                );
+            }
+        },
+        _ => {
+            return error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                "GET or PUT",
+            );
+        }
+    };
+    let mut response = reply(StatusCode::OK, &document);
+    if let Ok(value) = hyper::header::HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(hyper::header::ETAG, value);
+    }
+    response
 }
 
 /// 202 with the operation's `Location` under the offer.

@@ -29,7 +29,22 @@ fn readme_examples() -> Vec<Example> {
     let try_it = section("README.md", "## Try it")
         + &section("docs/commands.md", "## Try every command in the sandbox");
     let mut examples = Vec::new();
+    // `export NAME=VALUE ...` holds for the lines after it, until `unset NAME ...`.
+    let mut exported: Vec<(String, String)> = Vec::new();
     for line in try_it.lines().map(str::trim) {
+        if let Some(pairs) = line.strip_prefix("export ") {
+            for word in pairs.split_whitespace() {
+                if let Some((name, value)) = word.replace('\'', "").split_once('=') {
+                    exported.push((name.to_owned(), value.to_owned()));
+                }
+            }
+            continue;
+        }
+        if let Some(names) = line.strip_prefix("unset ") {
+            let names: Vec<&str> = names.split_whitespace().collect();
+            exported.retain(|(name, _)| !names.contains(&name.as_str()));
+            continue;
+        }
         let (command, comment) = line.split_once(" #").unwrap_or((line, ""));
         let words: Vec<String> = command
             .split_whitespace()
@@ -48,10 +63,15 @@ fn readme_examples() -> Vec<Example> {
         if !words.iter().any(|word| word.starts_with("--sandbox")) || line.starts_with("alias") {
             continue;
         }
-        let env = words[..program]
+        let env = exported
             .iter()
-            .filter_map(|word| word.split_once('='))
-            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .cloned()
+            .chain(
+                words[..program]
+                    .iter()
+                    .filter_map(|word| word.split_once('='))
+                    .map(|(name, value)| (name.to_owned(), value.to_owned())),
+            )
             .collect();
         let promise = comment.split_once("-> ").map(|(_, promise)| promise.trim());
         let status = promise.map(|promise| {

@@ -431,10 +431,10 @@ fn sandbox_ingestion_ships_an_image_version_in_each_scenario() {
     run.assert_output("draft-changed", "true")
         .assert_output("image-version", "1.2.3");
 
-    let run = sandbox_ship("already-present");
+    let run = sandbox_ship("image-present");
     run.assert_code(0).assert_output("draft-changed", "false");
 
-    let run = sandbox_ship("conflicting-source");
+    let run = sandbox_ship("image-conflict");
     run.assert_code(1)
         .assert_output("status", "rejected")
         .assert_stdout_has("another-build-1.2.3.vhd")
@@ -447,7 +447,7 @@ fn sandbox_ingestion_ships_an_image_version_in_each_scenario() {
     run.assert_stdout_lacks("preview links");
 
     let run = step().arg("--sandbox=list").run();
-    for name in ["already-present", "conflicting-source", "configure-failed"] {
+    for name in ["image-present", "image-conflict", "configure-failed"] {
         run.assert_stdout_has(name);
     }
 }
