@@ -380,8 +380,7 @@ fn ingestion_contract_the_documented_technical_configuration_gets_the_documented
     // cloudpub's technical configuration served byte for byte; the configure body must be the
     // one cloudpub's own test expects (configure/2022-07-01), with a SAS that carries a signature.
     let server = FakeServer::start();
-    let draft = server.ingestion_draft(DraftScenario::new(tech()));
-    let held = draft.clone();
+    let held = server.ingestion_draft(DraftScenario::new(tech()));
     server.route_fn("GET", &tech_config_path(), move |_, call| {
         if call == 0 {
             answer(

@@ -230,10 +230,11 @@ impl FakeServer {
         let (job, applies) = (scenario.job, scenario.applies);
         self.route_fn("GET", &draft_job_path(), move |_, call| {
             let body = job[call.min(job.len() - 1)].clone();
-            if applies && body["jobResult"] == "succeeded" {
-                if let Some(resource) = pending.lock().expect("lock").take() {
-                    *held.lock().expect("lock") = resource;
-                }
+            if applies
+                && body["jobResult"] == "succeeded"
+                && let Some(resource) = pending.lock().expect("lock").take()
+            {
+                *held.lock().expect("lock") = resource;
             }
             Reply::json(200, body)
         });
