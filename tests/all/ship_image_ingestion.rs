@@ -376,6 +376,24 @@ fn ingestion_a_plan_the_product_does_not_have_is_named() {
 }
 
 #[test]
+fn ingestion_a_technical_configuration_of_another_plan_is_never_sent_back() {
+    let server = FakeServer::start();
+    let mut other = tech();
+    other["plan"] = json!("plan/11111111-0000-4000-8000-000000000011");
+    server.ingestion_draft(DraftScenario::new(other));
+    let run = ship(&server).run();
+    run.assert_code(1).assert_output("status", "error");
+    run.assert_stdout_has("names another plan");
+    assert!(
+        server
+            .requests_to("POST", &ingestion_path("configure"))
+            .is_empty(),
+        "{}",
+        run.dump()
+    );
+}
+
+#[test]
 fn ingestion_contract_the_documented_technical_configuration_gets_the_documented_change() {
     // cloudpub's technical configuration served byte for byte; the configure body must be the
     // one cloudpub's own test expects (configure/2022-07-01), with a SAS that carries a signature.
@@ -449,4 +467,37 @@ fn sandbox_ingestion_ships_an_image_version_in_each_scenario() {
     for name in ["image-present", "image-conflict", "configure-failed"] {
         run.assert_stdout_has(name);
     }
+}
+
+#[test]
+fn ingestion_contract_a_gallery_source_is_written_as_the_schema_shapes_it() {
+    let server = FakeServer::start();
+    server.ingestion_draft(DraftScenario::new(tech()));
+    let tenant = "0c0c0c0c-0000-4000-8000-00000000000c";
+    let gallery = "/subscriptions/1a2b3c4d-0000-4000-8000-000000000001/resourceGroups/images-rg/providers/Microsoft.Compute/galleries/contosogallery/images/contoso-vm/versions/1.0.1";
+    let run = ingestion_step(&server)
+        .input("command", "update")
+        .input("plan-id", PLAN)
+        .input("image-version", "1.0.1")
+        .input("image-source", &format!("x64Gen2={gallery}"))
+        .input("gallery-tenant-id", tenant)
+        .run();
+    run.assert_code(0).assert_output("draft-changed", "true");
+    let shaped = String::from_utf8(fixture(
+        "draft-update/ingestion-vmimageversion-gallery-source.schema-derived.json",
+    ))
+    .expect("utf-8")
+    .replace("<tenant-guid>", tenant)
+    .replace("<sub>", "1a2b3c4d-0000-4000-8000-000000000001")
+    .replace("<rg>", "images-rg")
+    .replace("<gallery>", "contosogallery")
+    .replace("<definition>", "contoso-vm");
+    let expected: Value = serde_json::from_str(&shaped).expect("fixture");
+    let sent = draft_configures(&server);
+    assert_eq!(
+        sent[0]["resources"][0]["vmImageVersions"][1],
+        expected,
+        "{}",
+        run.dump()
+    );
 }

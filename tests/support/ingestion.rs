@@ -112,7 +112,8 @@ pub fn serve_submissions(server: &FakeServer, submissions: Value) {
 
 /// The plan's external id (`plan-id`) and its durable GUID.
 pub const PLAN: &str = "plan-1";
-pub const PLAN_GUID: &str = "5b5b5b5b-0000-4000-8000-000000000002";
+/// The GUID is that of cloudpub's technical configuration fixture, whose `plan` names it.
+pub const PLAN_GUID: &str = "00000000-0000-0000-0000-000000000000";
 /// The configure job that changes the draft (the publish's is [`JOB`]).
 pub const DRAFT_JOB: &str = "1d1d1d1d-0000-4000-8000-000000000003";
 

@@ -199,7 +199,14 @@ impl Ingestion<'_> {
                 deadline,
                 |response| match read_whole("technical configuration", &response.body, DOCUMENT_CAP)
                 {
-                    Ok(value) => Read::Done(value),
+                    Ok(value) if names_plan(&value, plan) => Read::Done(value),
+                    Ok(_) => Read::Fail(ApiError::UnexpectedBody {
+                        call: READ_TECH_CONFIG_CALL,
+                        status: response.status,
+                        detail: "the technical configuration read names another plan; nothing is \
+                                 changed"
+                            .to_owned(),
+                    }),
                     Err(error) => Read::Unexpected(error.to_string()),
                 },
             )
@@ -267,6 +274,17 @@ impl Ingestion<'_> {
     }
 }
 
+/// Whether a technical configuration is the plan's (`plan` is `plan/<guid>` or
+/// `plan/<product>/<guid>`, cloudpub's tree shows both): one of another plan, sent back, would
+/// change that plan. A resource without `plan` is left to the service to judge.
+fn names_plan(tech: &Value, plan: &str) -> bool {
+    match tech.get("plan") {
+        None | Some(Value::Null) => true,
+        Some(Value::String(id)) => id.starts_with("plan/") && id.rsplit('/').next() == Some(plan),
+        Some(_) => false,
+    }
+}
+
 /// A configure job that ended: succeeded, or its messages as the error.
 fn job_end(state: OperationState) -> Result<(), DraftError> {
     match state.status {
@@ -300,6 +318,7 @@ fn schema_help(error: &ApiError) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn status(status: u16, message: &str) -> ApiError {
         ApiError::Status {
@@ -327,6 +346,20 @@ mod tests {
             schema_help(&status(500, "Schema x could not be accessed")),
             None
         );
+    }
+
+    #[test]
+    fn the_technical_configuration_must_be_the_plans() {
+        let plan = "00000000-0000-0000-0000-000000000000";
+        let of = |value: Value| names_plan(&json!({ "plan": value }), plan);
+        assert!(of(json!(format!("plan/{plan}"))));
+        assert!(of(json!(format!(
+            "plan/ffffffff-ffff-ffff-ffff-ffffffffffff/{plan}"
+        ))));
+        assert!(!of(json!("plan/11111111-0000-0000-0000-000000000000")));
+        assert!(!of(json!(format!("product/{plan}"))));
+        assert!(!of(json!({"externalId": "plan-1"})));
+        assert!(names_plan(&json!({}), plan));
     }
 
     #[test]
