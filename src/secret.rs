@@ -166,17 +166,42 @@ fn registry() -> MutexGuard<'static, Registry> {
 /// Registers a value that must not appear in any output. Raw inputs marked secret are registered
 /// before they are validated, so that even a configuration error cannot print them.
 pub fn register(value: &str) {
-    let value = value.trim();
-    if value.chars().count() < MIN_REDACTED_LEN {
-        return;
-    }
+    register_many([value]);
+}
+
+/// Registers many values at once: the spellings are rebuilt once, not once a value.
+pub fn register_many<'v>(values: impl IntoIterator<Item = &'v str>) {
+    add(values, true);
+}
+
+/// Registers values for redaction only, without asking the CI system to mask them: for the
+/// service's own secrets in a document read to be changed (the signatures of the SAS URIs of a
+/// plan's earlier versions). This job was never given them and prints them only through
+/// [`redact`]; a mask command for each would put thousands of lines into the log of a publisher
+/// with hundreds of versions, and make the runner check each against every later line.
+pub fn register_for_redaction<'v>(values: impl IntoIterator<Item = &'v str>) {
+    add(values, false);
+}
+
+fn add<'v>(values: impl IntoIterator<Item = &'v str>, mask: bool) {
     let mut registry = registry();
-    if registry.values.iter().any(|known| known == value) {
-        return;
+    // A set, not a scan of the list for each value: thousands come at once from a document.
+    let mut known: std::collections::HashSet<String> = registry.values.iter().cloned().collect();
+    let mut added = false;
+    for value in values {
+        let value = value.trim();
+        if value.chars().count() < MIN_REDACTED_LEN || !known.insert(value.to_owned()) {
+            continue;
+        }
+        registry.values.push(value.to_owned());
+        if mask {
+            registry.unmasked.push(value.to_owned());
+        }
+        added = true;
     }
-    registry.values.push(value.to_owned());
-    registry.rebuild_known();
-    registry.unmasked.push(value.to_owned());
+    if added {
+        registry.rebuild_known();
+    }
 }
 
 /// Redacts secrets also as these escapes spell them: output is escaped before it is written and

@@ -76,7 +76,12 @@ pub async fn run(context: &mut Context<'_>) -> Outcome {
 
 async fn dispatch(context: &mut Context<'_>) -> Outcome {
     match context.settings.command {
-        Command::Publish => start::publish(context).await,
+        // With the image inputs, the draft is changed first; nothing is published after a
+        // refused or failed change.
+        Command::Publish => match update::change_draft(context).await {
+            Ok(()) => start::publish(context).await,
+            Err(outcome) => *outcome,
+        },
         Command::Update => update::update(context).await,
         Command::GoLive => start::go_live(context).await,
         Command::Wait => resume(context).await,

@@ -21,9 +21,6 @@ use crate::wait::WaitUntil;
 use crate::wait::{Ended, Plan};
 
 pub async fn publish(context: &mut Context<'_>) -> Outcome {
-    if let Err(outcome) = super::update::change_draft(context).await {
-        return *outcome;
-    }
     context.reporter.line(&format!(
         "publish-offer: publishing offer {} through the {} API",
         context.reporter.subject(),

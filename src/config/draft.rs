@@ -96,22 +96,7 @@ fn image_request(
         Command::Update => " (command update puts an image version into a plan)",
         _ => " (the image inputs go together)",
     };
-    let plan_id = match raw.text("plan-id") {
-        Some(plan) if plan.len() <= 200 && !plan.chars().any(char::is_control) => {
-            Some(plan.to_owned())
-        }
-        Some(_) => {
-            check.record(check.invalid(
-                "plan-id",
-                "must be the plan's id: at most 200 characters, on one line",
-            ));
-            None
-        }
-        None => {
-            check.record(check.missing("plan-id", why));
-            None
-        }
-    };
+    let plan_id = plan_id(check, raw, why);
     let version = match raw.text("image-version") {
         Some(version) => keep(check, inputs::parse_image_version(version)),
         None => {
@@ -166,6 +151,26 @@ fn image_request(
             gallery_tenant_id,
         }),
         _ => Err(()),
+    }
+}
+
+/// The plan's id as the publisher named it: any text on one line (the service compares it).
+fn plan_id(check: &mut Checker<'_>, raw: &RawInputs<'_>, why: &str) -> Option<String> {
+    match raw.text("plan-id") {
+        Some(plan) if plan.len() <= 200 && !plan.chars().any(char::is_control) => {
+            Some(plan.to_owned())
+        }
+        Some(_) => {
+            check.record(check.invalid(
+                "plan-id",
+                "must be the plan's id: at most 200 characters, on one line",
+            ));
+            None
+        }
+        None => {
+            check.record(check.missing("plan-id", why));
+            None
+        }
     }
 }
 

@@ -125,31 +125,52 @@ pub fn read_whole(what: &'static str, body: &[u8], cap: usize) -> Result<Value, 
 /// Registers the query and the signature of a URI on their own: a service message may echo
 /// either without the rest (the registry adds the encoded spellings of each).
 pub(crate) fn register_sas_parts(raw: &str) {
+    let parts = sas_parts(raw);
+    secret::register_many(parts.iter().map(String::as_str));
+}
+
+/// The query of a URI and its signature (as written and decoded).
+fn sas_parts(raw: &str) -> Vec<String> {
+    let mut parts = Vec::new();
     if let Some((_, query)) = raw.split_once('?') {
         let query = query.split('#').next().unwrap_or(query);
-        secret::register(query);
+        parts.push(query.to_owned());
         for pair in query.split('&') {
             if let Some((key, signature)) = pair.split_once('=')
                 && key.eq_ignore_ascii_case("sig")
             {
-                secret::register(signature);
-                secret::register(&percent_decode(signature));
+                parts.push(signature.to_owned());
+                parts.push(percent_decode(signature));
             }
         }
     }
+    parts
 }
 
 /// Registers every SAS URI anywhere in a document read from the service (the SAS sources of
 /// earlier image versions, CPP logo URLs): the document is never printed, and this makes sure a
 /// service message quoting one of them is redacted too.
+///
+/// Only the signatures (as written and decoded) are registered, for redaction only: the
+/// signature is what grants access, every spelling of the URI or its query holds it, and a
+/// publisher with daily images has thousands of these URIs, each of which would otherwise cost
+/// its spellings in every escape in memory and on every line written (see BENCHMARKS.md). The
+/// user's own `image-source` is registered whole and masked ([`register_sas_parts`]).
 pub fn register_document_sas(document: &Value) {
-    match document {
+    let mut found = Vec::new();
+    collect_sas(document, &mut found);
+    secret::register_for_redaction(found.iter().map(String::as_str));
+}
+
+fn collect_sas(value: &Value, found: &mut Vec<String>) {
+    match value {
         Value::String(text) if text.contains("sig=") && text.contains("://") => {
-            secret::register(text);
-            register_sas_parts(text);
+            found.extend(sas_parts(text).into_iter().skip(1));
         }
-        Value::Array(items) => items.iter().for_each(register_document_sas),
-        Value::Object(members) => members.values().for_each(register_document_sas),
+        Value::Array(items) => items.iter().for_each(|item| collect_sas(item, found)),
+        Value::Object(members) => members
+            .values()
+            .for_each(|member| collect_sas(member, found)),
         _ => {}
     }
 }
@@ -236,6 +257,9 @@ mod tests {
         read_whole("offer", body, DOCUMENT_CAP).expect("reads");
         assert_eq!(secret::redact("<DocumentSig42%2B>"), "<***>");
         assert_eq!(secret::redact("<DocumentSig42+>"), "<***>");
-        assert_eq!(secret::redact("<sv=1&sig=DocumentSig42%2B>"), "<***>");
+        assert_eq!(
+            secret::redact("<sv=1&sig=DocumentSig42%2B>"),
+            "<sv=1&sig=***>"
+        );
     }
 }
