@@ -241,9 +241,16 @@ fn ingestion_a_failed_configure_job_ends_the_run_with_its_messages_and_nothing_i
         }]}),
     ];
     let draft = server.ingestion_draft(scenario);
-    let run = ship(&server).run();
-    assert_ne!(run.code, 0, "{}", run.dump());
+    let step = ship(&server).input("result-file", "result.json");
+    let run = step.run();
+    run.assert_code(1).assert_output("status", "failed");
     run.assert_no_secret(&secrets());
+    let result = std::fs::read_to_string(step.dir().join("result.json")).expect("result file");
+    assert!(
+        result.contains("Cannot delete image 2.0.0 for plan plan-1 as it is already published"),
+        "{result}"
+    );
+    assert!(!result.contains(SIGNATURE), "{result}");
     assert!(
         run.commands()
             .iter()
