@@ -508,3 +508,23 @@ fn ingestion_contract_a_gallery_source_is_written_as_the_schema_shapes_it() {
         run.dump()
     );
 }
+
+#[test]
+fn ingestion_an_image_type_the_plan_does_not_use_is_bad_input_once_the_plan_is_read() {
+    let server = FakeServer::start();
+    server.ingestion_draft(DraftScenario::new(tech()));
+    let run = ingestion_step(&server)
+        .input("plan-id", PLAN)
+        .input("image-version", "2.1.0")
+        .input("image-source", &format!("arm64Gen2={SAS}"))
+        .run();
+    run.assert_code(2)
+        .assert_output("status", "invalid-input")
+        .assert_stdout_has("image-source line 1: plan 'plan-1' has no image type arm64Gen2; it uses x64Gen2, x64Gen1")
+        .assert_no_secret(&secrets());
+    assert!(
+        server
+            .requests_to("POST", &ingestion_path("configure"))
+            .is_empty()
+    );
+}

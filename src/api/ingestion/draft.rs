@@ -68,14 +68,8 @@ impl Ingestion<'_> {
             .technical_configuration(&product, &plan, deadline)
             .await?;
         let changed = match apply(&tech, &request.image).map_err(DraftError::Refused)? {
-            Change::AlreadyPresent => {
-                tracing::info!(
-                    "image version {} is already in plan '{}' with these sources: the draft is not changed",
-                    request.image.version,
-                    crate::text::single_line(&request.image.plan_id)
-                );
-                return Ok(DraftOutcome::Unchanged);
-            }
+            // Nothing to write: the caller reports it (draft-changed=false).
+            Change::AlreadyPresent => return Ok(DraftOutcome::Unchanged),
             Change::Changed(changed) => changed,
         };
         let body = configure_body(changed, &request.schema);
