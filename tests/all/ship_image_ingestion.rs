@@ -528,3 +528,51 @@ fn ingestion_an_image_type_the_plan_does_not_use_is_bad_input_once_the_plan_is_r
             .is_empty()
     );
 }
+
+/// A technical configuration past every bound of the status reader: more versions than it keeps
+/// per array (1000), an unknown object with more keys (256), a string longer than it keeps
+/// (64 KiB), and more than the 8 MiB a status answer may be in all.
+fn large_tech(padding: usize) -> Value {
+    let mut large = tech();
+    let versions: Vec<Value> = (0..1500)
+        .map(|n| entry(&format!("1.0.{n}"), "https://uri.test.com/c/old.vhd"))
+        .collect();
+    large["vmImageVersions"] = Value::Array(versions);
+    let wide: serde_json::Map<String, Value> =
+        (0..300).map(|n| (format!("k{n}"), json!(n))).collect();
+    large["unmodeledWide"] = Value::Object(wide);
+    large["unmodeledNotes"] = json!("n".repeat(padding));
+    large
+}
+
+#[test]
+fn ingestion_a_technical_configuration_past_the_status_bounds_is_read_and_sent_back_whole() {
+    let server = FakeServer::start();
+    let large = large_tech(9 * 1024 * 1024);
+    server.ingestion_draft(DraftScenario::new(large.clone()));
+    let run = ship(&server).input("command", "update").run();
+    run.assert_code(0).assert_output("draft-changed", "true");
+    let sent = draft_configures(&server);
+    assert_eq!(sent.len(), 1, "{}", run.dump());
+    // JSON equality, not printed: the document is 9 MiB.
+    assert!(
+        sent[0]["resources"][0] == with_version(large, entry("2.1.0", SAS)),
+        "the document sent back is not the one read plus the version"
+    );
+}
+
+#[test]
+fn ingestion_a_technical_configuration_past_the_document_cap_is_refused_not_cut() {
+    let server = FakeServer::start();
+    server.ingestion_draft(DraftScenario::new(large_tech(17 * 1024 * 1024)));
+    let run = ship(&server).run();
+    assert_ne!(run.code, 0);
+    run.assert_stdout_has("larger than 16 MiB");
+    assert!(
+        server
+            .requests_to("POST", &ingestion_path("configure"))
+            .is_empty(),
+        "{}",
+        run.dump()
+    );
+}
