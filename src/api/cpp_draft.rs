@@ -56,14 +56,15 @@ impl Cpp<'_> {
         // shows this run's change.
         let mut may_have_written = false;
         loop {
-            let read = self.read_offer(deadline).await?;
-            let changed =
-                match vm::cpp::apply(&read.document, image).map_err(DraftError::Refused)? {
-                    Change::AlreadyPresent if may_have_written => return Ok(DraftOutcome::Changed),
-                    Change::AlreadyPresent => return Ok(DraftOutcome::Unchanged),
-                    Change::Changed(document) => document,
-                };
-            let etag = read.etag.ok_or_else(no_etag)?;
+            let ReadOffer { document, etag } = self.read_offer(deadline).await?;
+            let changed = match vm::cpp::apply(&document, image).map_err(DraftError::Refused)? {
+                Change::AlreadyPresent if may_have_written => return Ok(DraftOutcome::Changed),
+                Change::AlreadyPresent => return Ok(DraftOutcome::Unchanged),
+                Change::Changed(changed) => changed,
+            };
+            // Only the changed copy is needed from here: a large offer is held once, not twice.
+            drop(document);
+            let etag = etag.ok_or_else(no_etag)?;
             writes += 1;
             match self.write_offer(&changed, &etag, deadline).await? {
                 Written::Taken(answer) => {
@@ -102,7 +103,7 @@ impl Cpp<'_> {
                         etag: etag(response, &document),
                         document,
                     }),
-                    Err(error) => unreadable(READ_OFFER_CALL, response, error),
+                    Err(error) => unreadable(READ_OFFER_CALL, response, &error),
                 },
             )
             .await
@@ -188,7 +189,7 @@ fn no_etag() -> DraftError {
 
 /// A body that is not the offer: a proxy's page is retried (the read is safe); a document past
 /// the cap cannot come here (the transport refuses it first), but is refused the same way.
-fn unreadable<T>(call: &'static str, response: &Response, error: DocumentError) -> Read<T> {
+fn unreadable<T>(call: &'static str, response: &Response, error: &DocumentError) -> Read<T> {
     match error {
         DocumentError::NotJson { .. } => Read::Unexpected(error.to_string()),
         DocumentError::TooLarge { .. } => Read::Fail(ApiError::UnexpectedBody {

@@ -55,7 +55,7 @@ impl HeldOffer {
             );
         }
         HeldOffer {
-            document: offer(plan, versions),
+            document: offer(plan, &versions),
             version: 1,
             another_writer: scenario == Scenario::EtagConflict,
         }
@@ -97,7 +97,7 @@ fn first_blob(inputs: &MergedInputs) -> Option<String> {
 
 /// A `microsoft-azure-virtualmachines` offer as CPP serves it (the shape of devigned/pub's
 /// fixture), with one plan.
-fn offer(plan: &str, versions: Value) -> Value {
+fn offer(plan: &str, versions: &Value) -> Value {
     json!({
         "offerTypeId": "microsoft-azure-virtualmachines",
         "id": super::OFFER,

@@ -233,10 +233,13 @@ fn command_update_changes_the_draft_and_stops() {
     }
 }
 
+/// Inputs set on top of [`ship`]'s.
+type Inputs<'a> = Vec<(&'a str, &'a str)>;
+
 #[test]
 fn bad_image_inputs_are_refused_before_any_request() {
     let two_lines_one_type = format!("x64Gen1={SAS}\nx64Gen1={SAS_OTHER}");
-    let cases: Vec<(Vec<(&str, &str)>, Vec<&str>)> = vec![
+    let cases: Vec<(Inputs, Vec<&str>)> = vec![
         (
             vec![("image-version", "1.0")],
             vec!["image-version", "X.Y.Z"],
