@@ -41,6 +41,10 @@ pub enum DraftError {
     NotVerified(NotVerified),
     /// A call failed (its name, status and the service's message are in the error).
     Api(ApiError),
+    /// Ingestion: the configure job that changes the draft ended without succeeding; its
+    /// steps carry the service's messages (nested `errors[].details[]`, e.g. "Cannot delete
+    /// image ... already published"), reported as a failed operation's are. `error`.
+    JobFailed(Box<crate::api::model::OperationState>),
 }
 
 impl From<ApiError> for DraftError {

@@ -101,6 +101,16 @@ fn failed(context: &Context<'_>, error: &DraftError) -> Outcome {
             problem: Some(problem(not_verified.to_string())),
             ..context.outcome(Status::Error)
         },
+        // The job's messages (nested `details[]`) are reported as a failed operation's are.
+        DraftError::JobFailed(state) => Outcome {
+            problem: Some(problem(format!(
+                "the configure job that changes the draft ended {}: the service's messages \
+                 say why",
+                crate::text::single_line(&state.status_text)
+            ))),
+            state: Some(state.as_ref().clone()),
+            ..context.outcome(Status::Failed)
+        },
         DraftError::Api(error) => Outcome {
             problem: Some(Problem {
                 help: error.help().or_else(|| Some(NOTHING_PUBLISHED.to_owned())),

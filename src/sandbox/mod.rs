@@ -6,6 +6,7 @@
 //! (an operation waiting at sign-off for go-live, one running for cancel...).
 
 mod draft;
+mod draft_ingestion;
 mod service;
 mod simulation;
 
@@ -44,10 +45,13 @@ pub enum Scenario {
     ImageConflict,
     /// With the image inputs: another writer changes the offer between the read and the write.
     EtagConflict,
+    /// With the image inputs (ingestion): the configure job that changes the draft fails with
+    /// nested messages; nothing is published.
+    ConfigureFailed,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::Succeeded,
         Scenario::Failed,
         Scenario::PreviewReady,
@@ -55,8 +59,9 @@ impl Scenario {
         Scenario::ImagePresent,
         Scenario::ImageConflict,
         Scenario::EtagConflict,
+        Scenario::ConfigureFailed,
     ];
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 8] = [
         "succeeded",
         "failed",
         "preview-ready",
@@ -64,6 +69,7 @@ impl Scenario {
         "image-present",
         "image-conflict",
         "etag-conflict",
+        "configure-failed",
     ];
     /// `--sandbox` alone: what a publish with the default inputs reaches by itself, the ready
     /// preview; going live is a separate, deliberate run (`command: go-live`).
@@ -78,6 +84,7 @@ impl Scenario {
             Scenario::ImagePresent => "image-present",
             Scenario::ImageConflict => "image-conflict",
             Scenario::EtagConflict => "etag-conflict",
+            Scenario::ConfigureFailed => "configure-failed",
         }
     }
 
@@ -117,6 +124,10 @@ impl Scenario {
                 "with the image inputs (CPP): another writer changes the offer first; the write \
                  gets 412, the offer is read again and written with the new ETag"
             }
+            Scenario::ConfigureFailed => {
+                "with the image inputs (ingestion): the configure job that changes the draft \
+                 fails with the service's kind of messages; nothing is published"
+            }
         }
     }
 }
@@ -143,7 +154,9 @@ pub fn list() -> String {
          publish-offer --sandbox\n\
          api: auto (the default) finds the offer in the product ingestion API; add\n\
          MARKETPLACE_API=cpp for the Cloud Partner Portal API. The publisher and offer ids\n\
-         are yours (contoso/contoso-sandbox-vm when unset); credentials and URLs are the sandbox's.\n",
+         are yours (contoso/contoso-sandbox-vm when unset); credentials and URLs are the sandbox's.\n\
+         With the image inputs, MARKETPLACE_COMMAND=update changes the draft and stops;\n\
+         --sandbox=configure-failed shows a failed draft change through the ingestion API.\n",
     );
     text
 }
@@ -162,6 +175,7 @@ impl Sandbox {
             scenario,
             existing_operations(scenario, inputs),
             draft::HeldOffer::new(scenario, inputs),
+            draft_ingestion::Draft::new(scenario, inputs, service::PRODUCT),
         );
         service::serve(listener, Arc::new(Mutex::new(world)));
         Ok(Sandbox { address, scenario })
@@ -295,7 +309,8 @@ fn end_of_publish(scenario: Scenario, ingestion: bool) -> End {
         Scenario::Succeeded
         | Scenario::ImagePresent
         | Scenario::ImageConflict
-        | Scenario::EtagConflict => End::Complete,
+        | Scenario::EtagConflict
+        | Scenario::ConfigureFailed => End::Complete,
         Scenario::Failed => End::FailAt(CERTIFICATION),
         Scenario::PreviewReady if ingestion => End::Complete,
         Scenario::PreviewReady => End::WaitAt(SIGNOFF),
@@ -311,7 +326,8 @@ fn end_of_go_live(scenario: Scenario) -> End {
         | Scenario::PreviewReady
         | Scenario::ImagePresent
         | Scenario::ImageConflict
-        | Scenario::EtagConflict => End::Complete,
+        | Scenario::EtagConflict
+        | Scenario::ConfigureFailed => End::Complete,
     }
 }
 

@@ -16,11 +16,12 @@ use tokio::net::TcpListener;
 use tokio::time::Instant;
 
 use super::draft::{HeldOffer, Written};
+use super::draft_ingestion::Draft;
 use super::simulation::{Operation, Phase};
 use super::{INGESTION_PATH, Scenario, end_of_go_live, end_of_publish, go_live, new_id, publish};
 
 /// The sandbox's one product in the ingestion API: it has the external id it is looked up by.
-const PRODUCT: &str = "5a1d5a1d-0000-4000-8000-5a1d5a1d0001";
+pub const PRODUCT: &str = "5a1d5a1d-0000-4000-8000-5a1d5a1d0001";
 
 struct Tracked {
     operation: Operation,
@@ -46,6 +47,8 @@ pub struct World {
     operations: Vec<Tracked>,
     /// The CPP offer document, read and written by a run with the image inputs.
     offer: HeldOffer,
+    /// The VM plan's draft in the product ingestion API.
+    draft: Draft,
 }
 
 impl World {
@@ -53,6 +56,7 @@ impl World {
         scenario: Scenario,
         existing: Vec<(Operation, Duration)>,
         offer: HeldOffer,
+        draft: Draft,
     ) -> World {
         let now = Instant::now();
         World {
@@ -67,6 +71,7 @@ impl World {
                 })
                 .collect(),
             offer,
+            draft,
         }
     }
 
@@ -334,6 +339,9 @@ fn ingestion(
 ) -> Response<Full<Bytes>> {
     let scenario = world.scenario;
     let segments: Vec<&str> = tail.split('/').collect();
+    if let Some(answer) = draft(world, method, &segments, body, external_id) {
+        return answer;
+    }
     match (method, segments.as_slice()) {
         (&Method::GET, ["product"]) => reply(
             StatusCode::OK,
@@ -395,4 +403,29 @@ fn ingestion(
             "no such product ingestion resource in the sandbox",
         ),
     }
+}
+
+/// The VM plan draft's endpoints (issue 21): the plan, its technical configuration, and the
+/// configure jobs that change it. `None` for any other request.
+fn draft(
+    world: &mut World,
+    method: &Method,
+    segments: &[&str],
+    body: &Value,
+    external_id: &str,
+) -> Option<Response<Full<Bytes>>> {
+    const TECH_CONFIG: &str = "virtual-machine-plan-technical-configuration";
+    Some(match (method, segments) {
+        (&Method::GET, ["plan"]) => reply(StatusCode::OK, &Draft::plans(PRODUCT, external_id)),
+        (&Method::GET, [TECH_CONFIG, product, plan])
+            if *product == PRODUCT && *plan == super::draft_ingestion::PLAN_GUID =>
+        {
+            reply(StatusCode::OK, world.draft.tech())
+        }
+        (&Method::POST, ["configure"]) if Draft::is_draft_change(body) => {
+            reply(StatusCode::ACCEPTED, &world.draft.configure(body, new_id()))
+        }
+        (&Method::GET, ["configure", id, "status"]) => reply(StatusCode::OK, &world.draft.job(id)?),
+        _ => return None,
+    })
 }

@@ -19,6 +19,7 @@
 //! | `starved`, `disk_full` | a runner short of file descriptors or disk space: the status still reaches the outputs, and a cut write is never read as a value |
 //! | `ship_image_cpp` | the image inputs on CPP: a version put into a plan's draft (ETag, 412, read-back), then published |
 //! | `sandbox` | the credential-free sandbox |
+//! | `ship_image_ingestion` | a new VM image version put into a plan's draft on the product ingestion API, then published |
 //! | `action_install`, `action_run_step`, `gitlab_component`, `packaging`, `release` | the action, the GitLab component, the README tables and the release |
 //!
 //! A test against the services' documented answers (`tests/fixtures/`, served through
@@ -69,6 +70,7 @@ mod reporting;
 mod retries;
 mod sandbox;
 mod ship_image_cpp;
+mod ship_image_ingestion;
 mod sinks;
 mod starved;
 mod status;

@@ -27,7 +27,8 @@ fn readme_examples() -> Vec<Example> {
             .to_owned()
     };
     let try_it = section("README.md", "## Try it")
-        + &section("docs/commands.md", "## Try every command in the sandbox");
+        + &section("docs/commands.md", "## Try every command in the sandbox")
+        + &section("docs/ship-an-image.md", "## Try it in the sandbox");
     let mut examples = Vec::new();
     // `export NAME=VALUE ...` holds for the lines after it, until `unset NAME ...`.
     let mut exported: Vec<(String, String)> = Vec::new();
