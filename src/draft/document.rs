@@ -156,6 +156,12 @@ fn sas_parts(raw: &str) -> Vec<String> {
 /// publisher with daily images has thousands of these URIs, each of which would otherwise cost
 /// its spellings in every escape in memory and on every line written (see BENCHMARKS.md). The
 /// user's own `image-source` is registered whole and masked ([`register_sas_parts`]).
+///
+/// The lead destinations of a CPP offer (`...tableLeadConfiguration`, `blobLeadConfiguration`,
+/// `marketoLeadConfiguration` with its `clientSecret`, `httpsEndpointLeadConfiguration`, ...)
+/// hold storage connection strings, CRM credentials and endpoint URLs: every string in them is
+/// registered too, with its query and each `KEY=VALUE` part of a connection string on its own,
+/// since a service message may quote any of them (see [`collect_lead`]).
 pub fn register_document_sas(document: &Value) {
     let mut found = Vec::new();
     collect_sas(document, &mut found);
@@ -168,11 +174,52 @@ fn collect_sas(value: &Value, found: &mut Vec<String>) {
             found.extend(sas_parts(text).into_iter().skip(1));
         }
         Value::Array(items) => items.iter().for_each(|item| collect_sas(item, found)),
-        Value::Object(members) => members
-            .values()
-            .for_each(|member| collect_sas(member, found)),
+        Value::Object(members) => members.iter().for_each(|(key, member)| {
+            if key.to_ascii_lowercase().contains("leadconfiguration") {
+                collect_lead(member, found);
+            }
+            collect_sas(member, found);
+        }),
         _ => {}
     }
+}
+
+/// Every string in a lead destination: whole, its URI query, and the values of a connection
+/// string's `;`-separated `KEY=VALUE` parts (an `AccountKey` is quoted on its own). Short values
+/// (`None`, `true`) are below the registry's minimum length and stay readable.
+fn collect_lead(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::String(text) => {
+            found.push(text.clone());
+            found.extend(sas_parts(text).into_iter().take(1));
+            let parts = text.split(';').filter_map(|part| part.split_once('='));
+            let secret_parts = parts.filter(|(key, _)| is_credential_name(key));
+            found.extend(secret_parts.map(|(_, value)| value.to_owned()));
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_lead(item, found)),
+        Value::Object(members) => members
+            .values()
+            .for_each(|member| collect_lead(member, found)),
+        _ => {}
+    }
+}
+
+/// A connection string part that grants access (`AccountKey`, `SharedAccessKey`,
+/// `SharedAccessSignature`, `Password`, ...), not one that only says where (`EndpointSuffix`,
+/// whose `core.windows.net` would otherwise be redacted from every blob host printed).
+fn is_credential_name(key: &str) -> bool {
+    let key = key.trim().to_ascii_lowercase();
+    [
+        "key",
+        "secret",
+        "password",
+        "signature",
+        "token",
+        "sig",
+        "code",
+    ]
+    .iter()
+    .any(|word| key.contains(word))
 }
 
 /// `%XX` sequences decoded; anything malformed kept as written.
@@ -249,6 +296,21 @@ mod tests {
         let error = read_whole("offer", b"{\"secret-ish\": ", DOCUMENT_CAP).expect_err("cut");
         assert!(!error.to_string().contains("secret-ish"), "{error}");
         assert!(read_whole("offer", b"[1]", DOCUMENT_CAP).is_err());
+    }
+
+    #[test]
+    fn lead_destination_credentials_are_registered_when_the_offer_is_read() {
+        let body = br#"{"definition": {"offer": {
+            "x.tableLeadConfiguration": {"connection": "DefaultEndpointsProtocol=https;AccountName=leadacct;AccountKey=UnitLeadKey123==;EndpointSuffix=core.windows.net"},
+            "x.marketoLeadConfiguration": {"clientSecret": "UnitMarketoSecret9"}}}}"#;
+        read_whole("offer", body, DOCUMENT_CAP).expect("reads");
+        assert_eq!(secret::redact("<UnitLeadKey123==>"), "<***>");
+        assert_eq!(secret::redact("<UnitMarketoSecret9>"), "<***>");
+        // Where a storage account is, is not a secret: hosts stay readable.
+        assert_eq!(
+            secret::redact("acct.blob.core.windows.net"),
+            "acct.blob.core.windows.net"
+        );
     }
 
     #[test]

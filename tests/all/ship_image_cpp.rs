@@ -495,3 +495,56 @@ fn a_sas_uri_is_masked_on_azure_pipelines_and_redacted_on_gitlab() {
         run.assert_stdout_has("Invalid osVhdUrl ***");
     }
 }
+
+/// The lead destinations of a CPP offer hold credentials (a storage connection string, a
+/// Marketo client secret, an endpoint URL with its key): the offer is read to be changed, and a
+/// service message quoting them must not put them into any output.
+#[test]
+fn lead_credentials_in_the_offer_read_stay_out_of_every_output() {
+    const ACCOUNT_KEY: &str = "LeadAccountKey0123456789abcdefQ==";
+    const CONNECTION: &str = "DefaultEndpointsProtocol=https;AccountName=leads1;AccountKey=LeadAccountKey0123456789abcdefQ==;EndpointSuffix=core.windows.net";
+    const CLIENT_SECRET: &str = "MarketoClientSecret-4242";
+    const ENDPOINT: &str = "https://leads.example.com/hook?code=EndpointCode-77";
+    let mut document = offer(CORE);
+    let details = document
+        .pointer_mut("/definition/offer")
+        .and_then(Value::as_object_mut)
+        .expect("the offer's fields");
+    details.insert(
+        "microsoft-azure-corevm.tableLeadConfiguration".to_owned(),
+        json!({"storageAccountConnectionString": CONNECTION, "contactEmail": "a@example.com"}),
+    );
+    details.insert(
+        "microsoft-azure-corevm.marketoLeadConfiguration".to_owned(),
+        json!({"clientId": "marketo-client", "clientSecret": CLIENT_SECRET}),
+    );
+    details.insert(
+        "microsoft-azure-corevm.httpsEndpointLeadConfiguration".to_owned(),
+        json!({"httpsEndpointUrl": ENDPOINT}),
+    );
+    let echoed = format!(
+        "Invalid lead destination: {CONNECTION} / secret {CLIENT_SECRET} / {ENDPOINT} / json {}",
+        serde_json::to_string(CONNECTION).expect("json")
+    );
+    let refusal = Reply::json(
+        400,
+        json!({"error": {"code": "BadRequest", "message": echoed}}),
+    );
+    let server = simple_server();
+    server.cpp_offer(document.clone(), vec![OfferWrite::Answer(refusal)]);
+    let step = ship(&server).input("result-file", "result.json");
+    let run = step.run();
+    run.assert_code(1);
+    let secrets = [ACCOUNT_KEY, CLIENT_SECRET, "EndpointCode-77"];
+    run.assert_no_secret(&secrets);
+    let result = std::fs::read_to_string(step.dir().join("result.json")).expect("result file");
+    assert_no_secret_in("result file", &result, &secrets, &run.dump());
+    // Sent back exactly as read: redaction is for output only.
+    let puts = puts(&server);
+    assert_eq!(puts.len(), 1, "{}", run.dump());
+    assert_eq!(
+        puts[0].json().pointer("/definition/offer"),
+        document.pointer("/definition/offer")
+    );
+    assert_eq!(publishes(&server), 0);
+}
