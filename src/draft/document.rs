@@ -108,6 +108,15 @@ pub fn read_whole(what: &'static str, body: &[u8], cap: usize) -> Result<Value, 
             cap_mib: cap / (1024 * 1024),
         });
     }
+    if let Some(digits) = integer_past_64_bits(body) {
+        return Err(DocumentError::NotJson {
+            what,
+            detail: format!(
+                "it holds an integer of {digits} digits, past the 64 bits this program can send \
+                 back unchanged (it would be rounded); nothing was changed"
+            ),
+        });
+    }
     let value: Value = serde_json::from_slice(body).map_err(|error| DocumentError::NotJson {
         what,
         detail: error.to_string(),
@@ -120,6 +129,47 @@ pub fn read_whole(what: &'static str, body: &[u8], cap: usize) -> Result<Value, 
     }
     register_document_sas(&value);
     Ok(value)
+}
+
+/// The length of the first integer literal (outside strings) that fits neither `i64` nor `u64`.
+/// serde_json (without `arbitrary_precision`, a crate-wide change of every number's form) reads
+/// such an integer as the nearest `f64` and writes it back rounded, as a float: a field the
+/// service holds would be changed by a change that never meant to touch it, so the document is
+/// refused instead. Fractions and exponents are read as `f64` by the service's own schema
+/// (`float_roundtrip` keeps them exact), so only integers are judged here.
+fn integer_past_64_bits(body: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    let mut in_string = false;
+    while at < body.len() {
+        let byte = body[at];
+        if in_string {
+            match byte {
+                b'\\' => at += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            at += 1;
+            continue;
+        }
+        if byte == b'"' {
+            in_string = true;
+        } else if byte == b'-' || byte.is_ascii_digit() {
+            let start = at;
+            while at < body.len()
+                && matches!(body[at], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+            {
+                at += 1;
+            }
+            let token = std::str::from_utf8(&body[start..at]).unwrap_or_default();
+            let integer = !token.contains(['.', 'e', 'E']);
+            if integer && token.parse::<i64>().is_err() && token.parse::<u64>().is_err() {
+                return Some(token.trim_start_matches('-').len());
+            }
+            continue;
+        }
+        at += 1;
+    }
+    None
 }
 
 /// Registers the query and the signature of a URI on their own: a service message may echo
@@ -289,6 +339,23 @@ mod tests {
         let mut reader = WholeDocument::new("technical configuration");
         reader.push(&body).expect("within the cap");
         assert_eq!(reader.finish().expect("parses"), document);
+    }
+
+    #[test]
+    fn an_integer_past_64_bits_is_refused_rather_than_sent_back_rounded() {
+        let big = br#"{"a": "12345678901234567890123 in a string is text", "n": [1, -2, 18446744073709551615, -9223372036854775808, 0.5, 1e300, 123456789012345678901234567890]}"#;
+        let error = read_whole("offer", big, DOCUMENT_CAP).expect_err("would be rounded");
+        assert!(error.to_string().contains("30 digits"), "{error}");
+        assert!(error.to_string().contains("nothing was changed"), "{error}");
+        for too_big in [
+            &b"{\"n\": 18446744073709551616}"[..],
+            b"{\"n\": -9223372036854775809}",
+        ] {
+            assert!(read_whole("offer", too_big, DOCUMENT_CAP).is_err());
+        }
+        let fine = br#"{"s": "a \" 99999999999999999999999 \\", "n": [18446744073709551615, -9223372036854775808, 0.1, -1.5e-7]}"#;
+        let value = read_whole("offer", fine, DOCUMENT_CAP).expect("every number fits");
+        assert_eq!(value["n"][0], serde_json::json!(18446744073709551615u64));
     }
 
     #[test]
