@@ -51,6 +51,9 @@ impl Cpp<'_> {
         deadline: Instant,
     ) -> Result<DraftOutcome, DraftError> {
         let image = &request.image;
+        // Known without the offer (with `api: auto`, the configuration could not know the API):
+        // refused before the offer, and the secrets it holds, are read.
+        vm::cpp::unsupported(image).map_err(DraftError::Refused)?;
         let mut writes = 0;
         // A write with no clear answer may have landed: a read that then shows the version
         // shows this run's change.

@@ -548,3 +548,36 @@ fn lead_credentials_in_the_offer_read_stay_out_of_every_output() {
     );
     assert_eq!(publishes(&server), 0);
 }
+
+/// With `api: auto` the API is known only once the probe has run; what CPP can never take is
+/// refused then, before the offer (and the secrets it holds) is read.
+#[test]
+fn with_api_auto_what_cpp_cannot_take_is_refused_before_the_offer_is_read() {
+    let gallery = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i/versions/1.0.0";
+    for (name, value) in [
+        ("deprecate-image-versions", "2019.10.11"),
+        ("image-source", gallery),
+    ] {
+        let server = simple_server();
+        server.cpp_offer(offer(VM), vec![OfferWrite::Store]);
+        let graph = FakeServer::start();
+        graph.route(
+            "GET",
+            &ingestion::ingestion_path("product"),
+            vec![Reply::json(200, json!({"value": []}))],
+        );
+        let run = ship(&server)
+            .input("api", "auto")
+            .input(
+                "ingestion-url",
+                &format!("{}/rp/product-ingestion", graph.url()),
+            )
+            .input(name, value)
+            .input("gallery-tenant-id", "00000000-0000-0000-0000-000000000001")
+            .run();
+        run.assert_code(2).assert_stdout_has("api: ingestion");
+        run.assert_output("status", "invalid-input");
+        assert_eq!(reads(&server), 0, "{name}: {}", run.dump());
+        assert!(puts(&server).is_empty());
+    }
+}
