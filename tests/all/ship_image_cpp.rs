@@ -239,6 +239,8 @@ type Inputs<'a> = Vec<(&'a str, &'a str)>;
 #[test]
 fn bad_image_inputs_are_refused_before_any_request() {
     let two_lines_one_type = format!("x64Gen1={SAS}\nx64Gen1={SAS_OTHER}");
+    // What a YAML folded block (`image-source: >`) makes of two lines: one, joined by a blank.
+    let folded = format!("x64Gen1={SAS} x64Gen2={SAS_OTHER}");
     let cases: Vec<(Inputs, Vec<&str>)> = vec![
         (
             vec![("image-version", "1.0")],
@@ -269,6 +271,10 @@ fn bad_image_inputs_are_refused_before_any_request() {
         (
             vec![("image-source", &two_lines_one_type)],
             vec!["image-source", "already given on line 1"],
+        ),
+        (
+            vec![("image-source", &folded)],
+            vec!["image-source", "line 1", "blank"],
         ),
         (
             vec![("command", "go-live")],

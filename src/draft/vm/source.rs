@@ -26,6 +26,11 @@ pub enum SourceError {
     NoBlob,
     #[error("the SAS URI carries a user name or password before the host; give the plain SAS URI")]
     Credentials,
+    #[error(
+        "it holds a blank, which neither an https SAS URI nor a gallery image version id has: \
+         give one source a line (a YAML folded block, `>`, joins lines with blanks; use `|`)"
+    )]
+    Blank,
 }
 
 /// Where a blob lives: what identifies a VHD whatever SAS grants access to it. Safe to print.
@@ -85,6 +90,11 @@ impl SasUri {
     pub fn parse(raw: &str) -> Result<SasUri, SourceError> {
         let uri = Secret::new(raw);
         register_sas_parts(raw);
+        // The URL parser would percent-encode a blank and take `URI1 URI2` for one URI whose
+        // signature runs into the next source.
+        if raw.contains(char::is_whitespace) {
+            return Err(SourceError::Blank);
+        }
         let url = Url::parse(raw).map_err(|_| SourceError::Unrecognised)?;
         match url.scheme() {
             "https" => {}
@@ -294,7 +304,12 @@ mod tests {
                 "ftp://a.blob.core.windows.net/c/b?sig=signature1",
                 SourceError::Unrecognised,
             ),
-            ("not a uri", SourceError::Unrecognised),
+            ("not a uri", SourceError::Blank),
+            (
+                "https://a.blob.core.windows.net/c/b?sig=one1 x64Gen2=https://a.blob.core.windows.net/c/d?sig=two2",
+                SourceError::Blank,
+            ),
+            ("not-a-uri", SourceError::Unrecognised),
             (
                 "/subscriptions/s/resourceGroups/r",
                 SourceError::Unrecognised,
