@@ -331,6 +331,8 @@ impl Tokens {
                     .expires_in
                     .is_some_and(|life| life < self.min_lifetime()) =>
             {
+                // Never used, so never masked nor counted among the tokens held.
+                crate::secret::forget_expiring(fresh.token.expose());
                 let error = self.too_short(fresh.expires_in.unwrap_or_default());
                 match stale {
                     Some((token, _)) => {
