@@ -270,6 +270,21 @@ pub fn register_expiring(value: &str) {
     }
 }
 
+/// Forgets an expiring value that was registered but is never used (a token too short-lived to
+/// use): it is not masked, and it does not count toward [`MAX_EXPIRING`], where an authority
+/// answering so on every early refresh would push the token in use out of the registry.
+pub fn forget_expiring(value: &str) {
+    let value = value.trim();
+    let mut registry = registry();
+    if !registry.expiring.iter().any(|known| known == value) {
+        return;
+    }
+    registry.expiring.retain(|known| known != value);
+    registry.values.retain(|known| known != value);
+    registry.unmasked.retain(|known| known != value);
+    registry.rebuild_known();
+}
+
 /// Redacts secrets also as these escapes spell them: output is escaped before it is written and
 /// redacted, and an escaped secret would not match itself.
 pub fn redact_escaped_forms(escapes: &[Escape]) {

@@ -331,6 +331,14 @@ impl Tokens {
                     .expires_in
                     .is_some_and(|life| life < self.min_lifetime()) =>
             {
+                // Never used, so never masked nor counted among the tokens held; unless the
+                // authority answered with the token in use, with less of its life left.
+                if stale
+                    .as_ref()
+                    .is_none_or(|(token, _)| token.expose() != fresh.token.expose())
+                {
+                    crate::secret::forget_expiring(fresh.token.expose());
+                }
                 let error = self.too_short(fresh.expires_in.unwrap_or_default());
                 match stale {
                     Some((token, _)) => {
@@ -462,6 +470,47 @@ mod tests {
                 assert!(!error.contains(value), "echoed: {error}");
             }
         }
+    }
+
+    /// An early refresh answered too short-lived: a new token is forgotten (never used, so
+    /// never masked nor counted), but the token in use, sent again with less life left, stays
+    /// redacted.
+    #[test]
+    fn a_token_too_short_to_use_is_forgotten_unless_it_is_the_one_in_use() {
+        let tokens = Tokens::new(TokenSource::new(
+            Credential::AccessToken(Secret::new("t-given-token-0000")),
+            Url::parse("https://login.example/").expect("url"),
+        ));
+        let audience = Audience::new(
+            "https://api.example",
+            &Url::parse("https://api.example/").expect("url"),
+        );
+        let in_use = "eyJ0eXAi.in-use-token.signature-7f3a";
+        let stale = || {
+            Some((
+                Secret::expiring(in_use),
+                Some(Instant::now() + Duration::from_secs(30)),
+            ))
+        };
+        let answer = |value: &str| {
+            Ok(AccessToken {
+                token: Secret::expiring(value),
+                expires_in: Some(Duration::from_secs(10)),
+            })
+        };
+        let kept = tokens
+            .take(&audience, stale(), answer(in_use))
+            .expect("token");
+        assert_eq!(kept.expose(), in_use);
+        assert_eq!(crate::secret::redact(in_use), "***");
+
+        let unused = "eyJ0eXAi.unused-token.signature-9c2b";
+        let kept = tokens
+            .take(&audience, stale(), answer(unused))
+            .expect("token");
+        assert_eq!(kept.expose(), in_use);
+        assert_eq!(crate::secret::redact(in_use), "***");
+        assert_eq!(crate::secret::redact(unused), unused);
     }
 
     #[test]

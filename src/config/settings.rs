@@ -375,7 +375,11 @@ fn check_combinations(
     offer: &OfferCheck,
 ) {
     let (command, api) = (target.command, target.api);
-    if api == ApiChoice::Auto && matches!(credential, Credential::AccessToken(_)) {
+    // With an operation URL, auto takes the API from the URL and asks that one only.
+    if api == ApiChoice::Auto
+        && target.operation_url.is_none()
+        && matches!(credential, Credential::AccessToken(_))
+    {
         check.record(check.invalid(
             "api",
             "auto (the default) needs tokens for both APIs, and an access-token is for one: set api to cpp or ingestion",

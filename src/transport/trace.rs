@@ -31,27 +31,33 @@ const SHOWN_QUERY: [&str; 2] = ["api-version", "$version"];
 const MAX_ID_CHARS: usize = 100;
 
 /// `url` for the trace: no user or password, no fragment, and each query value but a version
-/// replaced with `***`.
+/// replaced with `***`. A part with no `=` is all value (a token handed over as `?<token>`):
+/// it is hidden whole, name and all.
 pub fn traced_url(url: &Url) -> String {
     let mut shown = url.clone();
     let _ = shown.set_username("");
     let _ = shown.set_password(None);
     shown.set_fragment(None);
-    if url.query().is_some() {
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(name, value)| {
-                let value = if SHOWN_QUERY.contains(&name.as_ref()) {
-                    value.into_owned()
-                } else {
-                    "***".to_owned()
-                };
-                (name.into_owned(), value)
+    if let Some(query) = url.query() {
+        let parts: Vec<String> = query
+            .split('&')
+            .map(|part| match part.split_once('=') {
+                Some((name, _)) if is_shown(name) => part.to_owned(),
+                Some((name, _)) => format!("{name}=***"),
+                None if part.is_empty() => String::new(),
+                None => "***".to_owned(),
             })
             .collect();
-        shown.query_pairs_mut().clear().extend_pairs(pairs);
+        shown.set_query(Some(&parts.join("&")));
     }
     shown.to_string()
+}
+
+/// Whether the query parameter `name` (as written in the URL, percent-encoded) has its value
+/// shown.
+fn is_shown(name: &str) -> bool {
+    let decoded = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+    SHOWN_QUERY.contains(&decoded.as_ref())
 }
 
 /// The service's ids in `headers`, as `name=value` pairs.
@@ -60,10 +66,10 @@ fn ids(headers: &HeaderMap) -> String {
         .iter()
         .filter_map(|name| {
             let value = headers.get(*name)?.to_str().ok()?;
-            Some(format!(
-                " {name}={}",
-                truncate(&single_line(value), MAX_ID_CHARS)
-            ))
+            // Redacted before it is cut: a cut secret no longer matches itself, and the log
+            // writer's redaction would let its first characters through.
+            let value = crate::secret::redact(&single_line(value)).into_owned();
+            Some(format!(" {name}={}", truncate(&value, MAX_ID_CHARS)))
         })
         .collect()
 }
@@ -117,6 +123,32 @@ mod tests {
             shown,
             "https://api.example/ops/1?api-version=2017-10-31&sig=***&code=***"
         );
+    }
+
+    /// A query part with no `=` is all value: a token handed over as `?<token>` (or
+    /// `&<signature>`) must not be shown as a name.
+    #[test]
+    fn a_query_part_without_a_name_is_hidden_whole() {
+        let url =
+            Url::parse("https://api.example/ops/1?eyJhbGciOiJIUzI1NiJ9.s3cr3t&api-version=2&x=1")
+                .expect("url");
+        let shown = traced_url(&url);
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert_eq!(shown, "https://api.example/ops/1?***&api-version=2&x=***");
+    }
+
+    /// A service that echoes the token in an id header: the id is cut to its first 100
+    /// characters, and a cut token no longer matches the registered secret, so it is redacted
+    /// before it is cut.
+    #[test]
+    fn an_id_holding_a_secret_is_redacted_before_it_is_cut() {
+        let token = format!("eyJ0eXAiOiJKV1Qi{}", "Xq7".repeat(100));
+        crate::secret::register(&token);
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ms-request-id", token.parse().expect("value"));
+        let shown = ids(&headers);
+        assert!(!shown.contains(&token[..40]), "{shown}");
+        assert_eq!(shown, " x-ms-request-id=***");
     }
 
     #[test]

@@ -572,3 +572,23 @@ fn several_bad_inputs_are_listed_one_per_line_in_the_summary() {
         .assert_summary_has("\n- on-timeout (INPUT\\_ON-TIMEOUT='explode')");
     assert!(server.requests().is_empty());
 }
+
+/// Without an operation URL, auto looks the offer up in the ingestion API and may go on with
+/// CPP: one access token cannot serve both, so it is refused before anything is sent.
+#[test]
+fn auto_with_an_access_token_and_no_url_is_bad_input() {
+    let server = FakeServer::start();
+    let run = step()
+        .github()
+        .against(&server)
+        .without("INPUT_API")
+        .without("INPUT_TENANT-ID")
+        .without("INPUT_CLIENT-ID")
+        .without("INPUT_CLIENT-SECRET")
+        .input("access-token", "given-access-token-0123456789")
+        .run();
+    run.assert_code(2);
+    run.assert_output("status", "invalid-input");
+    run.assert_stdout_has("an access-token is for one");
+    assert!(server.requests().is_empty());
+}

@@ -94,3 +94,47 @@ fn each_token_is_masked_once_and_the_registry_stops_at_its_limit() {
     assert!(issued < polls, "{context}");
     run.assert_stderr_has("32 tokens obtained during this run");
 }
+
+/// A first token that serves, then answers too short-lived to use on every early refresh (each
+/// poll past the token's half-life, until it expires): a token never used is never masked, and
+/// it never pushes the one in use out of the registry. Durations shrunk by 60: the first token
+/// plays 10 minutes, refreshed from minute 5; polls every 100 ms play every 6 s.
+#[test]
+fn a_token_too_short_to_use_is_not_masked_nor_counted() {
+    let server = FakeServer::start();
+    let issued = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&issued);
+    server.route_fn("POST", &format!("/{TENANT}/oauth2/token"), move |_, _| {
+        let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        let expires_in = if n == 1 { "10" } else { "0" };
+        Reply::json(
+            200,
+            json!({"token_type": "Bearer", "expires_in": expires_in,
+                   "access_token": format!("{TOKEN_PREFIX}short-{n:05}")}),
+        )
+    });
+    long_wait(&server);
+    let run = step()
+        .github()
+        .against(&server)
+        .env("PUBLISH_OFFER_TEST_TIME_SCALE", "60")
+        .input("timeout", "9s")
+        .run();
+    let masks: Vec<&str> = run
+        .commands()
+        .into_iter()
+        .filter(|line| line.starts_with(&format!("::add-mask::{TOKEN_PREFIX}")))
+        .collect();
+    let issued = issued.load(Ordering::SeqCst);
+    let context = format!("{issued} tokens, masks {masks:?}\n{}", run.dump());
+    assert!(issued > 33, "{context}");
+    assert_eq!(
+        masks,
+        vec![format!("::add-mask::{TOKEN_PREFIX}short-00001")],
+        "{context}"
+    );
+    assert!(
+        !run.stderr.contains("tokens obtained during this run"),
+        "{context}"
+    );
+}

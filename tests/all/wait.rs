@@ -565,3 +565,33 @@ fn the_gitlab_watch_example_reports_an_ended_publish_once() {
     assert_eq!(code, Some(1), "a new publish that failed: {said}");
     assert_eq!(publishes(&server), 2);
 }
+
+/// With an operation URL, `api: auto` (the default) takes the API from the URL and asks one
+/// of them only: an access token, which is for one API, is enough. (The follow-up command the
+/// run prints outside CI is this run: a URL and the credential, no `api`.)
+#[test]
+fn wait_by_url_with_an_access_token_needs_no_api() {
+    let server = FakeServer::start();
+    server.operation(vec![operation("complete", json!([]))]);
+    let url = format!(
+        "{}{}?api-version=2017-10-31",
+        server.url(),
+        operation_path()
+    );
+    let run = step()
+        .github()
+        .against(&server)
+        .without("INPUT_API")
+        .without("INPUT_TENANT-ID")
+        .without("INPUT_CLIENT-ID")
+        .without("INPUT_CLIENT-SECRET")
+        .input("access-token", "given-access-token-0123456789")
+        .input("command", "wait")
+        .input("operation-url", &url)
+        .input("timeout", "0")
+        .run();
+    run.assert_code(0);
+    run.assert_output("status", "succeeded");
+    let reads = server.requests_to("GET", &operation_path());
+    assert_eq!(reads.len(), 1, "{}", run.dump());
+}
