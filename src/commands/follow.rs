@@ -65,10 +65,17 @@ pub(super) async fn follow_from(
             format_duration(poll_interval)
         );
     }
+    // A go-live ends live: a reading of the preview at sign-off (the offer's status before the
+    // go-live took effect) is not its end, whatever `wait-until` says for a publish.
+    let wait_until = if settings.command == Command::GoLive {
+        WaitUntil::Complete
+    } else {
+        settings.wait_until
+    };
     let plan = Plan {
         deadline: context.wait_deadline(),
         poll_interval,
-        wait_until: settings.wait_until,
+        wait_until,
     };
     let ended = context.wait(handle, &plan).await;
     let mut outcome = outcome_of(context, ended);

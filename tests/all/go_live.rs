@@ -51,6 +51,28 @@ fn go_live_when_the_preview_is_ready() {
     }
 }
 
+/// With the default `wait-until` (preview), a go-live whose operation first reads as waiting at
+/// sign-off is followed to live, not ended as preview-ready.
+#[test]
+fn go_live_with_the_default_wait_until_waits_for_live() {
+    let server = FakeServer::start();
+    server.tokens();
+    server.offer_status(json!({"status": "WaitingForPublisherReview", "steps": []}));
+    server.go_live_answers(vec![accepted_at(&operation_path())]);
+    server.operation(vec![
+        operation("running", cpp_steps_preview_ready()),
+        operation("complete", json!([])),
+    ]);
+    let run = step()
+        .github()
+        .against(&server)
+        .without("INPUT_WAIT-UNTIL")
+        .input("command", "go-live")
+        .run();
+    run.assert_code(0);
+    run.assert_output("status", "succeeded");
+}
+
 #[test]
 fn go_live_is_refused_before_the_preview_is_ready() {
     let server = FakeServer::start();
