@@ -298,6 +298,13 @@ pub fn take_unmasked() -> Vec<String> {
     std::mem::take(&mut registry().unmasked)
 }
 
+/// Service or user text cut to `max` characters for an output, redacted first: a cut through a
+/// secret would leave a piece that no longer matches it. The one way text is both redacted and
+/// cut ([`crate::text::truncate`] itself only cuts).
+pub fn redact_then_cut(text: &str, max: usize) -> String {
+    crate::text::truncate(&redact(text), max)
+}
+
 /// Replaces every registered secret in `text` with `***`.
 pub fn redact(text: &str) -> Cow<'_, str> {
     registry().redact(text)

@@ -320,7 +320,7 @@ pub fn after_title<'a>(message: &'a str, title: &str) -> Option<&'a str> {
 }
 
 /// At most `max` characters, ending in `…` when cut. It does not redact: text that may hold a
-/// secret is redacted before it is cut (`truncate(&secret::redact(text), max)`), as a cut through
+/// secret is redacted before it is cut ([`crate::secret::redact_then_cut`]), as a cut through
 /// a secret would leave a piece that redaction at the output no longer recognises.
 pub fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {

@@ -14,7 +14,7 @@ use super::model::{OperationState, OperationStatus, parse_operation, scalar};
 use super::value_kind::ValueKind;
 use super::{OfferRef, is_identifier};
 use crate::auth::Audience;
-use crate::text::truncate;
+
 use crate::transport::{Body, Read, Replay, Request, Response};
 
 /// The token resource (v1) for CPP; its v2 scope is this + `/.default`.
@@ -103,7 +103,7 @@ impl<'a> Cpp<'a> {
     /// goes nowhere else) and have one of the two operation shapes; see
     /// [`rebuild_operation_url`].
     pub fn resolve(&self, call: &'static str, location: &str) -> Result<Url, ApiError> {
-        let quoted = || format!("{:?}", truncate(&crate::secret::redact(location), 300));
+        let quoted = || format!("{:?}", crate::secret::redact_then_cut(location, 300));
         let url = self
             .base
             .join(location.trim())
@@ -115,7 +115,7 @@ impl<'a> Cpp<'a> {
         if url.origin() != self.base.origin() {
             return Err(ApiError::OffOrigin {
                 call,
-                url: truncate(&crate::secret::redact(url.as_str()), 300),
+                url: crate::secret::redact_then_cut(url.as_str(), 300),
                 allowed: self.base.origin().ascii_serialization(),
             });
         }

@@ -7,7 +7,7 @@ use super::limits::MAX_NAME_CHARS;
 use crate::api::model::{Level, OperationState, StepStatus};
 use crate::outcome::OnTimeout;
 use crate::outcome::{Outcome, Status, how_to_follow};
-use crate::text::{inert_in_line, inert_keeping_breaks, truncate};
+use crate::text::{inert_in_line, inert_keeping_breaks};
 
 pub const MAX_PER_SEVERITY: usize = 10;
 pub const MAX_MESSAGE_CHARS: usize = 4096;
@@ -37,7 +37,7 @@ pub struct Dropped {
 /// The title of an annotation is one inert line, never empty: the runners trim a command's
 /// properties, so trailing blanks would be lost and an empty title would be no title.
 fn annotation(severity: Severity, title: &str, message: &str) -> Annotation {
-    let title = inert_in_line(&truncate(&crate::secret::redact(title), MAX_NAME_CHARS));
+    let title = inert_in_line(&crate::secret::redact_then_cut(title, MAX_NAME_CHARS));
     Annotation {
         severity,
         title: if title.is_empty() {
@@ -45,10 +45,7 @@ fn annotation(severity: Severity, title: &str, message: &str) -> Annotation {
         } else {
             title
         },
-        message: truncate(
-            &crate::secret::redact(&inert_keeping_breaks(message)),
-            MAX_MESSAGE_CHARS,
-        ),
+        message: crate::secret::redact_then_cut(&inert_keeping_breaks(message), MAX_MESSAGE_CHARS),
     }
 }
 

@@ -9,7 +9,7 @@ use super::annotations::Dropped;
 use crate::api::model::{Level, OperationState};
 use crate::outcome::{Outcome, Status};
 use crate::text::format_elapsed;
-use crate::text::{markdown, truncate};
+use crate::text::markdown;
 
 /// The summary is cut well below GitHub's 1 MiB per step.
 pub const MAX_SUMMARY_BYTES: usize = 64 * 1024;
@@ -27,7 +27,7 @@ pub struct Context<'a> {
 /// Service text for the summary (a cell, a message): redacted before it is cut, since a secret
 /// cut in half is no longer recognised, then made safe for Markdown.
 fn cut_for_summary(text: &str, max: usize) -> String {
-    markdown(&truncate(&crate::secret::redact(text), max))
+    markdown(&crate::secret::redact_then_cut(text, max))
 }
 
 /// A URL for a code span inside a table cell: one line, and percent-encoded where Markdown

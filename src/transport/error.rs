@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::text::{html_to_text, single_line, truncate};
+use crate::text::{html_to_text, single_line};
 
 /// The longest service message quoted in an error.
 const MESSAGE_LIMIT: usize = 500;
@@ -128,7 +128,7 @@ pub fn service_message(body: &[u8]) -> (Option<String>, String) {
             .or(error.filter(|e| e.is_string()))
             .or_else(|| value.get("code"))
             .and_then(Value::as_str)
-            .map(|code| truncate(&crate::secret::redact(&single_line(code)), 100));
+            .map(|code| crate::secret::redact_then_cut(&single_line(code), 100));
         let message = [
             error.and_then(|e| e.get("message")),
             value.get("error_description"),
@@ -153,7 +153,7 @@ pub fn service_message(body: &[u8]) -> (Option<String>, String) {
             } else {
                 format!("{text}: {}", leaves.join("; "))
             };
-            truncate(&crate::secret::redact(&single_line(&text)), MESSAGE_LIMIT)
+            crate::secret::redact_then_cut(&single_line(&text), MESSAGE_LIMIT)
         })
         .unwrap_or_default();
         if !message.is_empty() || code.is_some() {
@@ -170,10 +170,7 @@ pub fn service_message(body: &[u8]) -> (Option<String>, String) {
     let text = String::from_utf8_lossy(body);
     (
         None,
-        truncate(
-            &crate::secret::redact(&single_line(&html_to_text(&text))),
-            MESSAGE_LIMIT,
-        ),
+        crate::secret::redact_then_cut(&single_line(&html_to_text(&text)), MESSAGE_LIMIT),
     )
 }
 

@@ -108,14 +108,12 @@ pub async fn wait(
                 // status at every reading must not fill the log or the memory.
                 if let OperationStatus::Unknown(value) = &state.status
                     && logged_statuses.len() < MAX_UNKNOWN_STATUSES_TOLD
-                    && logged_statuses.insert(crate::text::truncate(
-                        &crate::secret::redact(value),
-                        MAX_STATUS_CHARS,
-                    ))
+                    && logged_statuses
+                        .insert(crate::secret::redact_then_cut(value, MAX_STATUS_CHARS))
                 {
                     tracing::warn!(
                         "the service reports status {:?}, which is not known here; still waiting",
-                        crate::text::truncate(&crate::secret::redact(value), MAX_STATUS_CHARS)
+                        crate::secret::redact_then_cut(value, MAX_STATUS_CHARS)
                     );
                 }
                 if state.status.is_terminal() {

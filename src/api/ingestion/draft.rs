@@ -113,7 +113,7 @@ impl Ingestion<'_> {
                 status: 200,
                 detail: format!(
                     "unexpected plan id {:?}",
-                    crate::text::truncate(&crate::secret::redact(&found), 100)
+                    crate::secret::redact_then_cut(&found, 100)
                 ),
             }
             .into());

@@ -49,8 +49,7 @@ pub(super) fn next_page(
     link: &str,
     read: &[Url],
 ) -> Result<Url, ApiError> {
-    let quoted =
-        || crate::text::truncate(&crate::secret::redact(&crate::text::single_line(link)), 300);
+    let quoted = || crate::secret::redact_then_cut(&crate::text::single_line(link), 300);
     let mut url = page.join(link).map_err(|_| ApiError::UnexpectedBody {
         call,
         status: 200,
@@ -134,7 +133,7 @@ impl ProductSearch {
                 if product_guid(id).is_none() {
                     return Err(ParseError(format!(
                         "unexpected product id {:?}",
-                        crate::text::truncate(&crate::secret::redact(id), 100)
+                        crate::secret::redact_then_cut(id, 100)
                     )));
                 }
                 if !self.matches.iter().any(|known| known == id) {
@@ -149,10 +148,7 @@ impl ProductSearch {
                     |external| {
                         format!(
                             "{:?}",
-                            crate::text::truncate(
-                                &crate::secret::redact(external),
-                                MAX_QUOTED_CHARS
-                            )
+                            crate::secret::redact_then_cut(external, MAX_QUOTED_CHARS)
                         )
                     },
                 );

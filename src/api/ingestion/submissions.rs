@@ -60,7 +60,7 @@ impl Submission {
             _ => {
                 return Err(ParseError(format!(
                     "a submission with target {:?}, neither draft, preview nor live",
-                    crate::text::truncate(&crate::secret::redact(target), 40)
+                    crate::secret::redact_then_cut(target, 40)
                 )));
             }
         };
@@ -68,7 +68,7 @@ impl Submission {
         let number = submission_number(id).ok_or_else(|| {
             ParseError(format!(
                 "unexpected submission id {:?}",
-                crate::text::truncate(&crate::secret::redact(id), 100)
+                crate::secret::redact_then_cut(id, 100)
             ))
         })?;
         let status = scalar(value.get("status")).unwrap_or_default();

@@ -213,16 +213,13 @@ fn progress_line(step: &Step) -> String {
 
 /// A name from the service for a log line: cut, then made inert.
 fn name_text(text: &str) -> String {
-    inert_in_line(&crate::text::truncate(
-        &secret::redact(text),
-        MAX_NAME_CHARS,
-    ))
+    inert_in_line(&secret::redact_then_cut(text, MAX_NAME_CHARS))
 }
 
 /// A message from the service for a log line: cut, then made inert.
 fn message_text(text: &str) -> String {
-    inert_in_line(&crate::text::truncate(
-        &secret::redact(text),
+    inert_in_line(&secret::redact_then_cut(
+        text,
         annotations::MAX_MESSAGE_CHARS,
     ))
 }
